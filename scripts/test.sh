@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs what the tests need (Debian packages), then
+# format and lint checks, the unit and integration tests, and the metadata-action conformance
+# corpus. Usage: scripts/test.sh   (from anywhere)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
+command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v git >/dev/null 2>&1 || need+=(git)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+echo "== fmt"
+cargo fmt --all -- --check
+echo "== clippy"
+cargo clippy --all-targets --locked -- -D warnings
+echo "== build"
+cargo build --release --locked
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --no-fail-fast
+else
+  cargo test --locked --no-fail-fast
+fi
+echo "== conformance"
+scripts/conformance.sh

@@ -1,0 +1,399 @@
+//! The pipeline, in order: inputs → context → repository data → metadata → outputs. Reads like
+//! the table of contents of a run; the work is done by the modules it calls.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::github::api::GitHubApi;
+use crate::github::commands::Log;
+use crate::github::env::RunnerEnv;
+use crate::github::{context, files, git};
+use crate::meta::{self, GitContext, Knobs, RepoInfo};
+use crate::report::{self, Outputs};
+use crate::settings::{ContextSource, OutputFormat, RawInputs, Settings};
+
+/// Where outputs go.
+enum Sink {
+    /// A workflow step: `$GITHUB_OUTPUT` (and `$GITHUB_ENV` exports), or the legacy stdout
+    /// commands when the files are missing.
+    Runner {
+        output_file: Option<PathBuf>,
+        env_file: Option<PathBuf>,
+        export_env: bool,
+    },
+    /// A local run: collected, printed at the end.
+    Cli(Vec<(String, String)>),
+}
+
+impl Sink {
+    fn set(&mut self, log: &Log, name: &str, value: &str) -> Result<()> {
+        match self {
+            Self::Runner {
+                output_file,
+                env_file,
+                export_env,
+            } => {
+                match output_file {
+                    Some(p) => files::append_key_value(p, name, value)?,
+                    None => log.set_output_command(name, value),
+                }
+                if *export_env {
+                    let var = report::env_name(name);
+                    match env_file {
+                        Some(p) => files::append_key_value(p, &var, value)?,
+                        None => log.info(&format!(
+                            "::set-env name={}::{}",
+                            crate::github::commands::escape_property(&var),
+                            crate::github::commands::escape_data(value)
+                        )),
+                    }
+                }
+            }
+            Self::Cli(v) => v.push((name.to_owned(), value.to_owned())),
+        }
+        Ok(())
+    }
+}
+
+/// `Util.parseBool` of @docker/actions-toolkit.
+fn parse_bool(name: &str, v: &str) -> Result<bool> {
+    match v {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+        _ => bail!("{name}: parseBool syntax error: {v}"),
+    }
+}
+
+/// "Now" as a JS time value: `SOURCE_DATE_EPOCH` when set, else the wall clock.
+fn now_ms(env: &RunnerEnv) -> Result<f64> {
+    if let Some(raw) = env.source_date_epoch.as_deref().filter(|v| !v.is_empty()) {
+        let secs: i64 = raw.trim().parse().with_context(|| {
+            format!("SOURCE_DATE_EPOCH must be whole seconds since 1970-01-01, got `{raw}`")
+        })?;
+        #[allow(clippy::cast_precision_loss)]
+        return Ok(secs as f64 * 1000.0);
+    }
+    #[allow(clippy::disallowed_methods)]
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the system clock is before 1970")?;
+    #[allow(clippy::cast_precision_loss)]
+    Ok(since.as_millis() as f64)
+}
+
+/// Reads the event payload the way `@actions/github` does.
+fn load_payload(env: &RunnerEnv, log: &Log) -> Result<serde_json::Value> {
+    let Some(path) = env.event_path.as_deref().filter(|p| !p.is_empty()) else {
+        return Ok(context::parse_payload("", None)?);
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(context::parse_payload(path, Some(&bytes))?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            log.info(&format!("GITHUB_EVENT_PATH {path} does not exist"));
+            Ok(context::parse_payload(path, None)?)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read GITHUB_EVENT_PATH {path}")),
+    }
+}
+
+fn api(env: &RunnerEnv, settings: &Settings) -> Result<GitHubApi> {
+    let url = env
+        .api_url
+        .as_deref()
+        .filter(|u| !u.is_empty())
+        .unwrap_or("https://api.github.com");
+    let token = settings.github_token.as_deref().or(env.token.as_deref());
+    Ok(GitHubApi::new(url, token)?)
+}
+
+/// Builds the git context (`context` input) with its commit date.
+async fn git_context(
+    env: &RunnerEnv,
+    settings: &Settings,
+    payload: serde_json::Value,
+    now: f64,
+    log: &Log,
+) -> Result<GitContext> {
+    match settings.context {
+        ContextSource::Workflow => {
+            let mut ctx = context::from_workflow(env, payload);
+            ctx.commit_date_ms = match context::commit_date_from_payload(
+                &ctx.payload,
+                ctx.sha.as_deref(),
+            ) {
+                Some(ms) => ms,
+                None => {
+                    let fetched = match context::repo_of(env, &ctx.payload) {
+                        Some((owner, name)) => api(env, settings)?
+                            .fetch_commit_date(&owner, &name, ctx.sha.as_deref().unwrap_or("undefined"))
+                            .await
+                            .map_err(|e| e.to_string()),
+                        None => Err("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'".to_owned()),
+                    };
+                    match fetched {
+                        Ok(Some(serde_json::Value::String(d))) => {
+                            crate::js::moment::parse_js_date(&d)
+                        }
+                        Ok(_) => {
+                            log.debug("Failed to get commit date from GitHub API: Committer date not found");
+                            now
+                        }
+                        Err(e) => {
+                            log.debug(&format!("Failed to get commit date from GitHub API: {e}"));
+                            now
+                        }
+                    }
+                }
+            };
+            Ok(ctx)
+        }
+        ContextSource::Git => {
+            let cwd = std::env::current_dir().context("cannot read the working directory")?;
+            let local = git::read_git_context(&cwd).with_context(|| {
+                format!(
+                    "context `git`: cannot read the git repository at {}",
+                    cwd.display()
+                )
+            })?;
+            Ok(GitContext {
+                event_name: env.event_name.clone(),
+                git_ref: Some(local.git_ref),
+                sha: Some(local.sha),
+                commit_date_ms: crate::js::moment::parse_js_date(&local.commit_date),
+                payload,
+            })
+        }
+    }
+}
+
+async fn repo_info(
+    env: &RunnerEnv,
+    settings: &Settings,
+    ctx: &GitContext,
+    log: &Log,
+) -> Result<RepoInfo> {
+    let Some((owner, name)) = context::repo_of(env, &ctx.payload) else {
+        if env.in_actions() {
+            bail!(
+                "context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'"
+            );
+        }
+        log.info("no GITHUB_REPOSITORY: repository labels left empty");
+        return Ok(RepoInfo::default());
+    };
+    match api(env, settings)?.fetch_repo(&owner, &name).await {
+        Ok(r) => Ok(r),
+        Err(e) if !env.in_actions() => {
+            log.info(&format!("{e}: repository labels left empty"));
+            Ok(RepoInfo::default())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn group(log: &Log, title: &str, lines: impl IntoIterator<Item = String>) {
+    log.group(title);
+    for l in lines {
+        log.untrusted(&l);
+    }
+    log.end_group();
+}
+
+/// Creates metadata-action's bake directory (`docker-actions-toolkit-XXXXXX` in `RUNNER_TEMP`).
+fn bake_dir(env: &RunnerEnv) -> Result<PathBuf> {
+    let base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&base).with_context(|| format!("cannot create {}", base.display()))?;
+    for _ in 0..16 {
+        let suffix: String = format!("{:016x}", crate::github::commands::rand_u64())
+            .chars()
+            .take(6)
+            .collect();
+        let dir = base.join(format!("docker-actions-toolkit-{suffix}"));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot create {}", dir.display())),
+        }
+    }
+    bail!("cannot create a bake directory in {}", base.display())
+}
+
+fn write_bake(dir: &Path, name: &str, text: &str) -> Result<String> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path.display().to_string())
+}
+
+/// Runs the whole step.
+pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
+    let settings = Settings::resolve(raw)?;
+    if let Some(t) = settings.github_token.as_deref() {
+        log.add_mask(t);
+    }
+    let now = now_ms(env)?;
+    let payload = load_payload(env, log)?;
+    let ctx = git_context(env, &settings, payload, now, log).await?;
+    let repo = repo_info(env, &settings, &ctx, log).await?;
+    let in_actions = env.in_actions();
+    let mut sink = if in_actions {
+        let export_env = match env.set_output_env.as_deref().filter(|v| !v.is_empty()) {
+            None => true,
+            Some(v) => parse_bool("DOCKER_METADATA_SET_OUTPUT_ENV", v)?,
+        };
+        Sink::Runner {
+            output_file: env.output_file.clone(),
+            env_file: env.env_file.clone(),
+            export_env,
+        }
+    } else {
+        Sink::Cli(Vec::new())
+    };
+
+    group(
+        log,
+        "Context info",
+        [
+            format!(
+                "eventName: {}",
+                ctx.event_name.as_deref().unwrap_or("undefined")
+            ),
+            format!("sha: {}", ctx.sha.as_deref().unwrap_or("undefined")),
+            format!("ref: {}", ctx.git_ref.as_deref().unwrap_or("undefined")),
+            format!(
+                "workflow: {}",
+                env.workflow.as_deref().unwrap_or("undefined")
+            ),
+            format!("action: {}", env.action.as_deref().unwrap_or("undefined")),
+            format!("actor: {}", env.actor.as_deref().unwrap_or("undefined")),
+            format!("runNumber: {}", env.run_number.as_deref().unwrap_or("NaN")),
+            format!("runId: {}", env.run_id.as_deref().unwrap_or("NaN")),
+            format!(
+                "commitDate: {}",
+                crate::js::moment::to_js_date_string(ctx.commit_date_ms)
+            ),
+        ],
+    );
+    if env.runner_debug.as_deref() == Some("1") {
+        group(
+            log,
+            "Webhook payload",
+            [serde_json::to_string_pretty(&ctx.payload).unwrap_or_default()],
+        );
+    }
+
+    let knobs = Knobs {
+        short_sha_length: env.short_sha_length.clone().filter(|v| !v.is_empty()),
+        annotation_levels: env
+            .annotations_levels
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .unwrap_or("manifest")
+            .split(',')
+            .map(str::to_owned)
+            .collect(),
+    };
+    let meta = meta::compute(&settings.meta, &ctx, &repo, &knobs, now)?;
+    group(
+        log,
+        "Processing images input",
+        meta.images
+            .iter()
+            .map(|i| format!("name={},enable={}", i.name, i.enable)),
+    );
+    group(
+        log,
+        "Processing tags input",
+        meta.tag_specs.iter().map(ToString::to_string),
+    );
+    group(log, "Processing flavor input", meta.flavor.log_lines());
+    for w in &meta.warnings {
+        log.warning(w);
+    }
+
+    let out = Outputs::new(&meta, &knobs.annotation_levels, &settings.meta.bake_target);
+    let sep = &settings.meta;
+    if out.version().is_empty() {
+        log.warning("No Docker image version has been generated. Check tags input.");
+    } else {
+        group(log, "Docker image version", [out.version().to_owned()]);
+    }
+    sink.set(log, "version", out.version())?;
+    if meta.tags.is_empty() {
+        log.warning("No Docker tag has been generated. Check tags input.");
+    } else {
+        group(log, "Docker tags", meta.tags.iter().cloned());
+    }
+    sink.set(log, "tags", &meta.tags.join(&sep.sep_tags))?;
+    sink.set(log, "tag-names", &meta.tag_names.join(&sep.sep_tags))?;
+
+    let labels = out
+        .labels()
+        .map_err(|e| anyhow::anyhow!("input `labels`: {e}"))?;
+    group(log, "Docker labels", labels.iter().cloned());
+    sink.set(log, "labels", &labels.join(&sep.sep_labels))?;
+
+    let annotations = out
+        .annotations()
+        .map_err(|e| anyhow::anyhow!("input `annotations`: {e}"))?;
+    let prefixed = report::level_prefixed(annotations, &knobs.annotation_levels);
+    group(log, "Annotations", prefixed.iter().cloned());
+    sink.set(log, "annotations", &prefixed.join(&sep.sep_annotations))?;
+
+    group(log, "JSON output", [out.json_pretty()]);
+    sink.set(log, "json", &out.json().to_string())?;
+
+    if let Sink::Cli(values) = sink {
+        print_cli(log, settings.format, &values, &out);
+        return Ok(());
+    }
+    let dir = bake_dir(env)?;
+    for (kind, name, text) in [
+        (
+            "tags",
+            "docker-metadata-action-bake-tags.json",
+            out.bake_tags(),
+        ),
+        (
+            "labels",
+            "docker-metadata-action-bake-labels.json",
+            out.bake_labels(),
+        ),
+        (
+            "annotations",
+            "docker-metadata-action-bake-annotations.json",
+            out.bake_annotations(),
+        ),
+    ] {
+        let path = write_bake(&dir, name, &text)?;
+        group(log, &format!("Bake file definition ({kind})"), [text]);
+        sink.set(log, &format!("bake-file-{kind}"), &path)?;
+    }
+    let path = write_bake(&dir, "docker-metadata-action-bake.json", &out.bake_all())?;
+    sink.set(log, "bake-file", &path)?;
+    Ok(())
+}
+
+/// Prints a local run's result.
+fn print_cli(log: &Log, format: OutputFormat, values: &[(String, String)], out: &Outputs<'_>) {
+    match format {
+        OutputFormat::Json => {
+            let mut map = serde_json::Map::new();
+            for (k, v) in values {
+                map.insert(k.clone(), serde_json::Value::String(v.clone()));
+            }
+            map.insert("json".into(), out.json());
+            log.info(
+                &serde_json::to_string_pretty(&serde_json::Value::Object(map)).unwrap_or_default(),
+            );
+        }
+        OutputFormat::Text => {
+            for (k, v) in values.iter().filter(|(k, _)| k != "json") {
+                log.info(&format!("{k}:"));
+                for line in v.lines() {
+                    log.untrusted(&format!("  {line}"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Every environment read of the crate (but clap's `INPUT_*` binding): the runner's `GITHUB_*`
+//! and `RUNNER_*` variables and metadata-action's `DOCKER_METADATA_*` knobs, read once into
+//! [`RunnerEnv`]. Values are kept raw (unset is `None`, empty stays empty): interpretation
+//! belongs to the modules that use them.
+
+use std::path::PathBuf;
+
+/// The runner's environment, raw.
+#[derive(Clone, Debug, Default)]
+pub struct RunnerEnv {
+    /// `GITHUB_ACTIONS` (`true` on a runner).
+    pub github_actions: Option<String>,
+    /// `GITHUB_EVENT_NAME`.
+    pub event_name: Option<String>,
+    /// `GITHUB_EVENT_PATH`.
+    pub event_path: Option<String>,
+    /// `GITHUB_SHA`.
+    pub sha: Option<String>,
+    /// `GITHUB_REF`.
+    pub git_ref: Option<String>,
+    /// `GITHUB_REPOSITORY` (`owner/name`).
+    pub repository: Option<String>,
+    /// `GITHUB_WORKFLOW`.
+    pub workflow: Option<String>,
+    /// `GITHUB_ACTION`.
+    pub action: Option<String>,
+    /// `GITHUB_ACTOR`.
+    pub actor: Option<String>,
+    /// `GITHUB_RUN_NUMBER`.
+    pub run_number: Option<String>,
+    /// `GITHUB_RUN_ID`.
+    pub run_id: Option<String>,
+    /// `GITHUB_API_URL`.
+    pub api_url: Option<String>,
+    /// `GITHUB_TOKEN` (the API token fallback when the input is empty).
+    pub token: Option<String>,
+    /// `GITHUB_OUTPUT`.
+    pub output_file: Option<PathBuf>,
+    /// `GITHUB_ENV`.
+    pub env_file: Option<PathBuf>,
+    /// `GITHUB_STEP_SUMMARY`.
+    pub step_summary_file: Option<PathBuf>,
+    /// `GITHUB_WORKSPACE`.
+    pub workspace: Option<PathBuf>,
+    /// `RUNNER_TEMP`.
+    pub runner_temp: Option<PathBuf>,
+    /// `RUNNER_DEBUG`.
+    pub runner_debug: Option<String>,
+    /// `DOCKER_METADATA_PR_HEAD_SHA`.
+    pub pr_head_sha: Option<String>,
+    /// `DOCKER_METADATA_SHORT_SHA_LENGTH`.
+    pub short_sha_length: Option<String>,
+    /// `DOCKER_METADATA_ANNOTATIONS_LEVELS`.
+    pub annotations_levels: Option<String>,
+    /// `DOCKER_METADATA_SET_OUTPUT_ENV`.
+    pub set_output_env: Option<String>,
+    /// `SOURCE_DATE_EPOCH`: the reproducible-builds clock.
+    pub source_date_epoch: Option<String>,
+}
+
+fn var(name: &str) -> Option<String> {
+    #[allow(clippy::disallowed_methods)]
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+}
+
+fn path(name: &str) -> Option<PathBuf> {
+    var(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+impl RunnerEnv {
+    /// Reads the process environment.
+    pub fn read() -> Self {
+        Self {
+            github_actions: var("GITHUB_ACTIONS"),
+            event_name: var("GITHUB_EVENT_NAME"),
+            event_path: var("GITHUB_EVENT_PATH"),
+            sha: var("GITHUB_SHA"),
+            git_ref: var("GITHUB_REF"),
+            repository: var("GITHUB_REPOSITORY"),
+            workflow: var("GITHUB_WORKFLOW"),
+            action: var("GITHUB_ACTION"),
+            actor: var("GITHUB_ACTOR"),
+            run_number: var("GITHUB_RUN_NUMBER"),
+            run_id: var("GITHUB_RUN_ID"),
+            api_url: var("GITHUB_API_URL"),
+            token: var("GITHUB_TOKEN"),
+            output_file: path("GITHUB_OUTPUT"),
+            env_file: path("GITHUB_ENV"),
+            step_summary_file: path("GITHUB_STEP_SUMMARY"),
+            workspace: path("GITHUB_WORKSPACE"),
+            runner_temp: path("RUNNER_TEMP"),
+            runner_debug: var("RUNNER_DEBUG"),
+            pr_head_sha: var("DOCKER_METADATA_PR_HEAD_SHA"),
+            short_sha_length: var("DOCKER_METADATA_SHORT_SHA_LENGTH"),
+            annotations_levels: var("DOCKER_METADATA_ANNOTATIONS_LEVELS"),
+            set_output_env: var("DOCKER_METADATA_SET_OUTPUT_ENV"),
+            source_date_epoch: var("SOURCE_DATE_EPOCH"),
+        }
+    }
+
+    /// Whether the process runs as a workflow step.
+    pub fn in_actions(&self) -> bool {
+        self.github_actions.as_deref() == Some("true") || self.output_file.is_some()
+    }
+}

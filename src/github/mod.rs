@@ -1,0 +1,10 @@
+//! Everything that touches the GitHub Actions runner and the GitHub API: the environment
+//! (`env`), the workflow context (`context`), the local checkout (`git`), the REST API (`api`),
+//! workflow commands on stdout (`commands`) and file commands (`files`).
+
+pub mod api;
+pub mod commands;
+pub mod context;
+pub mod env;
+pub mod files;
+pub mod git;

@@ -1,0 +1,9 @@
+//! hoist: docker/metadata-action's tags, labels and annotations, byte for byte, then one image
+//! pushed to every registry in one step. See ARCHITECTURE.md for the data flow.
+
+pub mod app;
+pub mod github;
+pub mod js;
+pub mod meta;
+pub mod report;
+pub mod settings;

@@ -107,6 +107,38 @@ fn api(env: &RunnerEnv, settings: &Settings) -> Result<GitHubApi> {
     Ok(GitHubApi::new(url, token)?)
 }
 
+/// `GET /repos/{o}/{n}/commits/{sha}` → `commit.committer.date`; any failure means "now", as
+/// metadata-action does.
+async fn commit_date_from_api(
+    env: &RunnerEnv,
+    settings: &Settings,
+    ctx: &GitContext,
+    now: f64,
+    log: &Log,
+) -> Result<f64> {
+    let fetched = match context::repo_of(env, &ctx.payload) {
+        Some((owner, name)) => api(env, settings)?
+            .fetch_commit_date(&owner, &name, ctx.sha.as_deref().unwrap_or("undefined"))
+            .await
+            .map_err(|e| e.to_string()),
+        None => Err(
+            "context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'"
+                .to_owned(),
+        ),
+    };
+    Ok(match fetched {
+        Ok(Some(serde_json::Value::String(d))) => crate::js::moment::parse_js_date(&d),
+        Ok(_) => {
+            log.debug("Failed to get commit date from GitHub API: Committer date not found");
+            now
+        }
+        Err(e) => {
+            log.debug(&format!("Failed to get commit date from GitHub API: {e}"));
+            now
+        }
+    })
+}
+
 /// Builds the git context (`context` input) with its commit date.
 async fn git_context(
     env: &RunnerEnv,
@@ -118,34 +150,11 @@ async fn git_context(
     match settings.context {
         ContextSource::Workflow => {
             let mut ctx = context::from_workflow(env, payload);
-            ctx.commit_date_ms = match context::commit_date_from_payload(
-                &ctx.payload,
-                ctx.sha.as_deref(),
-            ) {
-                Some(ms) => ms,
-                None => {
-                    let fetched = match context::repo_of(env, &ctx.payload) {
-                        Some((owner, name)) => api(env, settings)?
-                            .fetch_commit_date(&owner, &name, ctx.sha.as_deref().unwrap_or("undefined"))
-                            .await
-                            .map_err(|e| e.to_string()),
-                        None => Err("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'".to_owned()),
-                    };
-                    match fetched {
-                        Ok(Some(serde_json::Value::String(d))) => {
-                            crate::js::moment::parse_js_date(&d)
-                        }
-                        Ok(_) => {
-                            log.debug("Failed to get commit date from GitHub API: Committer date not found");
-                            now
-                        }
-                        Err(e) => {
-                            log.debug(&format!("Failed to get commit date from GitHub API: {e}"));
-                            now
-                        }
-                    }
-                }
-            };
+            ctx.commit_date_ms =
+                match context::commit_date_from_payload(&ctx.payload, ctx.sha.as_deref()) {
+                    Some(ms) => ms,
+                    None => commit_date_from_api(env, settings, &ctx, now, log).await?,
+                };
             Ok(ctx)
         }
         ContextSource::Git => {

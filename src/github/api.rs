@@ -2,6 +2,7 @@
 //! (`GET /repos/{owner}/{repo}` and `GET /repos/{owner}/{repo}/commits/{ref}`), against
 //! `GITHUB_API_URL`. Octocrab's types stay inside this module.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use octocrab::Octocrab;
@@ -42,7 +43,7 @@ fn segment(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

@@ -63,15 +63,15 @@ pub fn from_workflow(env: &RunnerEnv, payload: Json) -> GitContext {
         .pr_head_sha
         .as_deref()
         .is_some_and(|v| v.to_ascii_lowercase().contains("true"));
-    if head_sha_wanted && event.contains("pull_request") {
-        if let Some(head) = payload
+    if head_sha_wanted
+        && event.contains("pull_request")
+        && let Some(head) = payload
             .get("pull_request")
             .and_then(|p| p.get("head"))
             .and_then(|h| h.get("sha"))
             .filter(|s| !s.is_null())
-        {
-            sha = Some(js_display(Some(head)));
-        }
+    {
+        sha = Some(js_display(Some(head)));
     }
     GitContext {
         event_name,
@@ -122,10 +122,10 @@ pub fn commit_date_from_payload(payload: &Json, sha: Option<&str>) -> Option<f64
             return Some(js_date(found));
         }
     }
-    if let Some(head) = payload.get("head_commit").filter(|h| is_truthy(h)) {
-        if same(head.get("id")) {
-            return Some(js_date(head.get("timestamp")));
-        }
+    if let Some(head) = payload.get("head_commit").filter(|h| is_truthy(h))
+        && same(head.get("id"))
+    {
+        return Some(js_date(head.get("timestamp")));
     }
     None
 }

@@ -1,4 +1,4 @@
 //! STUB
-pub fn sort_by<T>(v: &mut Vec<T>, cmp: impl FnMut(&T, &T) -> std::cmp::Ordering) {
+pub fn sort_by<T>(v: &mut [T], cmp: impl FnMut(&T, &T) -> std::cmp::Ordering) {
     v.sort_by(cmp);
 }

@@ -158,21 +158,20 @@ impl<'a> Scope<'a> {
                 Some(_) => return Err("context.payload.base_ref.replace is not a function".into()),
             }
         }
-        if git_ref.starts_with("refs/pull/") {
-            if let Some(v) = payload
+        if git_ref.starts_with("refs/pull/")
+            && let Some(v) = payload
                 .get("pull_request")
                 .and_then(|p| p.get("base"))
                 .and_then(|b| b.get("ref"))
                 .filter(|v| !v.is_null())
-            {
-                return Ok(json_value(v));
-            }
+        {
+            return Ok(json_value(v));
         }
         Ok(Value::String(String::new()))
     }
 
     /// metadata-action's `date`/`commit_date` helper: `function (format, options)`.
-    fn date(&self, at_ms: f64, args: &[Value], options: Option<&Options>) -> Result<Value, String> {
+    fn date(at_ms: f64, args: &[Value], options: Option<&Options>) -> Result<Value, String> {
         // The JS arguments: the params, then the options object when called as a helper.
         let mut js_args: Vec<Value> = args.to_vec();
         if let Some(o) = options {
@@ -226,8 +225,12 @@ impl<'a> Scope<'a> {
 fn loose_equals_str(v: &Json, s: &str) -> bool {
     match v {
         Json::String(x) => x == s,
-        Json::Number(n) => n.as_f64().is_some_and(|f| jsnum::js_number(s) == f),
-        Json::Bool(b) => jsnum::js_number(s) == if *b { 1.0 } else { 0.0 },
+        Json::Number(n) => n
+            .as_f64()
+            .is_some_and(|f| jsnum::js_number(s).total_cmp(&f).is_eq()),
+        Json::Bool(b) => jsnum::js_number(s)
+            .total_cmp(&f64::from(u8::from(*b)))
+            .is_eq(),
         _ => false,
     }
 }
@@ -254,10 +257,10 @@ impl hb::Scope for Scope<'_> {
             TAG => s(self.ref_after("refs/tags/")),
             SHA => self.short_sha().map(Value::String).map_err(|e| e.0),
             BASE_REF => self.base_ref(),
-            COMMIT_DATE => self.date(self.context.commit_date_ms, args, options),
+            COMMIT_DATE => Self::date(self.context.commit_date_ms, args, options),
             IS_DEFAULT_BRANCH => s(self.is_default_branch()?.to_string()),
             IS_NOT_DEFAULT_BRANCH => s((!self.is_default_branch()?).to_string()),
-            DATE => self.date(self.now_ms, args, options),
+            DATE => Self::date(self.now_ms, args, options),
             _ => Ok(Value::Undefined),
         }
     }
@@ -323,8 +326,8 @@ const P_PATCH: u32 = 4;
 
 impl hb::Scope for Pep440Scope<'_> {
     fn call(&self, id: u32, _: &[Value], _: Option<&Options>) -> Result<Value, String> {
-        #[allow(clippy::cast_precision_loss)]
-        let num = |n: Option<u64>| n.map_or(Value::Null, |n| Value::Number(n as f64));
+        let num =
+            |n: Option<pep440::JsNumber>| n.map_or(Value::Null, |n| Value::Number(n.as_f64()));
         Ok(match id {
             P_RAW => Value::String(self.0.to_owned()),
             P_VERSION => pep440::clean(self.0).map_or(Value::Null, Value::String),

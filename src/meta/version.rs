@@ -38,7 +38,7 @@ pub fn compute(
                     .as_deref()
                     .is_some_and(|e| e.contains("schedule"))
                 {
-                    let v = p.affix(scope.render_dates_only(pattern)?)?;
+                    let v = p.affix(&scope.render_dates_only(pattern)?)?;
                     acc.set(&v, p.latest(false));
                 }
             }
@@ -58,7 +58,7 @@ pub fn compute(
                     {
                         None => warnings.push(format!("{match_re} does not match {vraw}.")),
                         Some(m) => match m.group(1) {
-                            Some(g) => vraw = g.to_owned(),
+                            Some(g) => g.clone_into(&mut vraw),
                             None => {
                                 return Err(MetaError::NoGroupOne {
                                     pattern: match_re.clone(),
@@ -100,7 +100,7 @@ pub fn compute(
                     ));
                     continue;
                 };
-                let v = p.affix(g.to_owned())?;
+                let v = p.affix(g)?;
                 acc.set(&v, p.latest(true));
             }
             TagKind::Ref { event } => {
@@ -117,7 +117,7 @@ pub fn compute(
                 } else {
                     rest
                 };
-                let v = p.affix(rest.to_owned())?;
+                let v = p.affix(rest)?;
                 acc.set(&v, p.latest(latest));
             }
             TagKind::Edge { branch } => {
@@ -132,11 +132,11 @@ pub fn compute(
                 if wanted != Some(current) {
                     continue;
                 }
-                let v = p.affix("edge".to_owned())?;
+                let v = p.affix("edge")?;
                 acc.set(&v, p.latest(false));
             }
             TagKind::Raw { value } => {
-                let v = p.affix(scope.render(value)?)?;
+                let v = p.affix(&scope.render(value)?)?;
                 acc.set(&v, p.latest(false));
             }
             TagKind::Sha { format } => {
@@ -147,7 +147,7 @@ pub fn compute(
                     ShaFormat::Short => scope.short_sha()?,
                     ShaFormat::Long => sha.to_owned(),
                 };
-                let v = p.affix(val)?;
+                let v = p.affix(&val)?;
                 acc.set(&v, p.latest(false));
             }
         }
@@ -220,13 +220,13 @@ impl Proc<'_> {
     }
 
     /// `setValue`: the rule's own prefix/suffix (even empty) win over the flavor's.
-    fn affix(&self, value: String) -> Result<String, MetaError> {
+    fn affix(&self, value: &str) -> Result<String, MetaError> {
         let mut out = match &self.spec.prefix {
             Some(p) => self.scope.render(p)?,
             None if !self.flavor.prefix.is_empty() => self.scope.render(&self.flavor.prefix)?,
             None => String::new(),
         };
-        out.push_str(&value);
+        out.push_str(value);
         match &self.spec.suffix {
             Some(s) => out.push_str(&self.scope.render(s)?),
             None if !self.flavor.suffix.is_empty() => {
@@ -273,10 +273,10 @@ impl Proc<'_> {
             } else {
                 "{{version}}"
             };
-            let v = self.affix(expr::render_with(pattern, &root)?)?;
+            let v = self.affix(&expr::render_with(pattern, &root)?)?;
             Ok(Some((v, false)))
         } else {
-            let v = self.affix(expr::render_with(pattern, &root)?)?;
+            let v = self.affix(&expr::render_with(pattern, &root)?)?;
             Ok(Some((v, true)))
         }
     }
@@ -302,9 +302,9 @@ impl Proc<'_> {
             } else {
                 pep440::clean(vraw).unwrap_or_default()
             };
-            Ok(Some((self.affix(v)?, false)))
+            Ok(Some((self.affix(&v)?, false)))
         } else {
-            let v = self.affix(expr::render_pep440(pattern, vraw)?)?;
+            let v = self.affix(&expr::render_pep440(pattern, vraw)?)?;
             Ok(Some((v, true)))
         }
     }

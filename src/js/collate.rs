@@ -1,4 +1,478 @@
-//! STUB
-pub fn locale_compare(a: &str, b: &str) -> std::cmp::Ordering {
-    a.to_lowercase().cmp(&b.to_lowercase())
+//! `String.prototype.localeCompare` as the reference action's runtime does it
+//! with no locale argument: node with full ICU on a GitHub runner (`LANG=C.UTF-8`
+//! → default locale `en-US`), default collator options (tertiary strength,
+//! punctuation not ignored, no numeric ordering, no case-first).
+//!
+//! Owns: the order of label / annotation keys. Must not: sort (callers pair
+//! this comparator with a stable sort) or depend on the process locale.
+//!
+//! `en-US` has no tailoring in CLDR, so the CLDR root collation is used.
+//! Strings that differ only in completely ignorable characters (e.g. U+0000,
+//! U+200B) or by canonical equivalence compare [`Ordering::Equal`], as in JS.
+
+use icu_collator::options::CollatorOptions;
+use icu_collator::{CollatorBorrowed, CollatorPreferences};
+use std::cmp::Ordering;
+use std::sync::LazyLock;
+
+/// The root (= `en-US`) collator with default options, built once from the
+/// compiled-in data. `None` only if that data were missing, which the
+/// `compiled_data` feature rules out.
+static COLLATOR: LazyLock<Option<CollatorBorrowed<'static>>> = LazyLock::new(|| {
+    CollatorBorrowed::try_new(CollatorPreferences::default(), CollatorOptions::default()).ok()
+});
+
+/// `a.localeCompare(b)` under node's `en-US` default collation, as an
+/// [`Ordering`] (`-1` → `Less`, `0` → `Equal`, `1` → `Greater`).
+///
+/// Case and accents are secondary/tertiary differences (`ab` < `aB` < `Ab` <
+/// `alpha`); punctuation and symbols sort before digits, digits before
+/// letters (`_` < `-` < `.` < `0` < `a`).
+pub fn locale_compare(a: &str, b: &str) -> Ordering {
+    match COLLATOR.as_ref() {
+        Some(collator) => collator.compare(a, b),
+        // Unreachable with compiled data; keep a deterministic order anyway.
+        None => a.cmp(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Expected values printed by node 24.19 (ICU 78.3) and node 20.20 (ICU
+    // 78.2) with LANG=C.UTF-8, which agree. The full 186 x 186 pairwise matrix
+    // and 40k random pairs (ASCII, accents, NFD, ignorables) matched as well.
+    /// Keys in their original order (ties keep it in a stable sort).
+    const KEYS: &[&str] = &[
+        "org.opencontainers.image.title",
+        "org.opencontainers.image.description",
+        "org.opencontainers.image.url",
+        "org.opencontainers.image.source",
+        "org.opencontainers.image.version",
+        "org.opencontainers.image.created",
+        "org.opencontainers.image.revision",
+        "org.opencontainers.image.licenses",
+        "org.opencontainers.image.vendor",
+        "org.opencontainers.image.authors",
+        "org.opencontainers.image.documentation",
+        "org.opencontainers.image.ref.name",
+        "org.opencontainers.image.base.name",
+        "org.opencontainers.image.base.digest",
+        "org.opencontainers.image",
+        "org.opencontainers.image.title.extra",
+        "org.opencontainers.imagetitle",
+        "org.opencontainers.image_title",
+        "org.opencontainers.image-title",
+        "org.opencontainers.Image.title",
+        "maintainer",
+        "Maintainer",
+        "MAINTAINER",
+        "com.example.foo",
+        "com.example.Foo",
+        "com.example-foo",
+        "com.example_foo",
+        "com.example.foo2",
+        "com.example.foo10",
+        "Foo",
+        "foo",
+        "FOO",
+        "Foo=bar",
+        "ab",
+        "aB",
+        "Ab",
+        "AB",
+        "alpha",
+        "Alpha",
+        "a",
+        "A",
+        "b",
+        "B",
+        "a-b",
+        "a_b",
+        "a.b",
+        "a:b",
+        "a b",
+        "a/b",
+        "a0",
+        "a1",
+        "a10",
+        "a2",
+        "a9",
+        "aa",
+        "_x",
+        "-x",
+        ".x",
+        ":x",
+        "0x",
+        "9",
+        "09",
+        "10",
+        "1",
+        "é",
+        "e",
+        "E",
+        "ê",
+        "ë",
+        "É",
+        "f",
+        "z",
+        "Z",
+        "ä",
+        "ö",
+        "ü",
+        "ß",
+        "ss",
+        "SS",
+        "æ",
+        "ae",
+        "ø",
+        "o",
+        "œ",
+        "oe",
+        "",
+        " ",
+        "\t",
+        "\u{0}",
+        "a\u{0}",
+        "a\u{200b}",
+        "été",
+        "e\u{301}te\u{301}",
+        "🚀",
+        "中",
+        "文",
+        "ｆｕｌｌ",
+        "full",
+        "ﬁ",
+        "fi",
+        "ª",
+        "١",
+        "½",
+        "#",
+        "$",
+        "%",
+        "&",
+        "@",
+        "~",
+        "^",
+        "`",
+        "'",
+        "\"",
+        "/",
+        "\\",
+        "|",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "<",
+        ">",
+        "=",
+        "+",
+        "*",
+        "!",
+        "?",
+        ";",
+        ",",
+        "io.artifacthub.package.readme-url",
+        "org.label-schema.schema-version",
+        "org.label-schema.build-date",
+        "com.github.actions.name",
+        "version",
+        "Version",
+        "VERSION",
+        "description",
+        "build_date",
+        "build-date",
+        "builddate",
+        "build.date",
+        "key with space",
+        "key\twith\ttab",
+        "ǅ",
+        "ǆ",
+        "Ǆ",
+        "ı",
+        "I",
+        "i",
+        "İ",
+        "ﬀ",
+        "ff",
+        "x\u{301}",
+        "x\u{300}\u{301}",
+        "x\u{301}\u{300}",
+        "Å",
+        "Å",
+        "A\u{30a}",
+        "k",
+        "K",
+        "Κ",
+        "κ",
+        "ж",
+        "Ж",
+        "א",
+        "ا",
+        "ก",
+        "한",
+        "ㄱ",
+        "ア",
+        "あ",
+        "〜",
+        "－",
+        "-",
+        "‐",
+        "–",
+        "—",
+        "_",
+        "＿",
+        "·",
+        "•",
+        "°",
+        "µ",
+        "μ",
+    ];
+
+    /// `[...KEYS].sort((a, b) => a.localeCompare(b))` in node.
+    const SORTED: &[&str] = &[
+        "",
+        "\u{0}",
+        "\t",
+        " ",
+        "_",
+        "＿",
+        "_x",
+        "-",
+        "－",
+        "-x",
+        "‐",
+        "–",
+        "—",
+        "〜",
+        ",",
+        ";",
+        ":x",
+        "!",
+        "?",
+        ".x",
+        "·",
+        "'",
+        "\"",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "@",
+        "*",
+        "/",
+        "\\",
+        "&",
+        "#",
+        "%",
+        "•",
+        "`",
+        "^",
+        "°",
+        "+",
+        "<",
+        "=",
+        ">",
+        "|",
+        "~",
+        "🚀",
+        "$",
+        "09",
+        "0x",
+        "1",
+        "١",
+        "½",
+        "10",
+        "9",
+        "a",
+        "a\u{0}",
+        "a\u{200b}",
+        "A",
+        "ª",
+        "Å",
+        "Å",
+        "A\u{30a}",
+        "ä",
+        "a b",
+        "a_b",
+        "a-b",
+        "a:b",
+        "a.b",
+        "a/b",
+        "a0",
+        "a1",
+        "a10",
+        "a2",
+        "a9",
+        "aa",
+        "ab",
+        "aB",
+        "Ab",
+        "AB",
+        "ae",
+        "æ",
+        "alpha",
+        "Alpha",
+        "b",
+        "B",
+        "build_date",
+        "build-date",
+        "build.date",
+        "builddate",
+        "com.example_foo",
+        "com.example-foo",
+        "com.example.foo",
+        "com.example.Foo",
+        "com.example.foo10",
+        "com.example.foo2",
+        "com.github.actions.name",
+        "description",
+        "ǆ",
+        "ǅ",
+        "Ǆ",
+        "e",
+        "E",
+        "é",
+        "É",
+        "ê",
+        "ë",
+        "été",
+        "e\u{301}te\u{301}",
+        "f",
+        "ff",
+        "ﬀ",
+        "fi",
+        "ﬁ",
+        "foo",
+        "Foo",
+        "FOO",
+        "Foo=bar",
+        "full",
+        "ｆｕｌｌ",
+        "i",
+        "I",
+        "İ",
+        "io.artifacthub.package.readme-url",
+        "ı",
+        "k",
+        "K",
+        "key\twith\ttab",
+        "key with space",
+        "maintainer",
+        "Maintainer",
+        "MAINTAINER",
+        "o",
+        "ö",
+        "ø",
+        "oe",
+        "œ",
+        "org.label-schema.build-date",
+        "org.label-schema.schema-version",
+        "org.opencontainers.image",
+        "org.opencontainers.image_title",
+        "org.opencontainers.image-title",
+        "org.opencontainers.image.authors",
+        "org.opencontainers.image.base.digest",
+        "org.opencontainers.image.base.name",
+        "org.opencontainers.image.created",
+        "org.opencontainers.image.description",
+        "org.opencontainers.image.documentation",
+        "org.opencontainers.image.licenses",
+        "org.opencontainers.image.ref.name",
+        "org.opencontainers.image.revision",
+        "org.opencontainers.image.source",
+        "org.opencontainers.image.title",
+        "org.opencontainers.Image.title",
+        "org.opencontainers.image.title.extra",
+        "org.opencontainers.image.url",
+        "org.opencontainers.image.vendor",
+        "org.opencontainers.image.version",
+        "org.opencontainers.imagetitle",
+        "ss",
+        "SS",
+        "ß",
+        "ü",
+        "version",
+        "Version",
+        "VERSION",
+        "x\u{301}",
+        "x\u{301}\u{300}",
+        "x\u{300}\u{301}",
+        "z",
+        "Z",
+        "κ",
+        "Κ",
+        "μ",
+        "µ",
+        "ж",
+        "Ж",
+        "א",
+        "ا",
+        "ก",
+        "ㄱ",
+        "한",
+        "あ",
+        "ア",
+        "中",
+        "文",
+    ];
+
+    /// `SORTED[i].localeCompare(SORTED[i + 1])` signs.
+    const ADJACENT: &str = "=<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<=<<<<==<<<==<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<=<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<";
+
+    fn sign(o: Ordering) -> char {
+        match o {
+            Ordering::Less => '<',
+            Ordering::Equal => '=',
+            Ordering::Greater => '>',
+        }
+    }
+
+    #[test]
+    fn stable_sort_gives_node_order() {
+        let mut keys = KEYS.to_vec();
+        keys.sort_by(|a, b| locale_compare(a, b));
+        assert_eq!(keys, SORTED);
+    }
+
+    #[test]
+    fn adjacent_signs_match_node() {
+        let want: Vec<char> = ADJACENT.chars().collect();
+        for (i, pair) in SORTED.windows(2).enumerate() {
+            let got = sign(locale_compare(pair[0], pair[1]));
+            assert_eq!(got, want[i], "{:?} vs {:?}", pair[0], pair[1]);
+            let back = sign(locale_compare(pair[1], pair[0]));
+            let flipped = match want[i] {
+                '<' => '>',
+                '>' => '<',
+                c => c,
+            };
+            assert_eq!(back, flipped, "{:?} vs {:?}", pair[1], pair[0]);
+        }
+    }
+
+    #[test]
+    fn documented_examples() {
+        let chain = [
+            "", "_", "-", ":", ".", "0", "a", "ab", "aB", "Ab", "alpha", "b",
+        ];
+        for pair in chain.windows(2) {
+            assert_eq!(locale_compare(pair[0], pair[1]), Ordering::Less, "{pair:?}");
+        }
+        assert_eq!(locale_compare("\u{e9}", "e\u{301}"), Ordering::Equal);
+        assert_eq!(locale_compare("a\u{0}", "a"), Ordering::Equal);
+        assert_eq!(
+            locale_compare(
+                "org.opencontainers.image.url",
+                "org.opencontainers.image.version"
+            ),
+            Ordering::Less
+        );
+    }
 }

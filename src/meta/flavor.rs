@@ -56,6 +56,11 @@ pub enum FlavorError {
     /// An unknown key.
     #[error("Unknown flavor entry: {0}")]
     Unknown(String),
+    /// A line of only spaces.
+    #[error(
+        "a line of only spaces is not a flavor entry (upstream fails: n is not iterable): {0:?}"
+    )]
+    Blank(String),
     /// The line is not valid CSV.
     #[error("{line}: {source}")]
     Csv {
@@ -75,7 +80,10 @@ pub fn parse(lines: &[String]) -> Result<Flavor, FlavorError> {
                 line: line.clone(),
                 source,
             })?;
-        let fields = records.into_iter().next().unwrap_or_default();
+        let fields = records
+            .into_iter()
+            .next()
+            .ok_or_else(|| FlavorError::Blank(line.clone()))?;
         // `onlatest` applies to the last prefix/suffix key seen on the same line.
         let mut onlatest_for = "";
         for field in &fields {

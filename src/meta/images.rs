@@ -25,6 +25,9 @@ pub enum ImageError {
     /// No name.
     #[error("Image name attribute empty: {0}")]
     EmptyName(String),
+    /// A line of only spaces.
+    #[error("a line of only spaces is not an image (upstream fails: o is not iterable): {0:?}")]
+    Blank(String),
     /// The line is not valid CSV.
     #[error("{line}: {source}")]
     Csv {
@@ -41,7 +44,10 @@ fn fields(line: &str) -> Result<Vec<String>, ImageError> {
             line: line.to_owned(),
             source,
         })?;
-    Ok(records.into_iter().next().unwrap_or_default())
+    records
+        .into_iter()
+        .next()
+        .ok_or_else(|| ImageError::Blank(line.to_owned()))
 }
 
 /// Parses the `images` lines.

@@ -129,6 +129,9 @@ pub enum TagSpecError {
     /// sha `format` is not short or long.
     #[error("Invalid format for {0}")]
     InvalidFormat(String),
+    /// A line of only spaces.
+    #[error("a line of only spaces is not a tag rule (upstream fails: e is not iterable): {0:?}")]
+    Blank(String),
     /// The line is not valid CSV.
     #[error("{line}: {source}")]
     Csv {
@@ -201,7 +204,12 @@ pub fn parse(line: &str) -> Result<TagSpec, TagSpecError> {
             line: line.to_owned(),
             source,
         })?;
-    let fields = records.into_iter().next().unwrap_or_default();
+    // A blank line (spaces only) reaches the parser as an empty entry; upstream then crashes on
+    // `undefined` (`e is not iterable`).
+    let fields = records
+        .into_iter()
+        .next()
+        .ok_or_else(|| TagSpecError::Blank(line.to_owned()))?;
     let mut type_name: Option<&'static str> = None;
     let mut attrs = Attrs::default();
     for field in &fields {

@@ -20,6 +20,16 @@
 //! Must not: run `git` or any process, read environment variables, print, or write anything.
 //! Repository configuration beyond what `gix` needs to open the repository is ignored (for
 //! example `log.excludeDecoration`, `tag.sort`, `info/grafts`).
+#![allow(
+    clippy::similar_names,
+    clippy::doc_markdown,
+    clippy::default_trait_access,
+    clippy::manual_let_else,
+    clippy::single_match_else,
+    clippy::items_after_statements,
+    clippy::checked_conversions,
+    clippy::cast_possible_truncation
+)]
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;

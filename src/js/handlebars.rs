@@ -25,3 +25,6 @@ pub fn render(src: &str, _root: &Value, _s: &dyn Scope) -> Result<String, Templa
 pub fn is_raw_statement(src: &str) -> bool {
     src == "{{raw}}"
 }
+pub fn js_to_string(_v: &Value) -> String {
+    String::new()
+}

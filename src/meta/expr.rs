@@ -198,26 +198,34 @@ impl<'a> Scope<'a> {
             }
         }
         let zone = match &tz {
-            Value::String(name) if !name.is_empty() => moment::zone(name),
-            Value::String(_) | Value::Undefined | Value::Null | Value::Bool(false) => {
+            Value::String(name) => {
+                moment::resolve_helper_zone(name)
+                    .map_err(|e| e.js_message().to_owned())?
+                    .zone
+            }
+            Value::Undefined | Value::Null | Value::Bool(false) => {
                 return Err("Cannot read properties of undefined (reading 'format')".into());
             }
             Value::Number(n) if *n == 0.0 || n.is_nan() => {
                 return Err("Cannot read properties of undefined (reading 'format')".into());
             }
-            _ => return Err("Time zone name must be a string".into()),
+            other => {
+                return Err(format!(
+                    "Time zone name must be a string, got {}",
+                    hb::js_to_string(other)
+                ));
+            }
         };
+        // moment's `format()` uses its default format for a falsy argument.
         let fmt = match &format {
-            Value::String(s) if !s.is_empty() => s.clone(),
-            Value::String(_) | Value::Undefined | Value::Null | Value::Bool(false) => {
-                moment::default_format(at_ms, &zone).to_owned()
-            }
-            Value::Number(n) if *n == 0.0 || n.is_nan() => {
-                moment::default_format(at_ms, &zone).to_owned()
-            }
+            Value::String(s) => s.clone(),
+            Value::Undefined | Value::Null | Value::Bool(false) => String::new(),
+            Value::Number(n) if *n == 0.0 || n.is_nan() => String::new(),
             _ => return Err("format.replace is not a function".into()),
         };
-        Ok(Value::String(moment::format(at_ms, &zone, &fmt)))
+        moment::format(at_ms, &zone, &fmt)
+            .map(Value::String)
+            .map_err(|e| e.js_message().to_owned())
     }
 }
 

@@ -9,7 +9,7 @@
 use serde_json::Value as Json;
 
 use super::{GitContext, Knobs};
-use crate::js::handlebars::{self as hb, Options, Value};
+use crate::js::handlebars::{self as hb, NoFunctions, Options, Value};
 use crate::js::{jsnum, moment, pep440, semver};
 
 /// An expression that failed: a handlebars parse error or a helper that threw.
@@ -52,12 +52,12 @@ impl<'a> Scope<'a> {
 
     /// `setGlobalExp(src)`.
     pub fn render(&self, src: &str) -> Result<String, ExprError> {
-        let root = Value::Object(vec![
-            ("branch".into(), Value::Function(BRANCH)),
-            ("tag".into(), Value::Function(TAG)),
-            ("sha".into(), Value::Function(SHA)),
-            ("base_ref".into(), Value::Function(BASE_REF)),
-            ("commit_date".into(), Value::Function(COMMIT_DATE)),
+        let root = Value::object(vec![
+            (String::from("branch"), Value::Function(BRANCH)),
+            (String::from("tag"), Value::Function(TAG)),
+            (String::from("sha"), Value::Function(SHA)),
+            (String::from("base_ref"), Value::Function(BASE_REF)),
+            (String::from("commit_date"), Value::Function(COMMIT_DATE)),
             (
                 "is_default_branch".into(),
                 Value::Function(IS_DEFAULT_BRANCH),
@@ -66,16 +66,16 @@ impl<'a> Scope<'a> {
                 "is_not_default_branch".into(),
                 Value::Function(IS_NOT_DEFAULT_BRANCH),
             ),
-            ("date".into(), Value::Function(DATE)),
+            (String::from("date"), Value::Function(DATE)),
         ]);
         Ok(hb::render(src, &root, self)?)
     }
 
     /// A schedule pattern: only `date` and `commit_date` exist there.
     pub fn render_dates_only(&self, src: &str) -> Result<String, ExprError> {
-        let root = Value::Object(vec![
-            ("date".into(), Value::Function(DATE)),
-            ("commit_date".into(), Value::Function(COMMIT_DATE)),
+        let root = Value::object(vec![
+            (String::from("date"), Value::Function(DATE)),
+            (String::from("commit_date"), Value::Function(COMMIT_DATE)),
         ]);
         Ok(hb::render(src, &root, self)?)
     }
@@ -175,7 +175,7 @@ impl<'a> Scope<'a> {
         // The JS arguments: the params, then the options object when called as a helper.
         let mut js_args: Vec<Value> = args.to_vec();
         if let Some(o) = options {
-            js_args.push(Value::Object(o.hash.clone()));
+            js_args.push(Value::object(o.hash.clone()));
         }
         let format = js_args.first().cloned().unwrap_or(Value::Undefined);
         let hash_keys: Vec<(String, Value)> = match (args.len(), options, js_args.get(1)) {
@@ -250,10 +250,8 @@ fn json_value(v: &Json) -> Value {
         Json::Bool(b) => Value::Bool(*b),
         Json::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
         Json::String(s) => Value::String(s.clone()),
-        Json::Array(a) => Value::Array(a.iter().map(json_value).collect()),
-        Json::Object(o) => {
-            Value::Object(o.iter().map(|(k, v)| (k.clone(), json_value(v))).collect())
-        }
+        Json::Array(a) => Value::array(a.iter().map(json_value).collect()),
+        Json::Object(o) => Value::object(o.iter().map(|(k, v)| (k.clone(), json_value(v)))),
     }
 }
 
@@ -272,14 +270,40 @@ impl hb::Scope for Scope<'_> {
             _ => Ok(Value::Undefined),
         }
     }
-}
 
-/// Helpers that do nothing: for templates whose root holds no functions.
-struct NoFunctions;
-
-impl hb::Scope for NoFunctions {
-    fn call(&self, _: u32, _: &[Value], _: Option<&Options>) -> Result<Value, String> {
-        Ok(Value::Undefined)
+    /// `is_not_default_branch` calls `this.is_default_branch()`: inside a block whose context
+    /// changed, `this` has no such function and JavaScript throws.
+    fn call_with_this(
+        &self,
+        id: u32,
+        this: &Value,
+        args: &[Value],
+        options: Option<&Options>,
+    ) -> Result<Value, String> {
+        if id != IS_NOT_DEFAULT_BRANCH {
+            return self.call(id, args, options);
+        }
+        let own = match this {
+            Value::Object(o) => o
+                .entries
+                .iter()
+                .find(|(k, _)| k == "is_default_branch")
+                .map(|(_, v)| v.clone()),
+            _ => None,
+        };
+        match own {
+            Some(Value::Function(f)) => {
+                let is_default = self.call_with_this(f, this, &[], None)?;
+                Ok(Value::string(
+                    if matches!(&is_default, Value::String(s) if s == "false") {
+                        "true"
+                    } else {
+                        "false"
+                    },
+                ))
+            }
+            _ => Err("this.is_default_branch is not a function".to_owned()),
+        }
     }
 }
 
@@ -292,30 +316,34 @@ pub fn semver_value(v: &semver::SemVer) -> Value {
         semver::Ident::Num(n) => Value::Number(*n as f64),
         semver::Ident::Str(s) => Value::String(s.clone()),
     };
-    Value::Object(vec![
-        (
-            "options".into(),
-            Value::Object(vec![("loose".into(), Value::Bool(true))]),
-        ),
-        ("loose".into(), Value::Bool(v.loose)),
-        (
-            "includePrerelease".into(),
-            Value::Bool(v.include_prerelease),
-        ),
-        ("raw".into(), Value::String(v.raw.clone())),
-        ("major".into(), num(v.major)),
-        ("minor".into(), num(v.minor)),
-        ("patch".into(), num(v.patch)),
-        (
-            "prerelease".into(),
-            Value::Array(v.prerelease.iter().map(ident).collect()),
-        ),
-        (
-            "build".into(),
-            Value::Array(v.build.iter().map(|b| Value::String(b.clone())).collect()),
-        ),
-        ("version".into(), Value::String(v.version.clone())),
-    ])
+    Value::object_with_to_string(
+        vec![
+            (
+                String::from("options"),
+                Value::object(vec![(String::from("loose"), Value::Bool(true))]),
+            ),
+            (String::from("loose"), Value::Bool(v.loose)),
+            (
+                "includePrerelease".into(),
+                Value::Bool(v.include_prerelease),
+            ),
+            (String::from("raw"), Value::String(v.raw.clone())),
+            (String::from("major"), num(v.major)),
+            (String::from("minor"), num(v.minor)),
+            (String::from("patch"), num(v.patch)),
+            (
+                "prerelease".into(),
+                Value::array(v.prerelease.iter().map(ident).collect()),
+            ),
+            (
+                "build".into(),
+                Value::array(v.build.iter().map(|b| Value::String(b.clone())).collect()),
+            ),
+            (String::from("version"), Value::String(v.version.clone())),
+        ],
+        // SemVer's toString is its version: `{{this}}` renders it.
+        v.version.clone(),
+    )
 }
 
 /// Renders a template over a plain value (the semver object).
@@ -349,12 +377,12 @@ impl hb::Scope for Pep440Scope<'_> {
 
 /// Renders a pep440 pattern (`{{raw}}`, `{{version}}`, `{{major}}`, `{{minor}}`, `{{patch}}`).
 pub fn render_pep440(src: &str, vraw: &str) -> Result<String, ExprError> {
-    let root = Value::Object(vec![
-        ("raw".into(), Value::Function(P_RAW)),
-        ("version".into(), Value::Function(P_VERSION)),
-        ("major".into(), Value::Function(P_MAJOR)),
-        ("minor".into(), Value::Function(P_MINOR)),
-        ("patch".into(), Value::Function(P_PATCH)),
+    let root = Value::object(vec![
+        (String::from("raw"), Value::Function(P_RAW)),
+        (String::from("version"), Value::Function(P_VERSION)),
+        (String::from("major"), Value::Function(P_MAJOR)),
+        (String::from("minor"), Value::Function(P_MINOR)),
+        (String::from("patch"), Value::Function(P_PATCH)),
     ]);
     Ok(hb::render(src, &root, &Pep440Scope(vraw))?)
 }

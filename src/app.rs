@@ -240,6 +240,7 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
     if let Some(t) = settings.github_token.as_deref() {
         log.add_mask(t);
     }
+    meta::validate(&settings.meta)?;
     let now = now_ms(env)?;
     let payload = load_payload(env, log)?;
     let ctx = git_context(env, &settings, payload, now, log).await?;

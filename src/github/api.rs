@@ -59,8 +59,11 @@ fn describe(e: &octocrab::Error) -> String {
             let mut msg = other.to_string();
             let mut cause = std::error::Error::source(other);
             while let Some(c) = cause {
-                msg.push_str(": ");
-                msg.push_str(&c.to_string());
+                let text = c.to_string();
+                if !msg.contains(&text) {
+                    msg.push_str(": ");
+                    msg.push_str(&text);
+                }
                 cause = c.source();
             }
             msg

@@ -62,12 +62,12 @@ pub enum FlavorError {
     )]
     Blank(String),
     /// The line is not valid CSV.
-    #[error("{line}: {source}")]
+    #[error("`{line}`: {error}")]
     Csv {
         /// The line.
         line: String,
         /// The CSV error.
-        source: csv::CsvError,
+        error: csv::CsvError,
     },
 }
 
@@ -76,9 +76,9 @@ pub fn parse(lines: &[String]) -> Result<Flavor, FlavorError> {
     let mut flavor = Flavor::default();
     for line in lines {
         let records =
-            csv::parse(line, &csv::CsvOptions::entry()).map_err(|source| FlavorError::Csv {
+            csv::parse(line, &csv::CsvOptions::entry()).map_err(|error| FlavorError::Csv {
                 line: line.clone(),
-                source,
+                error,
             })?;
         let fields = records
             .into_iter()

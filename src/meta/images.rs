@@ -29,21 +29,20 @@ pub enum ImageError {
     #[error("a line of only spaces is not an image (upstream fails: o is not iterable): {0:?}")]
     Blank(String),
     /// The line is not valid CSV.
-    #[error("{line}: {source}")]
+    #[error("`{line}`: {error}")]
     Csv {
         /// The line.
         line: String,
         /// The CSV error.
-        source: csv::CsvError,
+        error: csv::CsvError,
     },
 }
 
 fn fields(line: &str) -> Result<Vec<String>, ImageError> {
-    let records =
-        csv::parse(line, &csv::CsvOptions::entry()).map_err(|source| ImageError::Csv {
-            line: line.to_owned(),
-            source,
-        })?;
+    let records = csv::parse(line, &csv::CsvOptions::entry()).map_err(|error| ImageError::Csv {
+        line: line.to_owned(),
+        error,
+    })?;
     records
         .into_iter()
         .next()

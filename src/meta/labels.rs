@@ -44,13 +44,18 @@ pub fn base(repo: &RepoInfo, version: &Version, context: &GitContext, now_ms: f6
 /// Base entries plus rendered custom ones: entries without `=` dropped, the last value of a key
 /// kept at the key's first position, sorted by `localeCompare` of the key (stable).
 pub fn with_customs(
+    input: &'static str,
     base: &[String],
     extra: &[String],
     scope: &Scope<'_>,
 ) -> Result<Vec<String>, MetaError> {
     let mut all: Vec<String> = base.to_vec();
     for entry in extra {
-        all.push(scope.render(entry)?);
+        all.push(
+            scope
+                .render(entry)
+                .map_err(|e| MetaError::from(e).in_line(input, entry))?,
+        );
     }
     let mut map: Vec<(String, String)> = Vec::with_capacity(all.len());
     for entry in &all {

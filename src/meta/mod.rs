@@ -95,16 +95,26 @@ impl Default for Knobs {
 pub enum MetaError {
     /// A bad `images` line.
     #[error("input `images`: {0}")]
-    Image(#[from] images::ImageError),
+    Image(images::ImageError),
     /// A bad `tags` line.
     #[error("input `tags`: {0}")]
-    Tag(#[from] tag_spec::TagSpecError),
+    Tag(tag_spec::TagSpecError),
     /// A bad `flavor` line.
     #[error("input `flavor`: {0}")]
-    Flavor(#[from] flavor::FlavorError),
+    Flavor(flavor::FlavorError),
     /// An expression failed to parse or render.
     #[error("{0}")]
-    Expr(#[from] expr::ExprError),
+    Expr(expr::ExprError),
+    /// Something failed while using one line of an input: names the input and quotes the line.
+    #[error("input `{input}`, line `{line}`: {error}")]
+    Line {
+        /// The input's name.
+        input: &'static str,
+        /// The line as written.
+        line: String,
+        /// What failed.
+        error: Box<MetaError>,
+    },
     /// `enable` did not render to exactly `true` or `false`.
     #[error("Invalid value for enable attribute: {0}")]
     Enable(String),
@@ -127,6 +137,44 @@ pub enum MetaError {
         /// The value it matched.
         value: String,
     },
+}
+
+// Hand-written conversions: a `#[from]` would also make the inner error the `source`, and the
+// one-line cause chain printed at the edge would repeat it.
+impl From<images::ImageError> for MetaError {
+    fn from(e: images::ImageError) -> Self {
+        Self::Image(e)
+    }
+}
+impl From<tag_spec::TagSpecError> for MetaError {
+    fn from(e: tag_spec::TagSpecError) -> Self {
+        Self::Tag(e)
+    }
+}
+impl From<flavor::FlavorError> for MetaError {
+    fn from(e: flavor::FlavorError) -> Self {
+        Self::Flavor(e)
+    }
+}
+impl From<expr::ExprError> for MetaError {
+    fn from(e: expr::ExprError) -> Self {
+        Self::Expr(e)
+    }
+}
+
+impl MetaError {
+    /// Attaches the input line being processed.
+    #[must_use]
+    pub fn in_line(self, input: &'static str, line: &str) -> Self {
+        match self {
+            already @ Self::Line { .. } => already,
+            error => Self::Line {
+                input,
+                line: line.to_owned(),
+                error: Box::new(error),
+            },
+        }
+    }
 }
 
 /// The computed version: the first non-empty tag value, the others, and whether `latest` goes on.
@@ -181,6 +229,16 @@ pub fn sanitize_tag(tag: &str) -> String {
     out
 }
 
+/// Checks the `images`, `tags` and `flavor` grammars without computing anything, so that a bad
+/// line is reported before any network call (metadata-action only parses them after reading the
+/// repository from the API; the outcome is the same, the message is the useful one).
+pub fn validate(inputs: &MetaInputs) -> Result<(), MetaError> {
+    images::parse(&inputs.images)?;
+    tag_spec::parse_all(&inputs.tags)?;
+    flavor::parse(&inputs.flavor)?;
+    Ok(())
+}
+
 /// Computes tags, labels and annotations exactly as docker/metadata-action does.
 pub fn compute(
     inputs: &MetaInputs,
@@ -217,9 +275,9 @@ pub fn compute(
         }
     };
     let base = labels::base(repo, &version, context, now_ms);
-    let labels = labels::with_customs(&base, &inputs.labels, &scope);
+    let labels = labels::with_customs("labels", &base, &inputs.labels, &scope);
     let annotations = match &labels {
-        Ok(_) => labels::with_customs(&base, &inputs.annotations, &scope),
+        Ok(_) => labels::with_customs("annotations", &base, &inputs.annotations, &scope),
         Err(_) => Ok(Vec::new()),
     };
     Ok(Metadata {

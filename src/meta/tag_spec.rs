@@ -90,6 +90,8 @@ pub enum VersionScheme {
 /// One parsed line of the `tags` input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TagSpec {
+    /// The line as written (for error messages).
+    pub line: String,
     /// The type and its attributes.
     pub kind: TagKind,
     /// `enable` as written (rendered later; must render to `true` or `false`).
@@ -109,8 +111,13 @@ pub struct TagSpec {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TagSpecError {
     /// `type=` names no known type.
-    #[error("Unknown tag type attribute: {0}")]
-    UnknownType(String),
+    #[error("Unknown tag type attribute: {value} (in `{line}`)")]
+    UnknownType {
+        /// The type as written.
+        value: String,
+        /// The line.
+        line: String,
+    },
     /// semver, pep440 and match need `pattern`.
     #[error("Missing pattern attribute for {0}")]
     MissingPattern(String),
@@ -133,12 +140,12 @@ pub enum TagSpecError {
     #[error("a line of only spaces is not a tag rule (upstream fails: e is not iterable): {0:?}")]
     Blank(String),
     /// The line is not valid CSV.
-    #[error("{line}: {source}")]
+    #[error("`{line}`: {error}")]
     Csv {
         /// The line.
         line: String,
         /// The CSV error.
-        source: csv::CsvError,
+        error: csv::CsvError,
     },
 }
 
@@ -200,9 +207,9 @@ impl Attrs {
 /// Parses one line of the `tags` input.
 pub fn parse(line: &str) -> Result<TagSpec, TagSpecError> {
     let records =
-        csv::parse(line, &csv::CsvOptions::entry()).map_err(|source| TagSpecError::Csv {
+        csv::parse(line, &csv::CsvOptions::entry()).map_err(|error| TagSpecError::Csv {
             line: line.to_owned(),
-            source,
+            error,
         })?;
     // A blank line (spaces only) reaches the parser as an empty entry; upstream then crashes on
     // `undefined` (`e is not iterable`).
@@ -219,7 +226,10 @@ pub fn parse(line: &str) -> Result<TagSpec, TagSpecError> {
                 let key = key.to_lowercase();
                 if key == "type" {
                     let Some(t) = TYPES.iter().find(|t| **t == value) else {
-                        return Err(TagSpecError::UnknownType(value));
+                        return Err(TagSpecError::UnknownType {
+                            value,
+                            line: line.to_owned(),
+                        });
                     };
                     type_name = Some(t);
                 } else {
@@ -300,6 +310,7 @@ pub fn parse(line: &str) -> Result<TagSpec, TagSpecError> {
     let enable = attrs.or_insert("enable", "true");
     let priority = attrs.or_insert("priority", default_priority(type_name));
     Ok(TagSpec {
+        line: line.to_owned(),
         kind,
         enable,
         priority,
@@ -406,7 +417,7 @@ mod tests {
         );
         assert_eq!(
             parse("type=Semver,pattern=x").unwrap_err().to_string(),
-            "Unknown tag type attribute: Semver"
+            "Unknown tag type attribute: Semver (in `type=Semver,pattern=x`)"
         );
         assert_eq!(
             parse("type=ref,event=push").unwrap_err().to_string(),

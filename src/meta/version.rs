@@ -18,12 +18,32 @@ pub fn compute(
     warnings: &mut Vec<String>,
 ) -> Result<Version, MetaError> {
     let mut acc = Acc::default();
-    let git_ref = context.git_ref.as_deref();
     for spec in specs {
+        process(spec, flavor, context, repo, scope, warnings, &mut acc)
+            .map_err(|e| e.in_line("tags", &spec.line))?;
+    }
+    let mut seen = std::collections::HashSet::new();
+    acc.version.partial.retain(|p| seen.insert(p.clone()));
+    acc.version.latest = acc.latest.unwrap_or(false);
+    Ok(acc.version)
+}
+
+/// Runs one rule.
+fn process(
+    spec: &TagSpec,
+    flavor: &Flavor,
+    context: &GitContext,
+    repo: &RepoInfo,
+    scope: &Scope<'_>,
+    warnings: &mut Vec<String>,
+    acc: &mut Acc,
+) -> Result<(), MetaError> {
+    let git_ref = context.git_ref.as_deref();
+    {
         let enabled = scope.render(&spec.enable)?;
         match enabled.as_str() {
             "true" => {}
-            "false" => continue,
+            "false" => return Ok(()),
             _ => return Err(MetaError::Enable(enabled)),
         }
         let p = Proc {
@@ -49,7 +69,7 @@ pub fn compute(
                 match_re,
             } => {
                 let Some(vraw) = p.source_value(value, git_ref)? else {
-                    continue;
+                    return Ok(());
                 };
                 let mut vraw = vraw;
                 if !match_re.is_empty() {
@@ -83,7 +103,7 @@ pub fn compute(
                 value,
             } => {
                 let Some(vraw) = p.source_value(value, git_ref)? else {
-                    continue;
+                    return Ok(());
                 };
                 let found = match regex_literal(pattern) {
                     Some((body, flags)) => regex::js_match(&vraw, body, flags),
@@ -92,13 +112,13 @@ pub fn compute(
                 .map_err(|reason| regex_error(pattern, reason))?;
                 let Some(found) = found else {
                     warnings.push(format!("{pattern} does not match {vraw}."));
-                    continue;
+                    return Ok(());
                 };
                 let Some(g) = found.index(group) else {
                     warnings.push(format!(
                         "Group {group} does not exist for {pattern} pattern."
                     ));
-                    continue;
+                    return Ok(());
                 };
                 let v = p.affix(g)?;
                 acc.set(&v, p.latest(true));
@@ -110,7 +130,7 @@ pub fn compute(
                     RefEvent::Pr => ("refs/pull/", false),
                 };
                 let Some(rest) = git_ref.and_then(|r| r.strip_prefix(prefix)) else {
-                    continue;
+                    return Ok(());
                 };
                 let rest = if *event == RefEvent::Pr {
                     rest.strip_suffix("/merge").unwrap_or(rest)
@@ -122,7 +142,7 @@ pub fn compute(
             }
             TagKind::Edge { branch } => {
                 let Some(current) = git_ref.and_then(|r| r.strip_prefix("refs/heads/")) else {
-                    continue;
+                    return Ok(());
                 };
                 let wanted = if branch.is_empty() {
                     repo.default_branch.as_deref()
@@ -130,7 +150,7 @@ pub fn compute(
                     Some(branch.as_str())
                 };
                 if wanted != Some(current) {
-                    continue;
+                    return Ok(());
                 }
                 let v = p.affix("edge")?;
                 acc.set(&v, p.latest(false));
@@ -141,7 +161,7 @@ pub fn compute(
             }
             TagKind::Sha { format } => {
                 let Some(sha) = context.sha.as_deref().filter(|s| !s.is_empty()) else {
-                    continue;
+                    return Ok(());
                 };
                 let val = match format {
                     ShaFormat::Short => scope.short_sha()?,
@@ -152,10 +172,7 @@ pub fn compute(
             }
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    acc.version.partial.retain(|p| seen.insert(p.clone()));
-    acc.version.latest = acc.latest.unwrap_or(false);
-    Ok(acc.version)
+    Ok(())
 }
 
 fn regex_error(pattern: &str, reason: String) -> MetaError {

@@ -108,12 +108,12 @@ pub enum SettingsError {
     #[error("Invalid context source: {0}")]
     Context(String),
     /// A list input could not be read as CSV.
-    #[error("input `{input}`: {source}")]
+    #[error("input `{input}`: {error}")]
     List {
         /// The input's name.
         input: &'static str,
         /// What went wrong.
-        source: crate::js::csv::CsvError,
+        error: crate::js::csv::CsvError,
     },
 }
 
@@ -136,7 +136,7 @@ fn list(input: &'static str, value: Option<&String>) -> Result<Vec<String>, Sett
     match trimmed(value) {
         None => Ok(Vec::new()),
         Some(v) => {
-            crate::js::csv::input_list(&v).map_err(|source| SettingsError::List { input, source })
+            crate::js::csv::input_list(&v).map_err(|error| SettingsError::List { input, error })
         }
     }
 }

@@ -1,0 +1,106 @@
+//! Helpers shared by the integration tests (`golden.rs`, `runner.rs`): a line diff for failure
+//! messages, the GitHub API stub (`stub`) and the runner-step harness (`step`: the environment a
+//! GitHub runner gives a step, the binary run in it, `$GITHUB_OUTPUT`/`$GITHUB_ENV` parsed).
+//!
+//! Each test crate includes this module with `mod support;` and uses a part of it.
+#![allow(dead_code)]
+
+pub mod step;
+pub mod stub;
+
+use std::fmt::Write as _;
+
+use serde_json::Value as Json;
+
+/// A line diff (longest common subsequence): `  ` kept, `- ` expected only, `+ ` actual only.
+pub fn diff_lines(expected: &[String], actual: &[String]) -> String {
+    diff_with(expected, actual, show)
+}
+
+fn diff_with(expected: &[String], actual: &[String], show: fn(&str) -> String) -> String {
+    let (n, m) = (expected.len(), actual.len());
+    // lcs[i][j]: length of the LCS of expected[i..] and actual[j..]
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if expected[i] == actual[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut out = String::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && expected[i] == actual[j] {
+            let _ = writeln!(out, "      {}", show(&expected[i]));
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            let _ = writeln!(out, "    + {}", show(&actual[j]));
+            j += 1;
+        } else {
+            let _ = writeln!(out, "    - {}", show(&expected[i]));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A line as a quoted debug string when whitespace or control characters would be invisible.
+fn show(line: &str) -> String {
+    if line.is_empty() || line.trim() != line || line.chars().any(char::is_control) {
+        format!("{line:?}")
+    } else {
+        line.to_owned()
+    }
+}
+
+/// Diff of two strings, line by line (a trailing "(no final newline)" note is not needed: the
+/// values compared are output values, compared exactly before diffing).
+pub fn diff_text(expected: &str, actual: &str) -> String {
+    let split = |s: &str| s.split('\n').map(str::to_owned).collect::<Vec<_>>();
+    diff_lines(&split(expected), &split(actual))
+}
+
+/// Diff of two JSON values, pretty-printed.
+pub fn diff_json(expected: &Json, actual: &Json) -> String {
+    let lines = |v: &Json| {
+        serde_json::to_string_pretty(v)
+            .expect("JSON serialises")
+            .lines()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    diff_with(&lines(expected), &lines(actual), str::to_owned)
+}
+
+/// A JSON array of strings as a `Vec<String>` (`None` when it is not one).
+pub fn string_list(v: &Json) -> Option<Vec<String>> {
+    v.as_array()?
+        .iter()
+        .map(|s| s.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// An ISO 8601 instant (`2020-01-10T00:30:00Z`) as a JS time value in milliseconds.
+pub fn iso_ms(iso: &str) -> f64 {
+    let t = chrono::DateTime::parse_from_rfc3339(iso)
+        .unwrap_or_else(|e| panic!("`{iso}` is not an RFC 3339 instant: {e}"));
+    #[allow(clippy::cast_precision_loss)]
+    let ms = t.timestamp_millis() as f64;
+    ms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_marks_changes() {
+        let a: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let b: Vec<String> = ["a", "x", "c"].map(String::from).to_vec();
+        assert_eq!(diff_lines(&a, &b), "      a\n    + x\n    - b\n      c\n");
+    }
+}

@@ -18,6 +18,14 @@ ca_bundle="${HOIST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 
 log() { echo "build-image: $*" >&2; }
 
+# One build at a time on this machine: test runners that start each test in its own process
+# (cargo nextest) may call this script several times at once, and apt-get, rustup and the tag
+# must not race.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/hoist-build-image.lock"
+  flock 9
+fi
+
 if [ "$(uname -m)" != x86_64 ]; then
   log "this script builds linux/amd64 images on an x86_64 host; use the Dockerfile elsewhere"
   exit 1
@@ -68,7 +76,8 @@ marker='^# ---- final stage'
 grep -q "$marker" Dockerfile || { log "Dockerfile has no final-stage marker"; exit 1; }
 sed -n "/$marker/,\$p" Dockerfile \
   | sed 's#^COPY --from=build /rootfs/ /$#COPY rootfs/ /#' >"$context/Dockerfile"
-if grep -q -- '--from=' "$context/Dockerfile" || ! grep -qx 'COPY rootfs/ /' "$context/Dockerfile"; then
+if grep -v '^#' "$context/Dockerfile" | grep -q -- '--from=' \
+  || ! grep -qx 'COPY rootfs/ /' "$context/Dockerfile"; then
   log "the Dockerfile's final stage changed: update scripts/build-image.sh"
   cat "$context/Dockerfile" >&2
   exit 1

@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result, bail};
 use crate::github::api::GitHubApi;
 use crate::github::commands::Log;
 use crate::github::env::RunnerEnv;
-use crate::github::{context, files, git};
+use crate::github::{context, files, git, paths};
 use crate::meta::{self, GitContext, Knobs, RepoInfo};
 use crate::report::{self, Outputs};
 use crate::settings::{ContextSource, OutputFormat, RawInputs, Settings};
@@ -209,29 +209,60 @@ fn group(log: &Log, title: &str, lines: impl IntoIterator<Item = String>) {
     log.end_group();
 }
 
-/// Creates metadata-action's bake directory (`docker-actions-toolkit-XXXXXX` in `RUNNER_TEMP`).
-fn bake_dir(env: &RunnerEnv) -> Result<PathBuf> {
-    let base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
-    std::fs::create_dir_all(&base).with_context(|| format!("cannot create {}", base.display()))?;
+/// metadata-action's bake directory (`docker-actions-toolkit-XXXXXX` in `RUNNER_TEMP`): where
+/// hoist writes, and the path later steps on the host see.
+struct BakeDir {
+    local: PathBuf,
+    host: PathBuf,
+}
+
+/// Creates the bake directory; in a container action, in a mounted directory, owned like it.
+fn bake_dir(env: &RunnerEnv, log: &Log) -> Result<BakeDir> {
+    let base = paths::bake_base(
+        env.runner_temp.as_deref(),
+        env.runner_workspace.as_deref(),
+        env.home.as_deref(),
+        &std::env::temp_dir(),
+        Path::is_dir,
+    );
+    std::fs::create_dir_all(&base.local)
+        .with_context(|| format!("cannot create {}", base.local.display()))?;
     for _ in 0..16 {
         let suffix: String = format!("{:016x}", crate::github::commands::rand_u64())
             .chars()
             .take(6)
             .collect();
-        let dir = base.join(format!("docker-actions-toolkit-{suffix}"));
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
+        let name = format!("docker-actions-toolkit-{suffix}");
+        let local = base.local.join(&name);
+        match std::fs::create_dir(&local) {
+            Ok(()) => {
+                paths::chown_like(&base.local, &local)
+                    .with_context(|| format!("cannot chown {}", local.display()))?;
+                let host = if let Some(h) = &base.host {
+                    h.join(&name)
+                } else {
+                    log.warning(&format!(
+                        "bake files are in {}, which later steps may not see: RUNNER_WORKSPACE is not set",
+                        local.display()
+                    ));
+                    local.clone()
+                };
+                return Ok(BakeDir { local, host });
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot create {}", dir.display())),
+            Err(e) => return Err(e).with_context(|| format!("cannot create {}", local.display())),
         }
     }
-    bail!("cannot create a bake directory in {}", base.display())
+    bail!("cannot create a bake directory in {}", base.local.display())
 }
 
-fn write_bake(dir: &Path, name: &str, text: &str) -> Result<String> {
-    let path = dir.join(name);
+/// Writes one bake file; returns its path as later steps see it.
+fn write_bake(dir: &BakeDir, name: &str, text: &str) -> Result<String> {
+    let path = dir.local.join(name);
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path.display().to_string())
+    paths::chown_like(&dir.local, &path)
+        .with_context(|| format!("cannot chown {}", path.display()))?;
+    Ok(dir.host.join(name).display().to_string())
 }
 
 /// Runs the whole step.
@@ -357,7 +388,7 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
         print_cli(log, settings.format, &values, &out);
         return Ok(());
     }
-    let dir = bake_dir(env)?;
+    let dir = bake_dir(env, log)?;
     for (kind, name, text) in [
         (
             "tags",

@@ -44,6 +44,10 @@ pub struct RunnerEnv {
     pub workspace: Option<PathBuf>,
     /// `RUNNER_TEMP`.
     pub runner_temp: Option<PathBuf>,
+    /// `RUNNER_WORKSPACE` (a host path even in a container action: it is not mounted).
+    pub runner_workspace: Option<PathBuf>,
+    /// `HOME` (`/github/home` in a container action).
+    pub home: Option<PathBuf>,
     /// `RUNNER_DEBUG`.
     pub runner_debug: Option<String>,
     /// `DOCKER_METADATA_PR_HEAD_SHA`.
@@ -89,6 +93,8 @@ impl RunnerEnv {
             step_summary_file: path("GITHUB_STEP_SUMMARY"),
             workspace: path("GITHUB_WORKSPACE"),
             runner_temp: path("RUNNER_TEMP"),
+            runner_workspace: path("RUNNER_WORKSPACE"),
+            home: path("HOME"),
             runner_debug: var("RUNNER_DEBUG"),
             pr_head_sha: var("DOCKER_METADATA_PR_HEAD_SHA"),
             short_sha_length: var("DOCKER_METADATA_SHORT_SHA_LENGTH"),

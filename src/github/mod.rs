@@ -1,6 +1,6 @@
 //! Everything that touches the GitHub Actions runner and the GitHub API: the environment
 //! (`env`), the workflow context (`context`), the local checkout (`git`), the REST API (`api`),
-//! workflow commands on stdout (`commands`) and file commands (`files`).
+//! workflow commands on stdout (`commands`), file commands (`files`) and host paths (`paths`).
 
 pub mod api;
 pub mod commands;
@@ -8,3 +8,4 @@ pub mod context;
 pub mod env;
 pub mod files;
 pub mod git;
+pub mod paths;

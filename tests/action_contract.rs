@@ -1,0 +1,603 @@
+//! The action's contract: `action.yml` ⇔ the binary's inputs (`RawInputs`, clap `env`) ⇔ the
+//! outputs the binary actually writes to `$GITHUB_OUTPUT`.
+//!
+//! `action.yml` is read with a small line parser (the file uses plain block mappings only, and
+//! the crate has no YAML dependency); a construct it does not understand fails the test rather
+//! than being skipped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+
+use clap::CommandFactory as _;
+
+/// Push inputs and outputs: declared in `action.yml` now, implemented by the push engine
+/// (`src/settings/push.rs`, `PushInputs` flattened into `RawInputs`). Until it lands they may be
+/// missing from `RawInputs`, but only all together: once one is there, every one must be.
+const PUSH_INPUTS: &[&str] = &[
+    "source",
+    "push",
+    "registry-auth",
+    "insecure-registries",
+    "registry-ca",
+    "platforms",
+    "tag-policy",
+];
+
+/// Written only when `source` is set (a push or a `push: false` preview), so a metadata-only run
+/// does not write them. Expected when pushing: tests/container.rs checks them on a real push once
+/// the push engine lands.
+const PUSH_OUTPUTS: &[&str] = &["digest", "push-results"];
+
+/// docker/metadata-action's inputs, in its order, with the defaults its action.yml declares
+/// (`None`: no `default:` key) and its `required` flags. Users swap `uses:` lines, so these are
+/// part of the contract.
+const METADATA_ACTION_INPUTS: &[(&str, Option<&str>, bool)] = &[
+    ("context", Some("workflow"), true),
+    ("images", None, false),
+    ("tags", None, false),
+    ("flavor", None, false),
+    ("labels", None, false),
+    ("annotations", None, false),
+    ("sep-tags", None, false),
+    ("sep-labels", None, false),
+    ("sep-annotations", None, false),
+    ("bake-target", None, false),
+    ("github-token", Some("${{ github.token }}"), true),
+];
+
+/// docker/metadata-action's outputs, in the order it writes them.
+const METADATA_ACTION_OUTPUTS: &[&str] = &[
+    "version",
+    "tags",
+    "tag-names",
+    "labels",
+    "annotations",
+    "json",
+    "bake-file-tags",
+    "bake-file-labels",
+    "bake-file-annotations",
+    "bake-file",
+];
+
+/// One entry of `inputs:` or `outputs:`.
+#[derive(Debug, Default, Clone)]
+struct Entry {
+    /// `key: value` pairs under the entry, values unquoted.
+    props: BTreeMap<String, String>,
+}
+
+/// The parts of `action.yml` the contract is about.
+#[derive(Debug, Default)]
+struct ActionYml {
+    /// Inputs in file order.
+    inputs: Vec<(String, Entry)>,
+    /// Outputs in file order.
+    outputs: Vec<(String, Entry)>,
+    /// Every top-level `key: value` and the keys of `runs:` as `runs.key`.
+    scalars: BTreeMap<String, String>,
+}
+
+/// Removes one level of YAML quotes (`'it''s'`, `"x"`); plain scalars are returned as they are.
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    if v.len() >= 2 && v.starts_with('\'') && v.ends_with('\'') {
+        v[1..v.len() - 1].replace("''", "'")
+    } else if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
+        let inner = &v[1..v.len() - 1];
+        assert!(
+            !inner.contains('\\'),
+            "escapes in double-quoted YAML are not supported by this parser: {v}"
+        );
+        inner.to_owned()
+    } else {
+        v.to_owned()
+    }
+}
+
+/// Parses the block-mapping subset of YAML that action.yml uses.
+fn parse_action_yml(text: &str) -> ActionYml {
+    let mut yml = ActionYml::default();
+    let mut section = String::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim_end();
+        let content = line.trim_start();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - content.len();
+        let (key, value) = content
+            .split_once(':')
+            .unwrap_or_else(|| panic!("action.yml:{}: not a `key: value` line: {raw}", n + 1));
+        assert!(
+            !key.contains(' ') && !key.starts_with('-'),
+            "action.yml:{}: unsupported YAML (sequence or odd key): {raw}",
+            n + 1
+        );
+        let value = value.trim();
+        // A value may carry a trailing comment only after a space; the file has none in values.
+        assert!(
+            !value.starts_with('{') && !value.starts_with('[') && !value.starts_with('|'),
+            "action.yml:{}: flow or block scalars are not supported by this parser: {raw}",
+            n + 1
+        );
+        match indent {
+            0 => {
+                key.clone_into(&mut section);
+                if !value.is_empty() {
+                    yml.scalars.insert(key.to_owned(), unquote(value));
+                }
+            }
+            2 => {
+                let entry = (key.to_owned(), Entry::default());
+                match section.as_str() {
+                    "inputs" => {
+                        assert!(value.is_empty(), "input `{key}` must be a mapping");
+                        yml.inputs.push(entry);
+                    }
+                    "outputs" => {
+                        assert!(value.is_empty(), "output `{key}` must be a mapping");
+                        yml.outputs.push(entry);
+                    }
+                    other => {
+                        yml.scalars.insert(format!("{other}.{key}"), unquote(value));
+                    }
+                }
+            }
+            4 => {
+                let list = match section.as_str() {
+                    "inputs" => &mut yml.inputs,
+                    "outputs" => &mut yml.outputs,
+                    other => panic!("action.yml:{}: unexpected nesting under `{other}`", n + 1),
+                };
+                let (_, entry) = list
+                    .last_mut()
+                    .unwrap_or_else(|| panic!("action.yml:{}: property before any entry", n + 1));
+                entry.props.insert(key.to_owned(), unquote(value));
+            }
+            _ => panic!("action.yml:{}: unexpected indentation {indent}", n + 1),
+        }
+    }
+    yml
+}
+
+fn action_yml() -> ActionYml {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml");
+    let text = std::fs::read_to_string(&path).expect("read action.yml");
+    parse_action_yml(&text)
+}
+
+/// The runner's variable for an input (actions/runner `Handler.cs` `AddInputsToEnvironment`:
+/// spaces to `_`, upper-cased, hyphens kept).
+fn runner_env_name(input: &str) -> String {
+    format!("INPUT_{}", input.replace(' ', "_").to_uppercase())
+}
+
+/// The `INPUT_*` variables `RawInputs` binds, mapped back to input names (`INPUT_SEP-TAGS` →
+/// `sep-tags`). Args without `env` are CLI-only (`--format`, `--help`).
+fn clap_inputs() -> BTreeSet<String> {
+    let cmd = hoist::settings::RawInputs::command();
+    let mut names = BTreeSet::new();
+    for arg in cmd.get_arguments() {
+        let Some(env) = arg.get_env() else { continue };
+        let env = env.to_str().expect("env names are UTF-8");
+        let name = env
+            .strip_prefix("INPUT_")
+            .unwrap_or_else(|| panic!("arg `{}` binds `{env}`, not an INPUT_*", arg.get_id()))
+            .to_lowercase();
+        assert_eq!(
+            runner_env_name(&name),
+            env,
+            "arg `{}`: env must be exactly the runner's spelling",
+            arg.get_id()
+        );
+        if let Some(long) = arg.get_long() {
+            assert_eq!(long, name, "the --flag and the input must share one name");
+        }
+        assert!(names.insert(name.clone()), "input `{name}` bound twice");
+    }
+    names
+}
+
+#[test]
+fn action_yml_inputs_are_exactly_the_binary_inputs() {
+    let yml = action_yml();
+    let declared: Vec<&str> = yml.inputs.iter().map(|(k, _)| k.as_str()).collect();
+    let declared_set: BTreeSet<String> = declared.iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(
+        declared.len(),
+        declared_set.len(),
+        "duplicate input in action.yml"
+    );
+
+    let bound = clap_inputs();
+    let push_bound: Vec<&&str> = PUSH_INPUTS.iter().filter(|p| bound.contains(**p)).collect();
+    let mut expected = bound.clone();
+    if push_bound.is_empty() {
+        // The push engine has not landed yet: action.yml already declares its inputs.
+        expected.extend(PUSH_INPUTS.iter().map(|s| (*s).to_owned()));
+    } else {
+        assert_eq!(
+            push_bound.len(),
+            PUSH_INPUTS.len(),
+            "some push inputs are bound, others not: {push_bound:?} of {PUSH_INPUTS:?}"
+        );
+    }
+    let missing: Vec<_> = expected.difference(&declared_set).collect();
+    let extra: Vec<_> = declared_set.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "action.yml inputs differ from RawInputs: not in action.yml {missing:?}, not in RawInputs {extra:?}"
+    );
+
+    // metadata-action's inputs first, in its order, then the push inputs in theirs.
+    let order: Vec<&str> = METADATA_ACTION_INPUTS
+        .iter()
+        .map(|(n, _, _)| *n)
+        .chain(PUSH_INPUTS.iter().copied())
+        .collect();
+    assert_eq!(declared, order, "action.yml input order");
+}
+
+#[test]
+fn action_yml_keeps_metadata_action_defaults_and_documents_every_input() {
+    let yml = action_yml();
+    let inputs: BTreeMap<&str, &Entry> = yml.inputs.iter().map(|(k, e)| (k.as_str(), e)).collect();
+    for (name, default, required) in METADATA_ACTION_INPUTS {
+        let entry = inputs[name];
+        assert_eq!(
+            entry.props.get("default").map(String::as_str),
+            *default,
+            "input `{name}`: default must be metadata-action's"
+        );
+        assert_eq!(
+            entry.props.get("required").map(String::as_str),
+            Some(if *required { "true" } else { "false" }),
+            "input `{name}`: required must be metadata-action's"
+        );
+    }
+    // `push` has no default: empty means "true when `source` is set".
+    assert_eq!(inputs["push"].props.get("default"), None);
+    assert_eq!(
+        inputs["tag-policy"]
+            .props
+            .get("default")
+            .map(String::as_str),
+        Some("atomic")
+    );
+    for (name, entry) in &yml.inputs {
+        let description = entry.props.get("description").map_or("", String::as_str);
+        assert!(!description.is_empty(), "input `{name}` has no description");
+        assert!(
+            entry.props.keys().all(|k| [
+                "description",
+                "default",
+                "required",
+                "deprecationMessage"
+            ]
+            .contains(&k.as_str())),
+            "input `{name}`: unknown key in {:?}",
+            entry.props.keys()
+        );
+        // The runner's id rule: a letter or `_` first, then alphanumerics, `-` and `_`.
+        assert!(
+            name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'),
+            "input id `{name}`"
+        );
+    }
+    for (name, entry) in &yml.outputs {
+        assert!(
+            entry
+                .props
+                .get("description")
+                .is_some_and(|d| !d.is_empty()),
+            "output `{name}` has no description"
+        );
+        assert_eq!(
+            entry.props.len(),
+            1,
+            "docker actions declare outputs without `value`"
+        );
+    }
+}
+
+#[test]
+fn action_yml_runs_the_container_the_way_the_docs_say() {
+    let yml = action_yml();
+    assert_eq!(yml.scalars.get("name").map(String::as_str), Some("hoist"));
+    assert!(
+        yml.scalars
+            .get("description")
+            .is_some_and(|d| !d.is_empty())
+    );
+    assert!(yml.scalars.contains_key("branding.icon"));
+    assert!(yml.scalars.contains_key("branding.color"));
+    assert_eq!(
+        yml.scalars.get("runs.using").map(String::as_str),
+        Some("docker")
+    );
+    // The default branch builds the Dockerfile; a release commit pins the published image by
+    // digest (docs/release.md). Either way no `args`: every setting is an INPUT_* variable.
+    let image = yml.scalars.get("runs.image").expect("runs.image");
+    assert!(
+        image == "Dockerfile"
+            || (image.starts_with("docker://ghcr.io/") && image.contains("@sha256:")),
+        "runs.image must be `Dockerfile` or a digest-pinned ghcr.io image, got `{image}`"
+    );
+    assert_eq!(
+        yml.scalars.get("runs.entrypoint").map(String::as_str),
+        Some("/hoist")
+    );
+    assert!(!yml.scalars.contains_key("runs.args"));
+}
+
+/// A loopback stand-in for the GitHub REST API: `GET /repos/o/n` answers a recorded-shape body,
+/// anything else a 404 (metadata-action then falls back to "now" for the commit date). Stopped
+/// and joined on drop.
+struct ApiStub {
+    url: String,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    addr: std::net::SocketAddr,
+}
+
+impl ApiStub {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the API stub");
+        let addr = listener.local_addr().expect("stub address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(s) = stream {
+                    answer(s);
+                }
+            }
+        });
+        Self {
+            url: format!("http://{addr}"),
+            stop,
+            thread: Some(thread),
+            addr,
+        }
+    }
+}
+
+impl Drop for ApiStub {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn answer(mut stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    });
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut content_length = 0usize;
+    loop {
+        let mut header = String::new();
+        match reader.read_line(&mut header) {
+            Ok(0) | Err(_) => return,
+            Ok(_) if header == "\r\n" || header == "\n" => break,
+            Ok(_) => {
+                if let Some((k, v)) = header.split_once(':')
+                    && k.eq_ignore_ascii_case("content-length")
+                {
+                    content_length = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+    }
+    let mut body = vec![0; content_length];
+    let _ = reader.read_exact(&mut body);
+    let path = request_line.split_whitespace().nth(1).unwrap_or("");
+    let (status, body) = if path == "/repos/o/n" {
+        (
+            "200 OK",
+            r#"{"id":1,"name":"n","full_name":"o/n","description":"A test repository","html_url":"https://github.com/o/n","default_branch":"main","license":{"key":"mit","spdx_id":"MIT"}}"#,
+        )
+    } else {
+        ("404 Not Found", r#"{"message":"Not Found","status":"404"}"#)
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// Parses a file-command file the way the runner does (`FileCommandManager.cs`
+/// `EnvFileKeyValuePairs`): `name=value` lines or `name<<DELIM` heredocs, `\n` only.
+fn parse_file_command(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut lines = text.split('\n');
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            continue;
+        }
+        let eq = line.find('=');
+        let heredoc = line.find("<<");
+        match (eq, heredoc) {
+            (Some(e), h) if h.is_none_or(|h| e < h) => {
+                out.push((line[..e].to_owned(), line[e + 1..].to_owned()));
+            }
+            (_, Some(h)) => {
+                let key = &line[..h];
+                let delimiter = &line[h + 2..];
+                assert!(
+                    !key.is_empty() && !delimiter.is_empty(),
+                    "Invalid format '{line}'"
+                );
+                let mut value: Vec<&str> = Vec::new();
+                loop {
+                    let body = lines
+                        .next()
+                        .unwrap_or_else(|| panic!("Matching delimiter not found '{delimiter}'"));
+                    if body == delimiter {
+                        break;
+                    }
+                    value.push(body);
+                }
+                out.push((key.to_owned(), value.join("\n")));
+            }
+            _ => panic!("Invalid format '{line}'"),
+        }
+    }
+    out
+}
+
+/// metadata-action's `DOCKER_METADATA_OUTPUT_<NAME>` (`\W` → `_`, upper-cased).
+fn exported_name(output: &str) -> String {
+    let mapped: String = output
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("DOCKER_METADATA_OUTPUT_{}", mapped.to_uppercase())
+}
+
+#[test]
+fn a_metadata_only_run_writes_exactly_the_declared_outputs() {
+    let yml = action_yml();
+    let stub = ApiStub::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = dir.path().join("set_output");
+    let env_file = dir.path().join("set_env");
+    let runner_temp = dir.path().join("temp");
+    std::fs::create_dir(&runner_temp).expect("runner temp");
+    std::fs::write(&output, "").expect("create GITHUB_OUTPUT");
+    std::fs::write(&env_file, "").expect("create GITHUB_ENV");
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hoist"));
+    cmd.env_clear().current_dir(dir.path());
+    // As the runner does: every declared input is set, to its default when the workflow does
+    // not give one (an empty string when there is no default; `${{ github.token }}` evaluated).
+    for (name, entry) in &yml.inputs {
+        let value = match entry.props.get("default").map(String::as_str) {
+            Some("${{ github.token }}") => "ghs_contract_test_token",
+            Some(v) => v,
+            None => "",
+        };
+        cmd.env(runner_env_name(name), value);
+    }
+    cmd.env("INPUT_IMAGES", "ghcr.io/o/n")
+        .env(
+            "INPUT_TAGS",
+            "type=ref,event=branch\ntype=ref,event=tag\ntype=sha",
+        )
+        .env("GITHUB_ACTIONS", "true")
+        .env("CI", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_ENV", &env_file)
+        .env("GITHUB_API_URL", &stub.url)
+        .env("GITHUB_REPOSITORY", "o/n")
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_REF", "refs/tags/v1.2.3")
+        .env("GITHUB_SHA", "860c1904a1ce19322e91ac35af1ab07466440c37")
+        .env("RUNNER_TEMP", &runner_temp)
+        .env("SOURCE_DATE_EPOCH", "1700000000");
+    let run = cmd.output().expect("spawn hoist");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success(),
+        "hoist failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        run.status
+    );
+
+    let written = parse_file_command(&std::fs::read_to_string(&output).expect("read outputs"));
+    let written_names: Vec<&str> = written.iter().map(|(k, _)| k.as_str()).collect();
+    let declared: BTreeSet<&str> = yml.outputs.iter().map(|(k, _)| k.as_str()).collect();
+    let expected: BTreeSet<&str> = declared
+        .iter()
+        .copied()
+        .filter(|o| !PUSH_OUTPUTS.contains(o))
+        .collect();
+    assert_eq!(
+        written_names.iter().copied().collect::<BTreeSet<_>>(),
+        expected,
+        "outputs written by a metadata-only run vs action.yml (push outputs excepted)"
+    );
+    assert_eq!(
+        written_names, METADATA_ACTION_OUTPUTS,
+        "written once each, in metadata-action's order"
+    );
+    for p in PUSH_OUTPUTS {
+        assert!(declared.contains(p), "push output `{p}` must be declared");
+    }
+    let values: BTreeMap<&str, &str> = written
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(values["version"], "v1.2.3");
+    assert_eq!(
+        values["tags"],
+        "ghcr.io/o/n:v1.2.3\nghcr.io/o/n:sha-860c190\nghcr.io/o/n:latest"
+    );
+    for bake in [
+        "bake-file",
+        "bake-file-tags",
+        "bake-file-labels",
+        "bake-file-annotations",
+    ] {
+        let path = Path::new(values[bake]);
+        assert!(
+            path.starts_with(&runner_temp) && path.is_file(),
+            "`{bake}` must be a file under RUNNER_TEMP: {}",
+            path.display()
+        );
+    }
+
+    // The env export mirrors the metadata outputs.
+    let exported = parse_file_command(&std::fs::read_to_string(&env_file).expect("read env"));
+    let exported: BTreeMap<String, String> = exported.into_iter().collect();
+    for (name, value) in &written {
+        assert_eq!(
+            exported.get(&exported_name(name)),
+            Some(value),
+            "`{name}` exported as {}",
+            exported_name(name)
+        );
+    }
+    assert_eq!(exported.len(), written.len());
+}
+
+#[test]
+fn file_command_parser_follows_the_runner() {
+    let parsed = parse_file_command("a=b=c\nk<<EOF\nl1\nl2\nEOF\n\ne<<D\nD\n");
+    assert_eq!(
+        parsed,
+        vec![
+            ("a".to_owned(), "b=c".to_owned()),
+            ("k".to_owned(), "l1\nl2".to_owned()),
+            ("e".to_owned(), String::new()),
+        ]
+    );
+}

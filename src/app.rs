@@ -104,7 +104,7 @@ fn api(env: &RunnerEnv, settings: &Settings) -> Result<GitHubApi> {
         .filter(|u| !u.is_empty())
         .unwrap_or("https://api.github.com");
     let token = settings.github_token.as_deref().or(env.token.as_deref());
-    Ok(GitHubApi::new(url, token)?)
+    Ok(GitHubApi::new(url, token, env.ssl_cert_file.as_deref())?)
 }
 
 /// `GET /repos/{o}/{n}/commits/{sha}` → `commit.committer.date`; any failure means "now", as

@@ -3,9 +3,20 @@
 //! `GITHUB_API_URL`. Octocrab's types stay inside this module.
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use octocrab::Octocrab;
+use http::HeaderValue;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use octocrab::service::middleware::base_uri::BaseUriLayer;
+use octocrab::service::middleware::extra_headers::ExtraHeadersLayer;
+use octocrab::{AuthState, Octocrab, OctocrabBuilder};
+use tower_http::follow_redirect::FollowRedirectLayer;
+
+/// How long one API request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 use serde_json::Value as Json;
 
 use crate::meta::RepoInfo;
@@ -71,38 +82,106 @@ fn describe(e: &octocrab::Error) -> String {
     }
 }
 
+/// The roots for https: `SSL_CERT_FILE` when set, else the distribution bundle (the one file the
+/// container image ships), else the platform's store. Read only for https base URLs, so a plain
+/// http API (a local stub, a test) costs no certificate parsing at start-up.
+fn root_store(ca_file: Option<&Path>) -> Result<rustls::RootCertStore, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    let bundle = ca_file
+        .map(Path::to_path_buf)
+        .or_else(|| Some(PathBuf::from(DISTRIBUTION_BUNDLE)).filter(|p| p.is_file()));
+    if let Some(file) = bundle {
+        let certs = CertificateDer::pem_file_iter(&file)
+            .map_err(|e| format!("cannot read CA bundle {}: {e}", file.display()))?;
+        for cert in certs.flatten() {
+            // A certificate rustls cannot use is skipped, as every TLS client does.
+            let _ = roots.add(cert);
+        }
+    } else {
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+    }
+    Ok(roots)
+}
+
+const DISTRIBUTION_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
 impl GitHubApi {
     /// A client for `base_url` (default `https://api.github.com`), authenticated when a token is
-    /// given.
-    pub fn new(base_url: &str, token: Option<&str>) -> Result<Self, ApiError> {
+    /// given; `ca_file` is `SSL_CERT_FILE`.
+    pub fn new(
+        base_url: &str,
+        token: Option<&str>,
+        ca_file: Option<&Path>,
+    ) -> Result<Self, ApiError> {
         let client_err = |reason: String| ApiError::Client {
             url: base_url.to_owned(),
             reason,
         };
-        let mut builder = Octocrab::builder()
-            .base_uri(base_url)
-            .map_err(|e| client_err(describe(&e)))?
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .add_header(
-                http::header::USER_AGENT,
-                concat!("hoist/", env!("CARGO_PKG_VERSION")).to_owned(),
-            );
+        let uri: http::Uri = base_url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| client_err(e.to_string()))?;
+        let roots = if uri.scheme_str() == Some("https") {
+            root_store(ca_file).map_err(client_err)?
+        } else {
+            rustls::RootCertStore::empty()
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| client_err(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(Duration::from_secs(10)));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client =
+            hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector);
+        let mut headers = vec![(
+            http::header::USER_AGENT,
+            HeaderValue::from_static(concat!("hoist/", env!("CARGO_PKG_VERSION"))),
+        )];
         if let Some(t) = token.filter(|t| !t.is_empty()) {
-            builder = builder.add_header(http::header::AUTHORIZATION, format!("token {t}"));
+            let mut value = HeaderValue::from_str(&format!("token {t}"))
+                .map_err(|_| client_err("the token is not a valid header value".to_owned()))?;
+            value.set_sensitive(true);
+            headers.push((http::header::AUTHORIZATION, value));
         }
-        let client = builder.build().map_err(|e| client_err(describe(&e)))?;
+        let client = OctocrabBuilder::new_empty()
+            .with_service(client)
+            // Renamed repositories answer 301; credentials are not sent to another origin.
+            .with_layer(&FollowRedirectLayer::new())
+            .with_layer(&BaseUriLayer::new(uri))
+            .with_layer(&ExtraHeadersLayer::new(Arc::new(headers)))
+            .with_auth(AuthState::None)
+            .build()
+            .map_err(|e| client_err(e.to_string()))?;
         Ok(Self { client })
     }
 
     async fn get(&self, path: String) -> Result<Json, ApiError> {
-        self.client
-            .get::<Json, _, ()>(&path, None)
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.client.get::<Json, _, ()>(&path, None))
             .await
-            .map_err(|e| ApiError::Request {
+        {
+            Ok(Ok(body)) => Ok(body),
+            Ok(Err(e)) => Err(ApiError::Request {
                 reason: describe(&e),
                 path,
-            })
+            }),
+            Err(_) => Err(ApiError::Request {
+                reason: format!("no answer within {}s", REQUEST_TIMEOUT.as_secs()),
+                path,
+            }),
+        }
     }
 
     /// `GET /repos/{owner}/{repo}`: the fields metadata-action uses.

@@ -58,6 +58,8 @@ pub struct RunnerEnv {
     pub annotations_levels: Option<String>,
     /// `DOCKER_METADATA_SET_OUTPUT_ENV`.
     pub set_output_env: Option<String>,
+    /// `SSL_CERT_FILE`: a CA bundle replacing the system's (GitHub Enterprise with a private CA).
+    pub ssl_cert_file: Option<PathBuf>,
     /// `SOURCE_DATE_EPOCH`: the reproducible-builds clock.
     pub source_date_epoch: Option<String>,
 }
@@ -100,6 +102,7 @@ impl RunnerEnv {
             short_sha_length: var("DOCKER_METADATA_SHORT_SHA_LENGTH"),
             annotations_levels: var("DOCKER_METADATA_ANNOTATIONS_LEVELS"),
             set_output_env: var("DOCKER_METADATA_SET_OUTPUT_ENV"),
+            ssl_cert_file: path("SSL_CERT_FILE"),
             source_date_epoch: var("SOURCE_DATE_EPOCH"),
         }
     }

@@ -7,3 +7,7 @@ pub mod js;
 pub mod meta;
 pub mod report;
 pub mod settings;
+pub mod plan;
+pub mod push;
+pub mod registry;
+pub mod source;

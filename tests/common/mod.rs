@@ -1,0 +1,435 @@
+//! Test harness: real CNCF distribution registries (`/usr/bin/docker-registry`) on free
+//! 127.0.0.1 ports, each with its own config (anonymous, htpasswd, TLS with a CA made here),
+//! killed on drop; generated OCI images; a local stub of the GitHub API; the `hoist` binary run
+//! the way the runner runs it (`env_clear`, `INPUT_*`, `GITHUB_OUTPUT`); `skopeo` as the
+//! independent checker. Every wait is bounded.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest as _, Sha256};
+
+/// sha256 digest string of bytes.
+pub fn digest(bytes: &[u8]) -> String {
+    let h = Sha256::digest(bytes);
+    let mut s = String::from("sha256:");
+    for b in h {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A test CA and a server certificate for 127.0.0.1, made with the openssl CLI.
+pub struct Ca {
+    pub dir: tempfile::TempDir,
+}
+
+impl Ca {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let run = |args: &[&str]| {
+            let st = Command::new("openssl")
+                .args(args)
+                .current_dir(d)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(st.success(), "openssl {args:?}");
+        };
+        run(&[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.pem", "-days", "2", "-subj", "/CN=hoist test CA",
+        ]);
+        run(&[
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
+            "server.csr", "-subj", "/CN=127.0.0.1",
+        ]);
+        std::fs::write(
+            d.join("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        run(&[
+            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf",
+        ]);
+        Self { dir }
+    }
+
+    pub fn ca_pem(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+}
+
+/// How a registry is set up.
+pub enum Kind<'a> {
+    Anonymous,
+    Htpasswd { user: &'a str, password: &'a str },
+    Tls(&'a Ca),
+}
+
+/// A running registry, killed on drop.
+pub struct Registry {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Registry {
+    pub fn start(kind: &Kind<'_>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let storage = dir.path().join("storage");
+        std::fs::create_dir_all(&storage).unwrap();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: hoist-test-secret\n",
+            storage.display()
+        );
+        match kind {
+            Kind::Anonymous => {}
+            Kind::Htpasswd { user, password } => {
+                let out = Command::new("htpasswd")
+                    .args(["-Bbn", user, password])
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "htpasswd");
+                let file = dir.path().join("htpasswd");
+                std::fs::write(&file, out.stdout).unwrap();
+                config.push_str(&format!(
+                    "auth:\n  htpasswd:\n    realm: hoist-test\n    path: {}\n",
+                    file.display()
+                ));
+            }
+            Kind::Tls(ca) => {
+                config.push_str(&format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    ca.dir.path().join("server.pem").display(),
+                    ca.dir.path().join("server.key").display()
+                ));
+            }
+        }
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new("/usr/bin/docker-registry")
+            .arg("serve")
+            .arg(&config_path)
+            .env_clear()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start /usr/bin/docker-registry (apt-get install docker-registry)");
+        let reg = Self { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "registry on {port} did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        reg
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Whether the registry stored any blob (an upload session opened and cancelled by the
+    /// preflight stores none).
+    pub fn has_blobs(&self) -> bool {
+        self.dir
+            .path()
+            .join("storage/docker/registry/v2/blobs")
+            .exists()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tiny deterministic PRNG for layer contents.
+struct XorShift(u64);
+impl XorShift {
+    fn fill(&mut self, buf: &mut [u8]) {
+        for b in buf {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            *b = (self.0 >> 24) as u8;
+        }
+    }
+}
+
+fn write_blob(layout: &Path, bytes: &[u8]) -> serde_json::Value {
+    let d = digest(bytes);
+    let path = layout.join("blobs/sha256").join(&d["sha256:".len()..]);
+    std::fs::write(path, bytes).unwrap();
+    serde_json::json!({"digest": d, "size": bytes.len()})
+}
+
+fn descriptor(media_type: &str, mut d: serde_json::Value) -> serde_json::Value {
+    d["mediaType"] = media_type.into();
+    d
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn write_manifest(layout: &Path, rng: &mut XorShift, arch: &str, layers: usize) -> serde_json::Value {
+    let mut layer_descs = Vec::new();
+    let mut diff_ids = Vec::new();
+    for i in 0..layers {
+        let mut raw = vec![0_u8; 20_000 + i * 7_000];
+        rng.fill(&mut raw);
+        diff_ids.push(digest(&raw));
+        layer_descs.push(descriptor(
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+            write_blob(layout, &gzip(&raw)),
+        ));
+    }
+    let config = serde_json::json!({
+        "architecture": arch, "os": "linux", "created": "2026-01-01T00:00:00Z",
+        "config": {}, "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    });
+    let config = write_blob(layout, &serde_json::to_vec(&config).unwrap());
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+        "layers": layer_descs,
+    });
+    descriptor(
+        "application/vnd.oci.image.manifest.v1+json",
+        write_blob(layout, &serde_json::to_vec(&manifest).unwrap()),
+    )
+}
+
+/// Writes an OCI layout: a single-platform image, or a multi-platform index (amd64, arm64)
+/// with a buildx-style `unknown/unknown` attestation manifest. Returns the root digest.
+pub fn write_layout(layout: &Path, seed: u64, multi: bool) -> String {
+    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let mut rng = XorShift(seed | 1);
+    let mut root = if multi {
+        let mut amd = write_manifest(layout, &mut rng, "amd64", 3);
+        amd["platform"] = serde_json::json!({"os": "linux", "architecture": "amd64"});
+        let mut arm = write_manifest(layout, &mut rng, "arm64", 2);
+        arm["platform"] = serde_json::json!({"os": "linux", "architecture": "arm64"});
+        let statement = write_blob(layout, br#"{"_type":"https://in-toto.io/Statement/v0.1"}"#);
+        let config = write_blob(layout, br#"{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#);
+        let att = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+            "layers": [descriptor("application/vnd.in-toto+json", statement)],
+        });
+        let mut att = descriptor(
+            "application/vnd.oci.image.manifest.v1+json",
+            write_blob(layout, &serde_json::to_vec(&att).unwrap()),
+        );
+        att["platform"] = serde_json::json!({"os": "unknown", "architecture": "unknown"});
+        att["annotations"] = serde_json::json!({
+            "vnd.docker.reference.type": "attestation-manifest",
+            "vnd.docker.reference.digest": amd["digest"],
+        });
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [amd, arm, att],
+        });
+        descriptor(
+            "application/vnd.oci.image.index.v1+json",
+            write_blob(layout, &serde_json::to_vec(&index).unwrap()),
+        )
+    } else {
+        write_manifest(layout, &mut rng, "amd64", 3)
+    };
+    root["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "latest"});
+    let d = root["digest"].as_str().unwrap().to_owned();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [root]});
+    std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    d
+}
+
+/// Tars a layout directory into an OCI archive.
+pub fn write_archive(layout: &Path, out: &Path) {
+    let f = std::fs::File::create(out).unwrap();
+    let mut b = tar::Builder::new(f);
+    b.append_dir_all(".", layout).unwrap();
+    b.finish().unwrap();
+}
+
+/// The blob files of a layout (for corruption tests).
+pub fn layer_files(layout: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(layout.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| std::fs::metadata(p).unwrap().len() > 10_000)
+        .collect();
+    v.sort();
+    v
+}
+
+/// A stub of the GitHub REST API answering every request with one repository document.
+pub struct ApiStub {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ApiStub {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let body = r#"{"id":1,"name":"app","full_name":"o/app","description":"test","html_url":"https://github.com/o/app","url":"https://api.github.com/repos/o/app","default_branch":"main","license":{"key":"mit","name":"MIT","spdx_id":"MIT","url":null,"node_id":"x"},"owner":{"login":"o","id":1}}"#;
+            while !flag.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        let _ = s.set_nonblocking(false);
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                        let mut buf = [0_u8; 8192];
+                        let _ = s.read(&mut buf);
+                        let _ = write!(
+                            s,
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Self {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ApiStub {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// What a run of the binary produced.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs: HashMap<String, String>,
+    pub summary: String,
+}
+
+impl Run {
+    pub fn output(&self, name: &str) -> &str {
+        self.outputs.get(name).map_or("", String::as_str)
+    }
+
+    pub fn results(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(self.output("push-results")).unwrap_or_default()
+    }
+}
+
+fn parse_outputs(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delim)) = line.split_once("<<") {
+            let mut value = Vec::new();
+            for l in lines.by_ref() {
+                if l == delim {
+                    break;
+                }
+                value.push(l);
+            }
+            out.insert(name.to_owned(), value.join("\n"));
+        }
+    }
+    out
+}
+
+/// Runs `hoist` as a workflow step with these inputs (names as in action.yml).
+pub fn run_hoist(inputs: &[(&str, &str)]) -> Run {
+    let api = ApiStub::start();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let event = w.join("event.json");
+    std::fs::write(
+        &event,
+        r#"{"head_commit":{"id":"0123456789abcdef0123456789abcdef01234567","timestamp":"2026-01-02T03:04:05Z"}}"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(w.join("tmp")).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hoist"));
+    cmd.env_clear()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", w.join("output"))
+        .env("GITHUB_ENV", w.join("env"))
+        .env("GITHUB_STEP_SUMMARY", w.join("summary"))
+        .env("RUNNER_TEMP", w.join("tmp"))
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env("GITHUB_REF", "refs/heads/main")
+        .env("GITHUB_REPOSITORY", "o/app")
+        .env("GITHUB_API_URL", format!("http://127.0.0.1:{}", api.port))
+        .env("HOME", w)
+        .stdin(Stdio::null());
+    for (name, value) in inputs {
+        cmd.env(format!("INPUT_{}", name.to_ascii_uppercase()), value);
+    }
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        outputs: parse_outputs(&std::fs::read_to_string(w.join("output")).unwrap_or_default()),
+        summary: std::fs::read_to_string(w.join("summary")).unwrap_or_default(),
+    }
+}
+
+/// The digest skopeo sees for `docker://host/repo:tag` (raw manifest bytes hashed), or `None`
+/// when skopeo cannot read it.
+pub fn skopeo_digest(reference: &str, extra: &[&str]) -> Option<String> {
+    let out = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .args(extra)
+        .arg(format!("docker://{reference}"))
+        .env_clear()
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("skopeo (apt-get install skopeo)");
+    out.status.success().then(|| digest(&out.stdout))
+}

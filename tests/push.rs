@@ -1,0 +1,236 @@
+//! End-to-end push tests against real distribution registries, checked with skopeo.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Ca, Kind, Registry, layer_files, run_hoist, skopeo_digest, write_archive, write_layout};
+
+const TAGS: &str = "type=raw,value=1.2.3\ntype=raw,value=latest";
+
+fn images(regs: &[&Registry]) -> String {
+    regs.iter()
+        .map(|r| format!("{}/team/app", r.host()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn insecure(regs: &[&Registry]) -> String {
+    regs.iter().map(|r| r.host()).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn multi_platform_index_lands_on_three_registries_and_a_second_run_uploads_nothing() {
+    let a = Registry::start(&Kind::Anonymous);
+    let b = Registry::start(&Kind::Anonymous);
+    let c = Registry::start(&Kind::Anonymous);
+    let regs = [&a, &b, &c];
+    let src = tempfile::tempdir().unwrap();
+    let root = write_layout(src.path(), 7, true);
+    let source = format!("oci:{}", src.path().display());
+    let inputs = [
+        ("images", images(&regs)),
+        ("tags", TAGS.to_owned()),
+        ("source", source),
+        ("insecure-registries", insecure(&regs)),
+    ];
+    let inputs: Vec<(&str, &str)> = inputs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    let first = run_hoist(&inputs);
+    assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(first.output("digest"), root);
+    for r in regs {
+        for tag in ["1.2.3", "latest"] {
+            assert_eq!(
+                skopeo_digest(&format!("{}/team/app:{tag}", r.host()), &[]).as_deref(),
+                Some(root.as_str()),
+                "{} {tag}",
+                r.host()
+            );
+        }
+    }
+    let results = first.results();
+    assert_eq!(results.len(), 3);
+    for t in &results {
+        assert_eq!(t["status"], "ok", "{t}");
+        assert_eq!(t["digest"], root.as_str());
+        // 2 images × (config + layers) + attestation (config + statement).
+        assert_eq!(t["blobs"]["uploaded"], 3 + 1 + 2 + 1 + 2, "{t}");
+        assert_eq!(t["blobs"]["existing"], 0);
+        assert_eq!(t["tags"][0]["tag"], "1.2.3");
+        assert_eq!(t["tags"][0]["status"], "pushed");
+        assert!(t["tags"][0]["previous"].is_null());
+    }
+    assert!(first.summary.contains("| Image | Status |"), "{}", first.summary);
+
+    let second = run_hoist(&inputs);
+    assert_eq!(second.code, Some(0), "{}\n{}", second.stdout, second.stderr);
+    for t in second.results() {
+        assert_eq!(t["blobs"]["uploaded"], 0, "{t}");
+        assert_eq!(t["blobs"]["bytes_uploaded"], 0, "{t}");
+        assert_eq!(t["tags"][0]["status"], "unchanged", "{t}");
+        assert_eq!(t["tags"][1]["status"], "unchanged", "{t}");
+    }
+}
+
+#[test]
+fn oci_archive_and_layout_give_the_same_digest() {
+    let reg = Registry::start(&Kind::Anonymous);
+    let src = tempfile::tempdir().unwrap();
+    let layout = src.path().join("layout");
+    let root = write_layout(&layout, 11, false);
+    let archive = src.path().join("image.tar");
+    write_archive(&layout, &archive);
+    let run = run_hoist(&[
+        ("images", &format!("{}/arch/app", reg.host())),
+        ("tags", "type=raw,value=v1"),
+        ("source", &format!("oci-archive:{}", archive.display())),
+        ("insecure-registries", &reg.host()),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("digest"), root);
+    assert_eq!(
+        skopeo_digest(&format!("{}/arch/app:v1", reg.host()), &[]).as_deref(),
+        Some(root.as_str())
+    );
+}
+
+#[test]
+fn a_wrong_password_fails_preflight_naming_the_registry_and_moves_no_tag() {
+    let open = Registry::start(&Kind::Anonymous);
+    let locked = Registry::start(&Kind::Htpasswd {
+        user: "alice",
+        password: "correct-horse-9",
+    });
+    let src = tempfile::tempdir().unwrap();
+    let root = write_layout(src.path(), 3, false);
+    let regs = [&open, &locked];
+    let wrong = format!(
+        "- registry: {}\n  username: alice\n  password: wrong-battery-7\n",
+        locked.host()
+    );
+    let source = format!("oci:{}", src.path().display());
+    let run = run_hoist(&[
+        ("images", &images(&regs)),
+        ("tags", TAGS),
+        ("source", &source),
+        ("insecure-registries", &insecure(&regs)),
+        ("registry-auth", &wrong),
+    ]);
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let errors: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.contains(&locked.host()) && l.contains("preflight") && l.contains("401")),
+        "{errors:?}"
+    );
+    assert!(!open.has_blobs(), "atomic: nothing uploaded anywhere");
+    assert_eq!(skopeo_digest(&format!("{}/team/app:latest", open.host()), &[]), None);
+    let results = run.results();
+    assert_eq!(results[0]["status"], "skipped");
+    assert_eq!(results[1]["status"], "failed");
+    assert_eq!(results[1]["error"]["operation"], "preflight");
+
+    // The right password: everything lands, and the password is only ever in `::add-mask::`.
+    let right = format!(
+        "- registry: {}\n  username: alice\n  password: correct-horse-9\n",
+        locked.host()
+    );
+    let run = run_hoist(&[
+        ("images", &images(&regs)),
+        ("tags", TAGS),
+        ("source", &source),
+        ("insecure-registries", &insecure(&regs)),
+        ("registry-auth", &right),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        skopeo_digest(
+            &format!("{}/team/app:1.2.3", locked.host()),
+            &["--creds", "alice:correct-horse-9"]
+        )
+        .as_deref(),
+        Some(root.as_str())
+    );
+    for l in run.stdout.lines().chain(run.stderr.lines()) {
+        if l.contains("correct-horse-9") {
+            assert!(l.starts_with("::add-mask::"), "password leaked: {l}");
+        }
+    }
+    assert!(!run.summary.contains("correct-horse-9"));
+    assert!(!run.output("push-results").contains("correct-horse-9"));
+}
+
+#[test]
+fn a_corrupt_blob_is_refused_before_any_upload() {
+    let reg = Registry::start(&Kind::Anonymous);
+    let src = tempfile::tempdir().unwrap();
+    write_layout(src.path(), 5, false);
+    let victim = &layer_files(src.path())[0];
+    let mut bytes = std::fs::read(victim).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(victim, bytes).unwrap();
+    let run = run_hoist(&[
+        ("images", &format!("{}/team/app", reg.host())),
+        ("tags", "type=raw,value=v1"),
+        ("source", &format!("oci:{}", src.path().display())),
+        ("insecure-registries", &reg.host()),
+    ]);
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("is corrupt"), "{}", run.stdout);
+    assert!(!reg.has_blobs(), "nothing may be uploaded");
+}
+
+#[test]
+fn push_false_prints_the_plan_and_touches_no_registry() {
+    let reg = Registry::start(&Kind::Anonymous);
+    let src = tempfile::tempdir().unwrap();
+    let root = write_layout(src.path(), 9, true);
+    let run = run_hoist(&[
+        ("images", &format!("{}/team/app", reg.host())),
+        ("tags", "type=raw,value=v1"),
+        ("source", &format!("oci:{}", src.path().display())),
+        ("push", "false"),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("digest"), root);
+    assert!(run.stdout.contains(&format!("{}/team/app:v1", reg.host())));
+    assert!(run.stdout.contains("unknown/unknown"));
+    assert!(!reg.has_blobs());
+}
+
+#[test]
+fn tls_registry_with_a_ca_from_registry_ca() {
+    let ca = Ca::new();
+    let reg = Registry::start(&Kind::Tls(&ca));
+    let src = tempfile::tempdir().unwrap();
+    let root = write_layout(src.path(), 13, false);
+    let image = format!("{}/tls/app", reg.host());
+    let source = format!("oci:{}", src.path().display());
+    // Without the CA: a clear TLS failure.
+    let run = run_hoist(&[
+        ("images", &image),
+        ("tags", "type=raw,value=v1"),
+        ("source", &source),
+    ]);
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("preflight"), "{}", run.stdout);
+    let ca_path = ca.ca_pem().display().to_string();
+    let run = run_hoist(&[
+        ("images", &image),
+        ("tags", "type=raw,value=v1"),
+        ("source", &source),
+        ("registry-ca", &ca_path),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        skopeo_digest(&format!("{image}:v1"), &[]).as_deref(),
+        Some(root.as_str())
+    );
+}

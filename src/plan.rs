@@ -8,7 +8,7 @@
 //! is a new index by definition.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde_json::Value as Json;
 use sha2::{Digest as _, Sha256};
@@ -59,7 +59,7 @@ impl Digest {
         let mut s = String::with_capacity(71);
         s.push_str("sha256:");
         for b in hash {
-            s.push_str(&format!("{b:02x}"));
+            let _ = write!(s, "{b:02x}");
         }
         Self(s)
     }
@@ -238,11 +238,11 @@ fn platform_matches(filter: &str, platform: &str) -> bool {
 /// A buildx attestation manifest and the digest it attests.
 fn attests(entry: &Json) -> Option<&str> {
     let ann = entry.get("annotations")?;
-    if ann.get("vnd.docker.reference.type").and_then(Json::as_str) != Some("attestation-manifest")
-    {
+    if ann.get("vnd.docker.reference.type").and_then(Json::as_str) != Some("attestation-manifest") {
         return None;
     }
-    ann.get("vnd.docker.reference.digest").and_then(Json::as_str)
+    ann.get("vnd.docker.reference.digest")
+        .and_then(Json::as_str)
 }
 
 /// Narrows an index's `manifests` to `platforms`, keeping attestation manifests of the kept
@@ -472,10 +472,7 @@ pub fn build_plan(
         blob_order,
         ..
     } = b;
-    let blobs = blob_order
-        .iter()
-        .filter_map(|d| blobs.remove(d))
-        .collect();
+    let blobs = blob_order.iter().filter_map(|d| blobs.remove(d)).collect();
     Ok(Plan { manifests, blobs })
 }
 
@@ -493,9 +490,7 @@ mod tests {
     }
 
     fn manifest(config: &[u8], layers: &[&[u8]]) -> Vec<u8> {
-        let d = |b: &[u8], mt: &str| {
-            serde_json::json!({"mediaType": mt, "digest": Digest::of(b).to_string(), "size": b.len()})
-        };
+        let d = |b: &[u8], mt: &str| serde_json::json!({"mediaType": mt, "digest": Digest::of(b).to_string(), "size": b.len()});
         serde_json::to_vec(&serde_json::json!({
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
@@ -538,7 +533,11 @@ mod tests {
     fn reader(
         s: &HashMap<Digest, Vec<u8>>,
     ) -> impl FnMut(&Descriptor) -> Result<Vec<u8>, String> + '_ {
-        |d| s.get(&d.digest).cloned().ok_or_else(|| "missing".to_owned())
+        |d| {
+            s.get(&d.digest)
+                .cloned()
+                .ok_or_else(|| "missing".to_owned())
+        }
     }
 
     #[test]
@@ -551,11 +550,7 @@ mod tests {
         let blobs: Vec<_> = plan.blobs.iter().map(|b| b.digest.clone()).collect();
         assert_eq!(
             blobs,
-            vec![
-                Digest::of(b"cfg"),
-                Digest::of(b"l1"),
-                Digest::of(b"l2")
-            ]
+            vec![Digest::of(b"cfg"), Digest::of(b"l1"), Digest::of(b"l2")]
         );
         assert_eq!(plan.blob_bytes(), 7);
     }
@@ -614,7 +609,7 @@ mod tests {
             &mut reader(&s),
             &["windows/amd64".into()],
         )
-        .unwrap_err();
+        .expect_err("must fail");
         assert!(err.to_string().contains("windows/amd64"), "{err}");
     }
 
@@ -625,7 +620,7 @@ mod tests {
         tampered[10] ^= 1;
         let d = desc(OCI_MANIFEST, &m);
         let mut read = |_: &Descriptor| Ok(tampered.clone());
-        let err = build_plan(&d, &mut read, &[]).unwrap_err();
+        let err = build_plan(&d, &mut read, &[]).expect_err("must fail");
         assert!(matches!(err, PlanError::Corrupt { .. }), "{err}");
     }
 
@@ -633,7 +628,7 @@ mod tests {
     fn missing_manifest_names_the_digest() {
         let m = manifest(b"cfg", &[b"l1"]);
         let mut read = |_: &Descriptor| Err("no such file".to_owned());
-        let err = build_plan(&desc(OCI_MANIFEST, &m), &mut read, &[]).unwrap_err();
+        let err = build_plan(&desc(OCI_MANIFEST, &m), &mut read, &[]).expect_err("must fail");
         assert!(err.to_string().contains(Digest::of(&m).as_str()));
     }
 

@@ -41,7 +41,9 @@ pub enum PushError {
     #[error(transparent)]
     Summary(#[from] files::FileCommandError),
     /// Some targets failed (each has its own `::error::`).
-    #[error("push failed for {failed} of {total} image(s); see the errors above and `push-results`")]
+    #[error(
+        "push failed for {failed} of {total} image(s); see the errors above and `push-results`"
+    )]
     Failed {
         /// Failed or skipped targets.
         failed: usize,
@@ -184,7 +186,11 @@ pub async fn run(
         ));
     }
     log.end_group();
-    for line in report.targets.iter().filter_map(registry::report::TargetReport::error_line) {
+    for line in report
+        .targets
+        .iter()
+        .filter_map(registry::report::TargetReport::error_line)
+    {
         log.error(Some("hoist push"), &line);
     }
     if let Some(path) = env.step_summary_file.as_deref() {

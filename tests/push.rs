@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{Ca, Kind, Registry, layer_files, run_hoist, skopeo_digest, write_archive, write_layout};
+use common::{
+    Ca, Kind, Registry, layer_files, run_hoist, skopeo_digest, write_archive, write_layout,
+};
 
 const TAGS: &str = "type=raw,value=1.2.3\ntype=raw,value=latest";
 
@@ -61,7 +63,11 @@ fn multi_platform_index_lands_on_three_registries_and_a_second_run_uploads_nothi
         assert_eq!(t["tags"][0]["status"], "pushed");
         assert!(t["tags"][0]["previous"].is_null());
     }
-    assert!(first.summary.contains("| Image | Status |"), "{}", first.summary);
+    assert!(
+        first.summary.contains("| Image | Status |"),
+        "{}",
+        first.summary
+    );
 
     let second = run_hoist(&inputs);
     assert_eq!(second.code, Some(0), "{}\n{}", second.stdout, second.stderr);
@@ -130,7 +136,10 @@ fn a_wrong_password_fails_preflight_naming_the_registry_and_moves_no_tag() {
         "{errors:?}"
     );
     assert!(!open.has_blobs(), "atomic: nothing uploaded anywhere");
-    assert_eq!(skopeo_digest(&format!("{}/team/app:latest", open.host()), &[]), None);
+    assert_eq!(
+        skopeo_digest(&format!("{}/team/app:latest", open.host()), &[]),
+        None
+    );
     let results = run.results();
     assert_eq!(results[0]["status"], "skipped");
     assert_eq!(results[1]["status"], "failed");

@@ -60,7 +60,11 @@ pub fn parse_challenge(value: &str) -> Option<Challenge> {
         let Some((key, after)) = s.split_once('=') else {
             break;
         };
-        let key = key.trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
         let after = after.trim_start();
         let (val, rest) = if let Some(q) = after.strip_prefix('"') {
             match q.find('"') {
@@ -154,7 +158,10 @@ async fn status_failure(resp: reqwest::Response) -> Failure {
         .and_then(|e| e.get("code"))
         .and_then(|c| c.as_str())
         .map(str::to_owned);
-    let message = match first.and_then(|e| e.get("message")).and_then(|m| m.as_str()) {
+    let message = match first
+        .and_then(|e| e.get("message"))
+        .and_then(|m| m.as_str())
+    {
         Some(m) => m.to_owned(),
         None => String::from_utf8_lossy(&body)
             .chars()
@@ -311,13 +318,12 @@ impl Endpoint {
                 None => None,
             },
             Some(Challenge::Bearer { realm, service }) => {
-                let token = match state.tokens.get(scope) {
-                    Some(t) => t.clone(),
-                    None => {
-                        let t = self.fetch_token(&realm, service.as_deref(), scope).await?;
-                        state.tokens.insert(scope.to_owned(), t.clone());
-                        t
-                    }
+                let token = if let Some(t) = state.tokens.get(scope) {
+                    t.clone()
+                } else {
+                    let t = self.fetch_token(&realm, service.as_deref(), scope).await?;
+                    state.tokens.insert(scope.to_owned(), t.clone());
+                    t
                 };
                 HeaderValue::from_str(&format!("Bearer {token}")).ok()
             }
@@ -429,13 +435,13 @@ impl Endpoint {
         if resp.status() != StatusCode::ACCEPTED && !resp.status().is_success() {
             return Err(status_failure(resp).await);
         }
-        if let Some(loc) = self.location(&resp) {
+        if let Some(loc) = Self::location(&resp) {
             self.cancel_upload(repo, loc).await;
         }
         Ok(())
     }
 
-    fn location(&self, resp: &reqwest::Response) -> Option<Url> {
+    fn location(resp: &reqwest::Response) -> Option<Url> {
         let loc = resp.headers().get(header::LOCATION)?.to_str().ok()?;
         resp.url().join(loc).ok()
     }
@@ -487,7 +493,7 @@ impl Endpoint {
         if resp.status() != StatusCode::ACCEPTED && !resp.status().is_success() {
             return Err(status_failure(resp).await);
         }
-        let Some(mut put_url) = self.location(&resp) else {
+        let Some(mut put_url) = Self::location(&resp) else {
             return Err(Failure::Fatal(
                 "the registry opened an upload session without a `Location`".into(),
             ));
@@ -500,7 +506,8 @@ impl Endpoint {
                 let stream = reader
                     .open_blob(&blob.digest)
                     .map_err(|e| Failure::Fatal(format!("reading the source: {e}")))?;
-                let body = reqwest::Body::wrap_stream(ReaderStream::with_capacity(stream, 64 * 1024));
+                let body =
+                    reqwest::Body::wrap_stream(ReaderStream::with_capacity(stream, 64 * 1024));
                 self.request(Method::PUT, put_url.clone())
                     .header(header::CONTENT_LENGTH, blob.size.to_string())
                     .header(header::CONTENT_TYPE, "application/octet-stream")
@@ -599,13 +606,12 @@ impl Endpoint {
             .headers()
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
+            .filter(|got| *got != manifest.digest.as_str())
         {
-            if got != manifest.digest.as_str() {
-                return Err(Failure::Fatal(format!(
-                    "the registry stored the manifest as {got}, expected {}",
-                    manifest.digest
-                )));
-            }
+            return Err(Failure::Fatal(format!(
+                "the registry stored the manifest as {got}, expected {}",
+                manifest.digest
+            )));
         }
         Ok(())
     }

@@ -4,13 +4,16 @@
 //! never cancel each other; every outcome is kept in the report.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use futures_util::StreamExt as _;
 use futures_util::future::join_all;
 
 use super::endpoint::{Endpoint, EndpointConfig, Masker};
-use super::report::{BlobStats, OpError, PushReport, TagReport, TagStatus, TargetReport, TargetStatus};
+use super::report::{
+    BlobStats, OpError, PushReport, TagReport, TagStatus, TargetReport, TargetStatus,
+};
 use super::retry::{Failure, RetryPolicy, hint, with_retry};
 use super::{Credential, Target, credential_for};
 use crate::plan::Plan;
@@ -46,7 +49,7 @@ struct Run<'a> {
 fn op_error(operation: String, f: &Failure, attempts: u32, registry: &str) -> OpError {
     let mut cause = f.to_string();
     if attempts > 1 {
-        cause.push_str(&format!(" (after {attempts} attempts)"));
+        let _ = write!(cause, " (after {attempts} attempts)");
     }
     OpError {
         operation,
@@ -75,7 +78,12 @@ async fn push_content(
             let exists = with_retry(retry, || ep.blob_exists(repo, &blob.digest))
                 .await
                 .map_err(|(f, n)| {
-                    op_error(format!("check blob {}", blob.digest), &f, n, &target.registry)
+                    op_error(
+                        format!("check blob {}", blob.digest),
+                        &f,
+                        n,
+                        &target.registry,
+                    )
                 })?;
             if exists {
                 return Ok(BlobOutcome::Existing);
@@ -83,7 +91,12 @@ async fn push_content(
             with_retry(retry, || ep.upload_blob(repo, blob, reader))
                 .await
                 .map_err(|(f, n)| {
-                    op_error(format!("upload blob {}", blob.digest), &f, n, &target.registry)
+                    op_error(
+                        format!("upload blob {}", blob.digest),
+                        &f,
+                        n,
+                        &target.registry,
+                    )
                 })?;
             Ok(BlobOutcome::Uploaded(blob.size))
         })
@@ -110,13 +123,27 @@ async fn push_content(
         let reference = m.digest.as_str();
         let present = with_retry(retry, || ep.manifest_digest(repo, reference))
             .await
-            .map_err(|(f, n)| op_error(format!("check manifest {}", m.digest), &f, n, &target.registry))?;
+            .map_err(|(f, n)| {
+                op_error(
+                    format!("check manifest {}", m.digest),
+                    &f,
+                    n,
+                    &target.registry,
+                )
+            })?;
         if present.as_ref() == Some(&m.digest) {
             continue;
         }
         with_retry(retry, || ep.put_manifest(repo, reference, m))
             .await
-            .map_err(|(f, n)| op_error(format!("push manifest {}", m.digest), &f, n, &target.registry))?;
+            .map_err(|(f, n)| {
+                op_error(
+                    format!("push manifest {}", m.digest),
+                    &f,
+                    n,
+                    &target.registry,
+                )
+            })?;
     }
     Ok(())
 }
@@ -137,7 +164,12 @@ async fn push_tags(
             Ok(p) => p,
             Err((f, n)) => {
                 report.tags[i].status = TagStatus::Failed;
-                report.error = Some(op_error(format!("read tag `{tag}`"), &f, n, &target.registry));
+                report.error = Some(op_error(
+                    format!("read tag `{tag}`"),
+                    &f,
+                    n,
+                    &target.registry,
+                ));
                 report.status = TargetStatus::Failed;
                 return;
             }
@@ -180,7 +212,11 @@ pub async fn publish(
                     .any(|h| h == &t.host || h == &t.registry),
                 ca_pems: options.ca_pems.clone(),
             };
-            let cred = credential_for(&t.registry, &options.credentials, options.ghcr_default.as_ref());
+            let cred = credential_for(
+                &t.registry,
+                &options.credentials,
+                options.ghcr_default.as_ref(),
+            );
             Endpoint::new(&t.host, &config, cred, Arc::clone(mask)).map(Arc::new)
         });
     }

@@ -145,12 +145,18 @@ mod tests {
     #[test]
     fn image_names_split_like_docker() {
         let t = parse_target("ghcr.io/o/app", &[]).expect("valid");
-        assert_eq!((t.registry.as_str(), t.repository.as_str()), ("ghcr.io", "o/app"));
+        assert_eq!(
+            (t.registry.as_str(), t.repository.as_str()),
+            ("ghcr.io", "o/app")
+        );
         let t = parse_target("alpine", &[]).expect("valid");
         assert_eq!(t.repository, "library/alpine");
         assert_eq!(t.host, "registry-1.docker.io");
         let t = parse_target("user/app", &[]).expect("valid");
-        assert_eq!((t.registry.as_str(), t.repository.as_str()), ("docker.io", "user/app"));
+        assert_eq!(
+            (t.registry.as_str(), t.repository.as_str()),
+            ("docker.io", "user/app")
+        );
         let t = parse_target("127.0.0.1:5000/x/y", &[]).expect("valid");
         assert_eq!(t.host, "127.0.0.1:5000");
         let t = parse_target("localhost/app", &[]).expect("valid");

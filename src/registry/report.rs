@@ -1,6 +1,8 @@
 //! The per-target push report ([`PushReport`]) and its pure renderings: the `push-results` JSON
 //! and the job summary Markdown table.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 /// How a target ended.
@@ -96,7 +98,7 @@ impl TargetReport {
             self.image, self.registry, self.repository, e.operation, e.cause
         );
         if let Some(h) = &e.hint {
-            s.push_str(&format!(" (hint: {h})"));
+            let _ = write!(s, " (hint: {h})");
         }
         Some(s)
     }
@@ -114,9 +116,7 @@ pub struct PushReport {
 impl PushReport {
     /// Whether any target failed.
     pub fn failed(&self) -> bool {
-        self.targets
-            .iter()
-            .any(|t| t.status != TargetStatus::Ok)
+        self.targets.iter().any(|t| t.status != TargetStatus::Ok)
     }
 
     /// The `push-results` output: a JSON list, one object per target.
@@ -155,15 +155,16 @@ impl PushReport {
                 .as_ref()
                 .map(|e| format!("{}: {}", e.operation, e.cause))
                 .unwrap_or_default();
-            md.push_str(&format!(
-                "| `{}` | {status} | {} | {} / {} | {} | {} |\n",
+            let _ = writeln!(
+                md,
+                "| `{}` | {status} | {} | {} / {} | {} | {} |",
                 cell(&t.image),
                 tags.join(" "),
                 t.blobs.uploaded,
                 t.blobs.existing,
                 t.blobs.bytes_uploaded,
                 cell(&error)
-            ));
+            );
         }
         md
     }

@@ -67,7 +67,11 @@ pub enum Decision {
 pub const RETRIED_STATUSES: [u16; 9] = [408, 429, 499, 500, 502, 503, 504, 522, 524];
 
 /// Registry error codes that are retried whatever the status.
-pub const RETRIED_CODES: [&str; 3] = ["TOOMANYREQUESTS", "BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID"];
+pub const RETRIED_CODES: [&str; 3] = [
+    "TOOMANYREQUESTS",
+    "BLOB_UPLOAD_UNKNOWN",
+    "BLOB_UPLOAD_INVALID",
+];
 
 /// Pure classification of a failure.
 pub fn classify(f: &Failure) -> Decision {
@@ -107,7 +111,8 @@ pub fn hint(f: &Failure, registry: &str) -> Option<String> {
             "check the credentials for `{registry}` in `registry-auth`"
         )),
         (403, _) | (_, Some("DENIED")) => Some(if registry == "ghcr.io" {
-            "GHCR needs `permissions: packages: write` and a token that may write this package".into()
+            "GHCR needs `permissions: packages: write` and a token that may write this package"
+                .into()
         } else {
             format!("the credentials for `{registry}` may not push to this repository")
         }),
@@ -161,8 +166,9 @@ impl RetryPolicy {
     }
 }
 
+#[allow(clippy::cast_precision_loss)]
 fn jitter() -> f64 {
-    #[allow(clippy::cast_precision_loss)]
+    // 53 random bits scaled into [0, 1): exact in an f64.
     let x = (crate::github::commands::rand_u64() >> 11) as f64;
     x / (1_u64 << 53) as f64
 }
@@ -212,16 +218,21 @@ mod tests {
         let retried: Vec<u16> = (100..600)
             .filter(|s| classify(&status(*s, None)) != Decision::Fatal)
             .collect();
-        assert_eq!(
-            retried,
-            vec![408, 429, 499, 500, 502, 503, 504, 522, 524]
-        );
+        assert_eq!(retried, vec![408, 429, 499, 500, 502, 503, 504, 522, 524]);
     }
 
     #[test]
     fn retried_codes_and_fatal_codes() {
-        for c in ["TOOMANYREQUESTS", "BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID"] {
-            assert_eq!(classify(&status(400, Some(c))), Decision::Retry(None), "{c}");
+        for c in [
+            "TOOMANYREQUESTS",
+            "BLOB_UPLOAD_UNKNOWN",
+            "BLOB_UPLOAD_INVALID",
+        ] {
+            assert_eq!(
+                classify(&status(400, Some(c))),
+                Decision::Retry(None),
+                "{c}"
+            );
         }
         for c in [
             "DENIED",
@@ -267,7 +278,7 @@ mod tests {
     fn backoff_grows_with_jitter_and_a_cap() {
         let p = RetryPolicy::default();
         assert_eq!(p.delay(1, None, 0.5), Duration::from_millis(500));
-        assert_eq!(p.delay(2, None, 0.5), Duration::from_millis(1000));
+        assert_eq!(p.delay(2, None, 0.5), Duration::from_secs(1));
         assert_eq!(p.delay(1, None, 0.0), Duration::from_millis(400));
         assert_eq!(p.delay(1, None, 1.0), Duration::from_millis(600));
         assert_eq!(p.delay(30, None, 0.5), p.cap);
@@ -285,7 +296,7 @@ mod tests {
             async { Err(status(503, None)) }
         })
         .await;
-        assert_eq!(r.unwrap_err().1, 5);
+        assert_eq!(r.expect_err("must fail").1, 5);
         assert_eq!(calls, 5);
     }
 }

@@ -15,7 +15,11 @@ pub struct PushInputs {
     #[arg(long, env = "INPUT_PUSH")]
     pub push: Option<String>,
     /// Registry credentials: YAML list of `registry`, `username`, `password`
-    #[arg(long = "registry-auth", env = "INPUT_REGISTRY-AUTH", hide_env_values = true)]
+    #[arg(
+        long = "registry-auth",
+        env = "INPUT_REGISTRY-AUTH",
+        hide_env_values = true
+    )]
     pub registry_auth: Option<String>,
     /// Registries (`host[:port]`) spoken to over plain http, one per line
     #[arg(long = "insecure-registries", env = "INPUT_INSECURE-REGISTRIES")]
@@ -147,7 +151,9 @@ pub fn parse_registry_auth(text: &str) -> Result<Vec<RegistryCredential>, PushSe
     for (i, item) in items.iter().enumerate() {
         let n = i + 1;
         let Yaml::Mapping(map) = item else {
-            return Err(PushSettingsError::Auth(format!("entry {n} is not a mapping")));
+            return Err(PushSettingsError::Auth(format!(
+                "entry {n} is not a mapping"
+            )));
         };
         let field = |key: &str| map.get(key).and_then(scalar);
         for key in map.keys() {
@@ -162,12 +168,12 @@ pub fn parse_registry_auth(text: &str) -> Result<Vec<RegistryCredential>, PushSe
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty())
             .unwrap_or_else(|| "docker.io".to_owned());
-        let username = field("username")
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| PushSettingsError::Auth(format!("entry {n} ({registry}): no `username`")))?;
-        let password = field("password")
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| PushSettingsError::Auth(format!("entry {n} ({registry}): no `password`")))?;
+        let username = field("username").filter(|u| !u.is_empty()).ok_or_else(|| {
+            PushSettingsError::Auth(format!("entry {n} ({registry}): no `username`"))
+        })?;
+        let password = field("password").filter(|p| !p.is_empty()).ok_or_else(|| {
+            PushSettingsError::Auth(format!("entry {n} ({registry}): no `password`"))
+        })?;
         out.push(RegistryCredential {
             registry,
             username,
@@ -251,12 +257,12 @@ mod tests {
     #[test]
     fn registry_auth_errors_never_quote_the_password() {
         let err = parse_registry_auth("- registry: x\n  username: u\n  pasword: hunter2\n")
-            .unwrap_err()
+            .expect_err("must fail")
             .to_string();
         assert!(err.contains("pasword"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
         let err = parse_registry_auth("- registry: x\n  password: [hunter2\n")
-            .unwrap_err()
+            .expect_err("must fail")
             .to_string();
         assert!(!err.contains("hunter2"), "{err}");
     }
@@ -278,10 +284,12 @@ mod tests {
         assert_eq!(s.platforms.len(), 2);
         assert_eq!(s.tag_policy, TagPolicy::Partial);
         assert!(!s.push);
-        assert!(PushSettings::resolve(&PushInputs {
-            tag_policy: Some("some".into()),
-            ..PushInputs::default()
-        })
-        .is_err());
+        assert!(
+            PushSettings::resolve(&PushInputs {
+                tag_policy: Some("some".into()),
+                ..PushInputs::default()
+            })
+            .is_err()
+        );
     }
 }

@@ -47,17 +47,18 @@ pub fn load(path: &Path, reference: Option<&str>) -> Result<LocalImage, SourceEr
                 index = Some(buf);
             }
             _ => {
-                if let Some(hex) = name.strip_prefix("blobs/sha256/") {
-                    if let Ok(digest) = Digest::parse(&format!("sha256:{hex}")) {
-                        extents.insert(
-                            digest,
-                            Extent {
-                                path: path.to_path_buf(),
-                                offset: entry.raw_file_position(),
-                                len: entry.size(),
-                            },
-                        );
-                    }
+                if let Some(Ok(digest)) = name
+                    .strip_prefix("blobs/sha256/")
+                    .map(|hex| Digest::parse(&format!("sha256:{hex}")))
+                {
+                    extents.insert(
+                        digest,
+                        Extent {
+                            path: path.to_path_buf(),
+                            offset: entry.raw_file_position(),
+                            len: entry.size(),
+                        },
+                    );
                 }
             }
         }

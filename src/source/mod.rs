@@ -48,7 +48,9 @@ pub enum SourceError {
     )]
     Transport(String),
     /// A transport this build does not support yet.
-    #[error("input `source`: the `{0}` transport is not supported yet\nhint: export the image with `docker buildx build --output type=oci,dest=image.tar` and use `oci-archive:image.tar`")]
+    #[error(
+        "input `source`: the `{0}` transport is not supported yet\nhint: export the image with `docker buildx build --output type=oci,dest=image.tar` and use `oci-archive:image.tar`"
+    )]
     Unsupported(String),
     /// A file could not be read.
     #[error("{path}: {cause}")]
@@ -325,7 +327,7 @@ mod tests {
             a = "a".repeat(64),
             b = "b".repeat(64)
         );
-        let err = select_root(idx.as_bytes(), None, "x").unwrap_err();
+        let err = select_root(idx.as_bytes(), None, "x").expect_err("must fail");
         assert!(err.to_string().contains("names: a, b"), "{err}");
         let d = select_root(idx.as_bytes(), Some("b"), "x").expect("picks b");
         assert_eq!(d.size, 2);

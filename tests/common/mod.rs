@@ -4,7 +4,13 @@
 //! the way the runner runs it (`env_clear`, `INPUT_*`, `GITHUB_OUTPUT`); `skopeo` as the
 //! independent checker. Every wait is bounded.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::missing_panics_doc,
+    clippy::format_push_string,
+    clippy::cast_possible_truncation
+)]
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -56,12 +62,31 @@ impl Ca {
             assert!(st.success(), "openssl {args:?}");
         };
         run(&[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
-            "ca.pem", "-days", "2", "-subj", "/CN=hoist test CA",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=hoist test CA",
         ]);
         run(&[
-            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
-            "server.csr", "-subj", "/CN=127.0.0.1",
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
         ]);
         std::fs::write(
             d.join("ext.cnf"),
@@ -69,8 +94,21 @@ impl Ca {
         )
         .unwrap();
         run(&[
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
         ]);
         Self { dir }
     }
@@ -140,7 +178,10 @@ impl Registry {
         let reg = Self { child, port, dir };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "registry on {port} did not start");
+            assert!(
+                Instant::now() < deadline,
+                "registry on {port} did not start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         reg
@@ -198,7 +239,12 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-fn write_manifest(layout: &Path, rng: &mut XorShift, arch: &str, layers: usize) -> serde_json::Value {
+fn write_manifest(
+    layout: &Path,
+    rng: &mut XorShift,
+    arch: &str,
+    layers: usize,
+) -> serde_json::Value {
     let mut layer_descs = Vec::new();
     let mut diff_ids = Vec::new();
     for i in 0..layers {
@@ -231,7 +277,11 @@ fn write_manifest(layout: &Path, rng: &mut XorShift, arch: &str, layers: usize) 
 /// with a buildx-style `unknown/unknown` attestation manifest. Returns the root digest.
 pub fn write_layout(layout: &Path, seed: u64, multi: bool) -> String {
     std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
-    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
     let mut rng = XorShift(seed | 1);
     let mut root = if multi {
         let mut amd = write_manifest(layout, &mut rng, "amd64", 3);
@@ -270,7 +320,11 @@ pub fn write_layout(layout: &Path, seed: u64, multi: bool) -> String {
     root["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "latest"});
     let d = root["digest"].as_str().unwrap().to_owned();
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [root]});
-    std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
     d
 }
 

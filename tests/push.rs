@@ -243,3 +243,90 @@ fn tls_registry_with_a_ca_from_registry_ca() {
         Some(root.as_str())
     );
 }
+
+#[test]
+fn faults_are_retried_and_a_repush_through_the_proxy_uploads_nothing() {
+    use common::{Fault, FaultProxy};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let direct = Registry::start(&Kind::Anonymous);
+    let behind = Registry::start(&Kind::Anonymous);
+    let puts = AtomicUsize::new(0);
+    let heads = AtomicUsize::new(0);
+    let manifests = AtomicUsize::new(0);
+    let proxy = FaultProxy::start(behind.port, move |_, line| {
+        if line.starts_with("PUT ") && line.contains("/blobs/uploads/") {
+            match puts.fetch_add(1, Ordering::SeqCst) {
+                0 => Fault::Reset,
+                1 => Fault::Status(503),
+                _ => Fault::Pass,
+            }
+        } else if line.starts_with("HEAD ") && line.contains("/blobs/") {
+            match heads.fetch_add(1, Ordering::SeqCst) {
+                0 => Fault::Status(502),
+                _ => Fault::Pass,
+            }
+        } else if line.starts_with("PUT ") && line.contains("/manifests/") {
+            match manifests.fetch_add(1, Ordering::SeqCst) {
+                0 => Fault::TooManyRequests(1),
+                _ => Fault::Pass,
+            }
+        } else {
+            Fault::Pass
+        }
+    });
+    let src = tempfile::tempdir().unwrap();
+    let root = write_layout(src.path(), 21, true);
+    let images = format!("{}/team/app\n{}/team/app", direct.host(), proxy.host());
+    let insecure = format!("{}\n{}", direct.host(), proxy.host());
+    let source = format!("oci:{}", src.path().display());
+    let inputs = [
+        ("images", images.as_str()),
+        ("tags", TAGS),
+        ("source", source.as_str()),
+        ("insecure-registries", insecure.as_str()),
+    ];
+    let run = run_hoist(&inputs);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let seen = proxy.seen();
+    let count = |method: &str, path: &str| {
+        seen.iter()
+            .filter(|l| l.starts_with(method) && l.contains(path))
+            .count()
+    };
+    // 9 blobs, two uploads faulted and retried; 4 manifests + 2 tags, one 429.
+    assert_eq!(count("PUT ", "/blobs/uploads/"), 11, "{seen:#?}");
+    assert_eq!(count("PUT ", "/manifests/"), 7, "{seen:#?}");
+    assert_eq!(count("HEAD ", "/blobs/"), 10, "{seen:#?}");
+    for r in [&direct, &behind] {
+        for tag in ["1.2.3", "latest"] {
+            assert_eq!(
+                skopeo_digest(&format!("{}/team/app:{tag}", r.host()), &[]).as_deref(),
+                Some(root.as_str())
+            );
+        }
+    }
+
+    // The second run, through a clean proxy, counts the requests: no blob upload at all.
+    let clean = FaultProxy::start(behind.port, |_, _| Fault::Pass);
+    let images = format!("{}/team/app", clean.host());
+    let run = run_hoist(&[
+        ("images", images.as_str()),
+        ("tags", TAGS),
+        ("source", source.as_str()),
+        ("insecure-registries", clean.host().as_str()),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let seen = clean.seen();
+    assert_eq!(
+        seen.iter().filter(|l| l.starts_with("PUT ")).count(),
+        0,
+        "{seen:#?}"
+    );
+    // Only the preflight's upload probe.
+    assert_eq!(
+        seen.iter().filter(|l| l.starts_with("POST ")).count(),
+        1,
+        "{seen:#?}"
+    );
+    assert_eq!(run.results()[0]["blobs"]["uploaded"], 0);
+}

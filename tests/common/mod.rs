@@ -487,3 +487,193 @@ pub fn skopeo_digest(reference: &str, extra: &[&str]) -> Option<String> {
         .expect("skopeo (apt-get install skopeo)");
     out.status.success().then(|| digest(&out.stdout))
 }
+
+/// What the fault proxy does with one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Forward it.
+    Pass,
+    /// Answer this status (no body) and close.
+    Status(u16),
+    /// Answer 429 with `Retry-After: <secs>`.
+    TooManyRequests(u64),
+    /// Forward the head and a little of the body, then drop the connection.
+    Reset,
+}
+
+/// A loopback HTTP proxy in front of a real registry. It forces one request per connection
+/// (`Connection: close`), so it sees every request line: it records them and lets `decide`
+/// inject faults.
+pub struct FaultProxy {
+    pub port: u16,
+    pub requests: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn read_head(s: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0_u8; 8192];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let rest = buf.split_off(end + 4);
+            return Some((buf, rest));
+        }
+        if buf.len() > 64 * 1024 {
+            return None;
+        }
+        let n = s.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn with_connection_close(head: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(head);
+    let mut out = String::new();
+    for line in text.split("\r\n") {
+        if line.is_empty() || line.to_ascii_lowercase().starts_with("connection:") {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    out.into_bytes()
+}
+
+fn proxy_connection(
+    mut client: TcpStream,
+    upstream: u16,
+    fault: Fault,
+    head: Vec<u8>,
+    rest: Vec<u8>,
+) {
+    let reply = |client: &mut TcpStream, text: String| {
+        let _ = client.write_all(text.as_bytes());
+        let _ = client.shutdown(std::net::Shutdown::Both);
+    };
+    match fault {
+        Fault::Status(code) => {
+            return reply(
+                &mut client,
+                format!(
+                    "HTTP/1.1 {code} Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                ),
+            );
+        }
+        Fault::TooManyRequests(secs) => {
+            return reply(
+                &mut client,
+                format!(
+                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {secs}\r\nContent-Type: application/json\r\nContent-Length: 54\r\nConnection: close\r\n\r\n{{\"errors\":[{{\"code\":\"TOOMANYREQUESTS\",\"message\":\"x\"}}]}}"
+                ),
+            );
+        }
+        Fault::Pass | Fault::Reset => {}
+    }
+    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+        return;
+    };
+    let _ = server.write_all(&with_connection_close(&head));
+    let _ = server.write_all(&rest);
+    if fault == Fault::Reset {
+        let mut buf = [0_u8; 4096];
+        let _ = client.set_read_timeout(Some(Duration::from_secs(2)));
+        if let Ok(n) = client.read(&mut buf) {
+            let _ = server.write_all(&buf[..n]);
+        }
+        let _ = server.shutdown(std::net::Shutdown::Both);
+        let _ = client.shutdown(std::net::Shutdown::Both);
+        return;
+    }
+    let (Ok(mut c2), Ok(mut s2)) = (client.try_clone(), server.try_clone()) else {
+        return;
+    };
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut c2, &mut s2);
+        let _ = s2.shutdown(std::net::Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut server, &mut client);
+    let _ = client.shutdown(std::net::Shutdown::Both);
+    let _ = server.shutdown(std::net::Shutdown::Both);
+    let _ = up.join();
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `127.0.0.1:upstream`; `decide(n, request_line)` picks the fault for
+    /// the `n`-th request (from 0).
+    pub fn start(
+        upstream: u16,
+        decide: impl Fn(usize, &str) -> Fault + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let flag = Arc::clone(&stop);
+        let log = Arc::clone(&requests);
+        let decide = Arc::new(decide);
+        let thread = std::thread::spawn(move || {
+            let mut workers = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut client, _)) => {
+                        let _ = client.set_nonblocking(false);
+                        let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
+                        let log = Arc::clone(&log);
+                        let decide = Arc::clone(&decide);
+                        workers.push(std::thread::spawn(move || {
+                            let Some((head, rest)) = read_head(&mut client) else {
+                                return;
+                            };
+                            let line = String::from_utf8_lossy(&head)
+                                .lines()
+                                .next()
+                                .unwrap_or_default()
+                                .to_owned();
+                            let fault = {
+                                let mut l = log.lock().unwrap();
+                                let f = decide(l.len(), &line);
+                                l.push(line);
+                                f
+                            };
+                            proxy_connection(client, upstream, fault, head, rest);
+                        }));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+            for w in workers {
+                let _ = w.join();
+            }
+        });
+        Self {
+            port,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The request lines seen so far.
+    pub fn seen(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -548,8 +548,8 @@ fn proxy_connection(
     mut client: TcpStream,
     upstream: u16,
     fault: Fault,
-    head: Vec<u8>,
-    rest: Vec<u8>,
+    head: &[u8],
+    rest: &[u8],
 ) {
     let reply = |client: &mut TcpStream, text: String| {
         let _ = client.write_all(text.as_bytes());
@@ -577,8 +577,8 @@ fn proxy_connection(
     let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
         return;
     };
-    let _ = server.write_all(&with_connection_close(&head));
-    let _ = server.write_all(&rest);
+    let _ = server.write_all(&with_connection_close(head));
+    let _ = server.write_all(rest);
     if fault == Fault::Reset {
         let mut buf = [0_u8; 4096];
         let _ = client.set_read_timeout(Some(Duration::from_secs(2)));
@@ -641,7 +641,7 @@ impl FaultProxy {
                                 l.push(line);
                                 f
                             };
-                            proxy_connection(client, upstream, fault, head, rest);
+                            proxy_connection(client, upstream, fault, &head, &rest);
                         }));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),

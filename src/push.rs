@@ -114,7 +114,8 @@ pub async fn run(
         return Ok(PushOutcome::default());
     };
     let source_ref = source::parse_source(source_input)?;
-    let image = source::load(&source_ref)?;
+    let spool_base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
+    let image = source::load(&source_ref, &spool_base)?;
     let plan = source::plan(&image, &push.platforms)?;
     if meta.image_names.is_empty() {
         return Err(PushError::NoImages);

@@ -330,3 +330,55 @@ fn faults_are_retried_and_a_repush_through_the_proxy_uploads_nothing() {
     );
     assert_eq!(run.results()[0]["blobs"]["uploaded"], 0);
 }
+
+#[test]
+fn docker_archives_legacy_and_modern_land_with_one_digest_everywhere() {
+    let a = Registry::start(&Kind::Anonymous);
+    let b = Registry::start(&Kind::Anonymous);
+    let regs = [&a, &b];
+    let src = tempfile::tempdir().unwrap();
+    for (modern, seed) in [(false, 31), (true, 37)] {
+        let tar = src.path().join(format!("save-{modern}.tar"));
+        let config = common::write_docker_archive(&tar, seed, modern);
+        let source = format!("docker-archive:{}", tar.display());
+        let tag = if modern {
+            "type=raw,value=modern"
+        } else {
+            "type=raw,value=legacy"
+        };
+        let inputs = [
+            ("images", images(&regs)),
+            ("tags", tag.to_owned()),
+            ("source", source),
+            ("insecure-registries", insecure(&regs)),
+        ];
+        let inputs: Vec<(&str, &str)> = inputs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let run = run_hoist(&inputs);
+        assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+        let root = run.output("digest").to_owned();
+        assert!(root.starts_with("sha256:"), "{root}");
+        let tag = if modern { "modern" } else { "legacy" };
+        for r in regs {
+            let reference = format!("{}/team/app:{tag}", r.host());
+            assert_eq!(
+                skopeo_digest(&reference, &[]).as_deref(),
+                Some(root.as_str())
+            );
+            // The config is unchanged: its digest is still the image ID.
+            let out = std::process::Command::new("skopeo")
+                .args(["inspect", "--tls-verify=false", "--config", "--raw"])
+                .arg(format!("docker://{reference}"))
+                .env_clear()
+                .output()
+                .unwrap();
+            assert_eq!(common::digest(&out.stdout), config);
+        }
+        // Compressed once, reproducibly: a second run computes the same digest, uploads nothing.
+        let again = run_hoist(&inputs);
+        assert_eq!(again.code, Some(0), "{}\n{}", again.stdout, again.stderr);
+        assert_eq!(again.output("digest"), root);
+        for t in again.results() {
+            assert_eq!(t["blobs"]["uploaded"], 0, "{t}");
+        }
+    }
+}

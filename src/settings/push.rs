@@ -8,7 +8,7 @@ use serde_yaml::Value as Yaml;
 /// The push inputs, raw (`INPUT_<NAME>` or `--flag`).
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct PushInputs {
-    /// Image to push: `oci:DIR[:REF]` or `oci-archive:FILE[:REF]` (empty: metadata only)
+    /// Image to push: `oci:DIR[:REF]`, `oci-archive:FILE[:REF]` or `docker-archive:FILE[:REF]` (empty: metadata only)
     #[arg(long, env = "INPUT_SOURCE")]
     pub source: Option<String>,
     /// Push to the registries (default `true` when `source` is set; `false` prints the plan)

@@ -24,7 +24,11 @@ pub fn load(dir: &Path, reference: Option<&str>) -> Result<LocalImage, SourceErr
     let entries = match std::fs::read_dir(&blobs) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(LocalImage { root, extents });
+            return Ok(LocalImage {
+                root,
+                extents,
+                _spool: None,
+            });
         }
         Err(e) => return Err(io_error(&blobs, e)),
     };
@@ -47,5 +51,9 @@ pub fn load(dir: &Path, reference: Option<&str>) -> Result<LocalImage, SourceErr
             );
         }
     }
-    Ok(LocalImage { root, extents })
+    Ok(LocalImage {
+        root,
+        extents,
+        _spool: None,
+    })
 }

@@ -7,6 +7,7 @@
 //! Must not talk to a registry.
 
 pub mod archive;
+pub mod docker_archive;
 pub mod layout;
 
 use std::collections::HashMap;
@@ -37,6 +38,13 @@ pub enum SourceRef {
         /// As for [`SourceRef::Layout`].
         reference: Option<String>,
     },
+    /// `docker-archive:FILE[:REF]`: a `docker save` tar (legacy or Docker 25+).
+    DockerArchive {
+        /// The tar file.
+        path: PathBuf,
+        /// A `RepoTags` entry to pick, when `manifest.json` lists several images.
+        reference: Option<String>,
+    },
 }
 
 /// A source that cannot be read or is not a valid image.
@@ -44,7 +52,7 @@ pub enum SourceRef {
 pub enum SourceError {
     /// The `source` input is not a known transport.
     #[error(
-        "input `source`: `{0}` is not a supported source\nhint: use `oci:DIR[:REF]` or `oci-archive:FILE[:REF]`"
+        "input `source`: `{0}` is not a supported source\nhint: use `oci:DIR[:REF]`, `oci-archive:FILE[:REF]` or `docker-archive:FILE[:REF]`"
     )]
     Transport(String),
     /// A transport this build does not support yet.
@@ -109,7 +117,11 @@ pub fn parse_source(value: &str) -> Result<SourceRef, SourceError> {
         let (path, reference) = split(rest);
         return Ok(SourceRef::Layout { path, reference });
     }
-    for t in ["docker-archive:", "docker://", "docker-daemon:"] {
+    if let Some(rest) = value.strip_prefix("docker-archive:") {
+        let (path, reference) = split(rest);
+        return Ok(SourceRef::DockerArchive { path, reference });
+    }
+    for t in ["docker://", "docker-daemon:"] {
         if value.starts_with(t) {
             return Err(SourceError::Unsupported(t.trim_end_matches(':').to_owned()));
         }
@@ -152,6 +164,8 @@ pub struct LocalImage {
     /// The descriptor of the image (an index or a manifest).
     pub root: Descriptor,
     extents: HashMap<Digest, Extent>,
+    /// Files made for this image (compressed layers), removed on drop.
+    _spool: Option<tempfile::TempDir>,
 }
 
 impl LocalImage {
@@ -271,11 +285,15 @@ fn select_root(
     Ok(Descriptor::from_json(chosen, "index.json")?)
 }
 
-/// Opens the source (reading only its index and listing its blobs).
-pub fn load(source: &SourceRef) -> Result<LocalImage, SourceError> {
+/// Opens the source (reading its index and listing its blobs; a docker archive's layers are
+/// compressed into a spool directory under `spool_base`).
+pub fn load(source: &SourceRef, spool_base: &Path) -> Result<LocalImage, SourceError> {
     match source {
         SourceRef::Layout { path, reference } => layout::load(path, reference.as_deref()),
         SourceRef::Archive { path, reference } => archive::load(path, reference.as_deref()),
+        SourceRef::DockerArchive { path, reference } => {
+            docker_archive::load(path, reference.as_deref(), spool_base)
+        }
     }
 }
 
@@ -312,6 +330,10 @@ mod tests {
         );
         assert!(matches!(
             parse_source("docker-archive:x.tar"),
+            Ok(SourceRef::DockerArchive { .. })
+        ));
+        assert!(matches!(
+            parse_source("docker://ghcr.io/o/app:v1"),
             Err(SourceError::Unsupported(_))
         ));
         assert!(matches!(

@@ -544,13 +544,7 @@ fn with_connection_close(head: &[u8]) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn proxy_connection(
-    mut client: TcpStream,
-    upstream: u16,
-    fault: Fault,
-    head: &[u8],
-    rest: &[u8],
-) {
+fn proxy_connection(mut client: TcpStream, upstream: u16, fault: Fault, head: &[u8], rest: &[u8]) {
     let reply = |client: &mut TcpStream, text: String| {
         let _ = client.write_all(text.as_bytes());
         let _ = client.shutdown(std::net::Shutdown::Both);
@@ -676,4 +670,109 @@ impl Drop for FaultProxy {
             let _ = t.join();
         }
     }
+}
+
+/// Writes a `docker save` tar. `modern`: Docker 25+ (OCI layout beside `manifest.json`,
+/// layers as uncompressed `blobs/sha256/<diffid>`); otherwise the legacy `<id>/layer.tar` form
+/// with one layer reached through a symlink (as skopeo writes it). Returns the config digest.
+pub fn write_docker_archive(out: &Path, seed: u64, modern: bool) -> String {
+    let mut rng = XorShift(seed | 1);
+    let f = std::fs::File::create(out).unwrap();
+    let mut b = tar::Builder::new(f);
+    let mut add = |b: &mut tar::Builder<std::fs::File>, path: &str, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, path, data).unwrap();
+    };
+    let mut layers = Vec::new();
+    for i in 0..3 {
+        // A real tar as the layer (uncompressed), with random content.
+        let mut inner = tar::Builder::new(Vec::new());
+        let mut data = vec![0_u8; 30_000 + i * 5_000];
+        rng.fill(&mut data);
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        inner
+            .append_data(&mut h, format!("file{i}"), data.as_slice())
+            .unwrap();
+        layers.push(inner.into_inner().unwrap());
+    }
+    let diff_ids: Vec<String> = layers.iter().map(|l| digest(l)).collect();
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux", "created": "2026-01-01T00:00:00Z",
+        "config": {}, "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }))
+    .unwrap();
+    let config_digest = digest(&config);
+    let hex = |d: &str| d["sha256:".len()..].to_owned();
+    let (config_path, layer_paths): (String, Vec<String>) = if modern {
+        for l in &layers {
+            add(&mut b, &format!("blobs/sha256/{}", hex(&digest(l))), l);
+        }
+        add(
+            &mut b,
+            &format!("blobs/sha256/{}", hex(&config_digest)),
+            &config,
+        );
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+            "layers": layers.iter().map(|l| serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest(l), "size": l.len()})).collect::<Vec<_>>(),
+        }))
+        .unwrap();
+        add(
+            &mut b,
+            &format!("blobs/sha256/{}", hex(&digest(&manifest))),
+            &manifest,
+        );
+        let index = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(&manifest), "size": manifest.len(),
+                "annotations": {"io.containerd.image.name": "docker.io/library/app:v1", "org.opencontainers.image.ref.name": "v1"}}],
+        }))
+        .unwrap();
+        add(&mut b, "index.json", &index);
+        add(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+        (
+            format!("blobs/sha256/{}", hex(&config_digest)),
+            diff_ids
+                .iter()
+                .map(|d| format!("blobs/sha256/{}", hex(d)))
+                .collect(),
+        )
+    } else {
+        let mut paths = Vec::new();
+        for (i, l) in layers.iter().enumerate() {
+            let id = format!("{:064x}", i + 1);
+            if i == 0 {
+                // skopeo's variant: `<id>/layer.tar` is a symlink to `<diffid>.tar`.
+                let target = format!("{}.tar", hex(&diff_ids[0]));
+                add(&mut b, &target, l);
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_size(0);
+                h.set_mode(0o777);
+                b.append_link(&mut h, format!("{id}/layer.tar"), format!("../{target}"))
+                    .unwrap();
+            } else {
+                add(&mut b, &format!("{id}/layer.tar"), l);
+            }
+            paths.push(format!("{id}/layer.tar"));
+        }
+        let cp = format!("{}.json", hex(&config_digest));
+        add(&mut b, &cp, &config);
+        (cp, paths)
+    };
+    let manifest_json = serde_json::to_vec(&serde_json::json!([
+        {"Config": config_path, "RepoTags": ["app:v1"], "Layers": layer_paths}
+    ]))
+    .unwrap();
+    add(&mut b, "manifest.json", &manifest_json);
+    b.finish().unwrap();
+    config_digest
 }

@@ -42,11 +42,13 @@ pub enum PushError {
     Summary(#[from] files::FileCommandError),
     /// Some targets failed (each has its own `::error::`).
     #[error(
-        "push failed for {failed} of {total} image(s); see the errors above and `push-results`"
+        "push failed for {failed} of {total} image(s), {skipped} more left untagged by the tag policy; see the errors above and `push-results`"
     )]
     Failed {
-        /// Failed or skipped targets.
+        /// Failed targets.
         failed: usize,
+        /// Targets skipped because others failed (atomic policy).
+        skipped: usize,
         /// All targets.
         total: usize,
     },
@@ -197,12 +199,10 @@ pub async fn run(
     if let Some(path) = env.step_summary_file.as_deref() {
         files::append(path, &report.render_summary())?;
     }
+    let count = |status| report.targets.iter().filter(|t| t.status == status).count();
     let failure = report.failed().then(|| PushError::Failed {
-        failed: report
-            .targets
-            .iter()
-            .filter(|t| t.status != registry::report::TargetStatus::Ok)
-            .count(),
+        failed: count(registry::report::TargetStatus::Failed),
+        skipped: count(registry::report::TargetStatus::Skipped),
         total: report.targets.len(),
     });
     Ok(PushOutcome {

@@ -382,3 +382,78 @@ fn docker_archives_legacy_and_modern_land_with_one_digest_everywhere() {
         }
     }
 }
+
+#[test]
+fn a_registry_dying_mid_push_leaves_the_others_complete_and_no_tag_moved() {
+    use common::{Fault, FaultProxy};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let alive = Registry::start(&Kind::Anonymous);
+    let src = tempfile::tempdir().unwrap();
+    let root = write_layout(src.path(), 41, false);
+    let source = format!("oci:{}", src.path().display());
+    for policy in ["atomic", "partial"] {
+        let dying = Registry::start(&Kind::Anonymous);
+        let uploads = AtomicUsize::new(0);
+        let dead = AtomicBool::new(false);
+        let proxy = FaultProxy::start(dying.port, move |_, line| {
+            if line.starts_with("PUT ")
+                && line.contains("/blobs/uploads/")
+                && uploads.fetch_add(1, Ordering::SeqCst) >= 2
+            {
+                dead.store(true, Ordering::SeqCst);
+            }
+            if dead.load(Ordering::SeqCst) {
+                Fault::Dead
+            } else {
+                Fault::Pass
+            }
+        });
+        let images = format!("{}/team/app\n{}/team/app", alive.host(), proxy.host());
+        let insecure = format!("{}\n{}", alive.host(), proxy.host());
+        let run = run_hoist(&[
+            ("images", images.as_str()),
+            ("tags", "type=raw,value=v1"),
+            ("source", source.as_str()),
+            ("insecure-registries", insecure.as_str()),
+            ("tag-policy", policy),
+        ]);
+        assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+        let results = run.results();
+        assert_eq!(results[1]["status"], "failed", "{results:#?}");
+        assert_eq!(results[1]["tags"][0]["status"], "not-moved");
+        let op = results[1]["error"]["operation"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            op.starts_with("upload blob sha256:") || op.starts_with("check blob sha256:"),
+            "{op}"
+        );
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with("::error")
+                && l.contains(&proxy.host())
+                && l.contains("blob sha256:")),
+            "{}",
+            run.stdout
+        );
+        // The content is complete on the live registry, by digest.
+        assert_eq!(results[0]["digest"], root.as_str());
+        assert_eq!(
+            skopeo_digest(&format!("{}/team/app@{root}", alive.host()), &[]).as_deref(),
+            Some(root.as_str())
+        );
+        let tagged = skopeo_digest(&format!("{}/team/app:v1", alive.host()), &[]);
+        if policy == "atomic" {
+            assert_eq!(results[0]["status"], "skipped");
+            assert_eq!(results[0]["tags"][0]["status"], "not-moved");
+            assert_eq!(tagged, None, "atomic: no tag moves anywhere");
+        } else {
+            assert_eq!(results[0]["status"], "ok");
+            assert_eq!(results[0]["tags"][0]["status"], "pushed");
+            assert_eq!(tagged.as_deref(), Some(root.as_str()));
+        }
+        assert_eq!(
+            skopeo_digest(&format!("{}/team/app:v1", dying.host()), &[]),
+            None
+        );
+    }
+}

@@ -499,6 +499,8 @@ pub enum Fault {
     TooManyRequests(u64),
     /// Forward the head and a little of the body, then drop the connection.
     Reset,
+    /// Drop the connection at once, as a dead registry would.
+    Dead,
 }
 
 /// A loopback HTTP proxy in front of a real registry. It forces one request per connection
@@ -565,6 +567,10 @@ fn proxy_connection(mut client: TcpStream, upstream: u16, fault: Fault, head: &[
                     "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {secs}\r\nContent-Type: application/json\r\nContent-Length: 54\r\nConnection: close\r\n\r\n{{\"errors\":[{{\"code\":\"TOOMANYREQUESTS\",\"message\":\"x\"}}]}}"
                 ),
             );
+        }
+        Fault::Dead => {
+            let _ = client.shutdown(std::net::Shutdown::Both);
+            return;
         }
         Fault::Pass | Fault::Reset => {}
     }
@@ -679,7 +685,7 @@ pub fn write_docker_archive(out: &Path, seed: u64, modern: bool) -> String {
     let mut rng = XorShift(seed | 1);
     let f = std::fs::File::create(out).unwrap();
     let mut b = tar::Builder::new(f);
-    let mut add = |b: &mut tar::Builder<std::fs::File>, path: &str, data: &[u8]| {
+    let add = |b: &mut tar::Builder<std::fs::File>, path: &str, data: &[u8]| {
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
         h.set_mode(0o644);

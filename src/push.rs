@@ -12,7 +12,7 @@ use crate::meta::Metadata;
 use crate::registry::{self, Credential, Masker, PublishOptions, Target};
 use crate::settings::Settings;
 use crate::settings::push::{PushInputs, PushSettings, PushSettingsError};
-use crate::source::{self, SourceError};
+use crate::source::{self, SourceError, SourceRef};
 
 /// Why the push step could not run (before any registry was contacted) or failed.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,9 @@ pub enum PushError {
     /// An image name cannot be pushed to.
     #[error("input `images`: {0}")]
     Target(#[from] registry::TargetError),
+    /// The source registry cannot be reached as configured.
+    #[error("input `source`: {0}")]
+    SourceRegistry(String),
     /// `source` is set but there is nowhere to push.
     #[error("input `source` is set but `images` names no enabled image: nothing to push to")]
     NoImages,
@@ -115,32 +118,6 @@ pub async fn run(
     let Some(source_input) = push.source.as_deref() else {
         return Ok(PushOutcome::default());
     };
-    let source_ref = source::parse_source(source_input)?;
-    let spool_base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
-    let image = source::load(&source_ref, &spool_base)?;
-    let plan = source::plan(&image, &push.platforms)?;
-    if meta.image_names.is_empty() {
-        return Err(PushError::NoImages);
-    }
-    let targets = meta
-        .image_names
-        .iter()
-        .map(|name| registry::parse_target(name, &meta.tag_names))
-        .collect::<Result<Vec<_>, _>>()?;
-    log.group("Push plan");
-    for line in describe_plan(&plan, &targets) {
-        log.untrusted(&line);
-    }
-    log.end_group();
-    let digest = plan.root().digest.to_string();
-    if !push.push {
-        log.info("push is false: nothing was pushed");
-        return Ok(PushOutcome {
-            outputs: vec![("digest", digest)],
-            failure: None,
-        });
-    }
-
     let mut ca_pems = Vec::new();
     for path in &push.registry_ca {
         let pem = std::fs::read(path).map_err(|cause| PushError::Ca {
@@ -169,6 +146,48 @@ pub async fn run(
     };
     let debug = log.debug;
     let mask: Masker = Arc::new(move |secret: &str| Log { debug }.add_mask(secret));
+    let source_ref = source::parse_source(source_input)?;
+    let spool_base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
+    let image = match &source_ref {
+        SourceRef::Remote { image } => {
+            let remote = source::remote::parse_remote(image);
+            let from = registry::parse_target(&remote.name, &[])?;
+            let endpoint = registry::endpoint_for(&from, &options, &mask)
+                .map_err(|cause| PushError::SourceRegistry(format!("{}: {cause}", from.host)))?;
+            source::remote::load(
+                &endpoint,
+                &from.repository,
+                &remote.reference,
+                &spool_base,
+                &options.retry,
+            )
+            .await?
+        }
+        local => source::load(local, &spool_base)?,
+    };
+    let plan = source::plan(&image, &push.platforms)?;
+    if meta.image_names.is_empty() {
+        return Err(PushError::NoImages);
+    }
+    let targets = meta
+        .image_names
+        .iter()
+        .map(|name| registry::parse_target(name, &meta.tag_names))
+        .collect::<Result<Vec<_>, _>>()?;
+    log.group("Push plan");
+    for line in describe_plan(&plan, &targets) {
+        log.untrusted(&line);
+    }
+    log.end_group();
+    let digest = plan.root().digest.to_string();
+    if !push.push {
+        log.info("push is false: nothing was pushed");
+        return Ok(PushOutcome {
+            outputs: vec![("digest", digest)],
+            failure: None,
+        });
+    }
+
     let report = registry::publish(&plan, &image, &targets, &options, &mask).await;
 
     log.group("Push results");

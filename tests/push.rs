@@ -457,3 +457,49 @@ fn a_registry_dying_mid_push_leaves_the_others_complete_and_no_tag_moved() {
         );
     }
 }
+
+#[test]
+fn docker_source_copies_an_index_between_registries_byte_for_byte() {
+    let from = Registry::start(&Kind::Anonymous);
+    let to = Registry::start(&Kind::Htpasswd {
+        user: "bob",
+        password: "promote-me-42",
+    });
+    let src = tempfile::tempdir().unwrap();
+    let root = write_layout(src.path(), 51, true);
+    let seed = run_hoist(&[
+        ("images", &format!("{}/origin/app", from.host())),
+        ("tags", "type=raw,value=rc1"),
+        ("source", &format!("oci:{}", src.path().display())),
+        ("insecure-registries", &from.host()),
+    ]);
+    assert_eq!(seed.code, Some(0), "{}\n{}", seed.stdout, seed.stderr);
+
+    let auth = format!(
+        "- registry: {}\n  username: bob\n  password: promote-me-42\n",
+        to.host()
+    );
+    let run = run_hoist(&[
+        ("images", &format!("{}/released/app", to.host())),
+        ("tags", "type=raw,value=1.0.0"),
+        (
+            "source",
+            &format!("docker://{}/origin/app:rc1", from.host()),
+        ),
+        (
+            "insecure-registries",
+            &format!("{}\n{}", from.host(), to.host()),
+        ),
+        ("registry-auth", &auth),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("digest"), root);
+    assert_eq!(
+        skopeo_digest(
+            &format!("{}/released/app:1.0.0", to.host()),
+            &["--creds", "bob:promote-me-42"]
+        )
+        .as_deref(),
+        Some(root.as_str())
+    );
+}

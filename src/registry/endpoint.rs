@@ -617,6 +617,89 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// `GET /v2/<repo>/manifests/<reference>` (pull scope): the exact bytes and the
+    /// `Content-Type`, bounded by the manifest size limit.
+    pub async fn fetch_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+    ) -> Result<(Vec<u8>, Option<String>), Failure> {
+        let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
+        let resp = self
+            .send(&pull_scope(repo), &|| {
+                self.request(Method::GET, url.clone())
+                    .header(header::ACCEPT, MANIFEST_ACCEPT)
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await?;
+        if !resp.status().is_success() {
+            return Err(status_failure(resp).await);
+        }
+        let content_type = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned());
+        let mut body = Vec::new();
+        let mut resp = resp;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
+            body.extend_from_slice(&chunk);
+            if body.len() as u64 > plan::MAX_MANIFEST_BYTES {
+                return Err(Failure::Fatal("the manifest is too large".into()));
+            }
+        }
+        Ok((body, content_type))
+    }
+
+    /// `GET /v2/<repo>/blobs/<digest>` (pull scope) streamed into `dest`, verified against the
+    /// digest as it flows; returns the size.
+    pub async fn fetch_blob(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        dest: &std::path::Path,
+    ) -> Result<u64, Failure> {
+        use sha2::Digest as _;
+        use tokio::io::AsyncWriteExt as _;
+        let url = self.url(&format!("v2/{repo}/blobs/{digest}"))?;
+        let resp = self
+            .send(&pull_scope(repo), &|| {
+                self.request(Method::GET, url.clone())
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await?;
+        if !resp.status().is_success() {
+            return Err(status_failure(resp).await);
+        }
+        let local = |e: std::io::Error| Failure::Fatal(format!("{}: {e}", dest.display()));
+        let mut file = tokio::fs::File::create(dest).await.map_err(local)?;
+        let mut hasher = sha2::Sha256::new();
+        let mut len = 0_u64;
+        let mut resp = resp;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
+            hasher.update(&chunk);
+            len += chunk.len() as u64;
+            file.write_all(&chunk).await.map_err(local)?;
+        }
+        file.flush().await.map_err(local)?;
+        let actual = Digest::from_sha256(&hasher.finalize());
+        if &actual != digest {
+            return Err(Failure::Transport {
+                transient: true,
+                message: format!("the downloaded blob hashes to {actual}, expected {digest}"),
+            });
+        }
+        Ok(len)
+    }
+}
+
+fn pull_scope(repo: &str) -> String {
+    format!("repository:{repo}:pull")
+}
+
 fn push_scope(repo: &str) -> String {
     format!("repository:{repo}:pull,push")
 }

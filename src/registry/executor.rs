@@ -40,6 +40,28 @@ pub struct PublishOptions {
     pub retry: RetryPolicy,
 }
 
+/// The endpoint for a target's host, with its credentials (per the precedence), TLS roots and
+/// scheme (plain http only when listed in `insecure-registries`).
+pub fn endpoint_for(
+    target: &Target,
+    options: &PublishOptions,
+    mask: &Masker,
+) -> Result<Endpoint, String> {
+    let config = EndpointConfig {
+        insecure: options
+            .insecure_registries
+            .iter()
+            .any(|h| h == &target.host || h == &target.registry),
+        ca_pems: options.ca_pems.clone(),
+    };
+    let cred = credential_for(
+        &target.registry,
+        &options.credentials,
+        options.ghcr_default.as_ref(),
+    );
+    Endpoint::new(&target.host, &config, cred, Arc::clone(mask))
+}
+
 struct Run<'a> {
     target: &'a Target,
     endpoint: Result<Arc<Endpoint>, String>,
@@ -204,21 +226,9 @@ pub async fn publish(
     let digest = plan.root().digest.to_string();
     let mut endpoints: HashMap<&str, Result<Arc<Endpoint>, String>> = HashMap::new();
     for t in targets {
-        endpoints.entry(t.host.as_str()).or_insert_with(|| {
-            let config = EndpointConfig {
-                insecure: options
-                    .insecure_registries
-                    .iter()
-                    .any(|h| h == &t.host || h == &t.registry),
-                ca_pems: options.ca_pems.clone(),
-            };
-            let cred = credential_for(
-                &t.registry,
-                &options.credentials,
-                options.ghcr_default.as_ref(),
-            );
-            Endpoint::new(&t.host, &config, cred, Arc::clone(mask)).map(Arc::new)
-        });
+        endpoints
+            .entry(t.host.as_str())
+            .or_insert_with(|| endpoint_for(t, options, mask).map(Arc::new));
     }
     let mut runs: Vec<Run<'_>> = targets
         .iter()

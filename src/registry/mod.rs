@@ -14,7 +14,7 @@ pub mod report;
 pub mod retry;
 
 pub use endpoint::{Credential, Masker};
-pub use executor::{PublishOptions, publish};
+pub use executor::{PublishOptions, endpoint_for, publish};
 pub use report::PushReport;
 
 use crate::settings::push::RegistryCredential;

@@ -9,6 +9,7 @@
 pub mod archive;
 pub mod docker_archive;
 pub mod layout;
+pub mod remote;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -45,6 +46,11 @@ pub enum SourceRef {
         /// A `RepoTags` entry to pick, when `manifest.json` lists several images.
         reference: Option<String>,
     },
+    /// `docker://NAME[:TAG][@DIGEST]`: an image in a registry.
+    Remote {
+        /// The reference after `docker://`.
+        image: String,
+    },
 }
 
 /// A source that cannot be read or is not a valid image.
@@ -52,7 +58,7 @@ pub enum SourceRef {
 pub enum SourceError {
     /// The `source` input is not a known transport.
     #[error(
-        "input `source`: `{0}` is not a supported source\nhint: use `oci:DIR[:REF]`, `oci-archive:FILE[:REF]` or `docker-archive:FILE[:REF]`"
+        "input `source`: `{0}` is not a supported source\nhint: use `oci:DIR[:REF]`, `oci-archive:FILE[:REF]`, `docker-archive:FILE[:REF]` or `docker://IMAGE[:TAG]`"
     )]
     Transport(String),
     /// A transport this build does not support yet.
@@ -121,7 +127,12 @@ pub fn parse_source(value: &str) -> Result<SourceRef, SourceError> {
         let (path, reference) = split(rest);
         return Ok(SourceRef::DockerArchive { path, reference });
     }
-    for t in ["docker://", "docker-daemon:"] {
+    if let Some(rest) = value.strip_prefix("docker://") {
+        return Ok(SourceRef::Remote {
+            image: rest.to_owned(),
+        });
+    }
+    for t in ["docker-daemon:"] {
         if value.starts_with(t) {
             return Err(SourceError::Unsupported(t.trim_end_matches(':').to_owned()));
         }
@@ -294,6 +305,8 @@ pub fn load(source: &SourceRef, spool_base: &Path) -> Result<LocalImage, SourceE
         SourceRef::DockerArchive { path, reference } => {
             docker_archive::load(path, reference.as_deref(), spool_base)
         }
+        // Pulled through a registry endpoint: see `remote::load`.
+        SourceRef::Remote { .. } => Err(SourceError::Unsupported("docker://".into())),
     }
 }
 
@@ -334,6 +347,10 @@ mod tests {
         ));
         assert!(matches!(
             parse_source("docker://ghcr.io/o/app:v1"),
+            Ok(SourceRef::Remote { .. })
+        ));
+        assert!(matches!(
+            parse_source("docker-daemon:app:v1"),
             Err(SourceError::Unsupported(_))
         ));
         assert!(matches!(

@@ -503,3 +503,39 @@ fn docker_source_copies_an_index_between_registries_byte_for_byte() {
         Some(root.as_str())
     );
 }
+
+#[test]
+fn a_second_repository_on_the_same_host_mounts_instead_of_uploading() {
+    let reg = Registry::start(&Kind::Htpasswd {
+        user: "carol",
+        password: "mount-it-77",
+    });
+    let src = tempfile::tempdir().unwrap();
+    let root = write_layout(src.path(), 61, false);
+    let auth = format!(
+        "- registry: {}\n  username: carol\n  password: mount-it-77\n",
+        reg.host()
+    );
+    let run = run_hoist(&[
+        ("images", &format!("{0}/one/app\n{0}/two/app", reg.host())),
+        ("tags", "type=raw,value=v1"),
+        ("source", &format!("oci:{}", src.path().display())),
+        ("insecure-registries", &reg.host()),
+        ("registry-auth", &auth),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let results = run.results();
+    assert_eq!(results[0]["blobs"]["uploaded"], 4, "{results:#?}");
+    assert_eq!(results[1]["blobs"]["uploaded"], 0, "{results:#?}");
+    assert_eq!(results[1]["blobs"]["mounted"], 4, "{results:#?}");
+    for repo in ["one", "two"] {
+        assert_eq!(
+            skopeo_digest(
+                &format!("{}/{repo}/app:v1", reg.host()),
+                &["--creds", "carol:mount-it-77"]
+            )
+            .as_deref(),
+            Some(root.as_str())
+        );
+    }
+}

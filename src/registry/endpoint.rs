@@ -273,7 +273,11 @@ impl Endpoint {
             if let Some(s) = service {
                 q.append_pair("service", s);
             }
-            q.append_pair("scope", scope);
+            // Several resource scopes go as repeated `scope` parameters (distribution
+            // `docs/content/spec/auth/scope.md`).
+            for s in scope.split(' ') {
+                q.append_pair("scope", s);
+            }
         }
         let mut req = self.http.get(url);
         if let Some(c) = &self.credential {
@@ -527,6 +531,39 @@ impl Endpoint {
             }
             Err(f) => Err(f),
         }
+    }
+
+    /// Cross-repository mount (`POST ...?mount=<digest>&from=<repo>`), with a token covering
+    /// both repositories. True when mounted (201); anything else (a 202 session is cancelled)
+    /// is false, and the caller uploads instead.
+    pub async fn mount_blob(&self, repo: &str, from: &str, digest: &Digest) -> bool {
+        let Ok(mut url) = self.url(&format!("v2/{repo}/blobs/uploads/")) else {
+            return false;
+        };
+        url.query_pairs_mut()
+            .append_pair("mount", digest.as_str())
+            .append_pair("from", from);
+        let scope = format!("{} repository:{from}:pull", push_scope(repo));
+        let Ok(resp) = self
+            .send(&scope, &|| {
+                self.request(Method::POST, url.clone())
+                    .header(header::CONTENT_LENGTH, "0")
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await
+        else {
+            return false;
+        };
+        if resp.status() == StatusCode::CREATED {
+            return true;
+        }
+        if resp.status() == StatusCode::ACCEPTED {
+            if let Some(loc) = Self::location(&resp) {
+                self.cancel_upload(repo, loc).await;
+            }
+        }
+        false
     }
 
     /// The digest a manifest reference (tag or digest) points at; `None` when absent.

@@ -82,6 +82,7 @@ fn op_error(operation: String, f: &Failure, attempts: u32, registry: &str) -> Op
 
 enum BlobOutcome {
     Existing,
+    Mounted,
     Uploaded(u64),
 }
 
@@ -92,6 +93,7 @@ async fn push_content(
     plan: &Plan,
     reader: &dyn BlobReader,
     retry: &RetryPolicy,
+    siblings: &[&str],
     stats: &mut BlobStats,
 ) -> Result<(), OpError> {
     let repo = target.repository.as_str();
@@ -109,6 +111,13 @@ async fn push_content(
                 })?;
             if exists {
                 return Ok(BlobOutcome::Existing);
+            }
+            // Mount from a sibling repository on the same host; any failure falls back to
+            // an upload (mount is an optimisation only).
+            for from in siblings {
+                if ep.mount_blob(repo, from, &blob.digest).await {
+                    return Ok(BlobOutcome::Mounted);
+                }
             }
             with_retry(retry, || ep.upload_blob(repo, blob, reader))
                 .await
@@ -129,6 +138,7 @@ async fn push_content(
     for r in results {
         match r {
             Ok(BlobOutcome::Existing) => stats.existing += 1,
+            Ok(BlobOutcome::Mounted) => stats.mounted += 1,
             Ok(BlobOutcome::Uploaded(n)) => {
                 stats.uploaded += 1;
                 stats.bytes_uploaded += n;
@@ -293,18 +303,56 @@ pub async fn publish(
         };
     }
 
-    // Content, every ready target concurrently.
-    let contents = join_all(runs.iter().map(|r| async move {
-        let mut stats = BlobStats::default();
-        let result = match (&r.endpoint, r.report.status) {
-            (Ok(ep), TargetStatus::Ok) => {
-                push_content(ep, r.target, plan, reader, &options.retry, &mut stats).await
+    // Content: hosts concurrently; the targets of one host in turn, so that each can mount
+    // the blobs its predecessors uploaded instead of uploading them again.
+    let mut hosts: Vec<&str> = Vec::new();
+    for r in &runs {
+        if !hosts.contains(&r.target.host.as_str()) {
+            hosts.push(&r.target.host);
+        }
+    }
+    let per_host = join_all(hosts.iter().map(|host| {
+        let runs = &runs;
+        async move {
+            let mut done: Vec<&str> = Vec::new();
+            let mut out = Vec::new();
+            for (i, r) in runs.iter().enumerate() {
+                if r.target.host != *host {
+                    continue;
+                }
+                let (Ok(ep), TargetStatus::Ok) = (&r.endpoint, r.report.status) else {
+                    continue;
+                };
+                let mut stats = BlobStats::default();
+                let siblings: Vec<&str> = done
+                    .iter()
+                    .copied()
+                    .filter(|s| *s != r.target.repository)
+                    .collect();
+                let result = push_content(
+                    ep,
+                    r.target,
+                    plan,
+                    reader,
+                    &options.retry,
+                    &siblings,
+                    &mut stats,
+                )
+                .await;
+                if result.is_ok() {
+                    done.push(&r.target.repository);
+                }
+                out.push((i, stats, result));
             }
-            _ => return None,
-        };
-        Some((stats, result))
+            out
+        }
     }))
     .await;
+    let mut contents: Vec<Option<(BlobStats, Result<(), OpError>)>> =
+        runs.iter().map(|_| None).collect();
+    for (i, stats, result) in per_host.into_iter().flatten() {
+        contents[i] = Some((stats, result));
+    }
     for (r, c) in runs.iter_mut().zip(contents) {
         if let Some((stats, result)) = c {
             r.report.blobs = stats;

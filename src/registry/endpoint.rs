@@ -558,10 +558,8 @@ impl Endpoint {
         if resp.status() == StatusCode::CREATED {
             return true;
         }
-        if resp.status() == StatusCode::ACCEPTED {
-            if let Some(loc) = Self::location(&resp) {
-                self.cancel_upload(repo, loc).await;
-            }
+        if let (StatusCode::ACCEPTED, Some(loc)) = (resp.status(), Self::location(&resp)) {
+            self.cancel_upload(repo, loc).await;
         }
         false
     }

@@ -103,6 +103,41 @@ fn describe_plan(plan: &crate::plan::Plan, targets: &[Target]) -> Vec<String> {
     lines
 }
 
+/// Reads `$DOCKER_CONFIG/config.json` (or `$HOME/.docker/config.json`) for the credentials
+/// fallback, masking every password. A missing file is normal; an unreadable one is a warning.
+fn load_docker_config(
+    env: &RunnerEnv,
+    log: &Log,
+) -> Vec<crate::settings::push::RegistryCredential> {
+    let dir = env
+        .docker_config
+        .clone()
+        .or_else(|| env.home.as_ref().map(|h| h.join(".docker")));
+    let Some(path) = dir.map(|d| d.join("config.json")) else {
+        return Vec::new();
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            log.warning(&format!("cannot read {}: {e}", path.display()));
+            return Vec::new();
+        }
+    };
+    match registry::parse_docker_config(&bytes) {
+        Ok(creds) => {
+            for c in &creds {
+                log.add_mask(&c.password);
+            }
+            creds
+        }
+        Err(e) => {
+            log.warning(&format!("ignoring {}: {e}", path.display()));
+            Vec::new()
+        }
+    }
+}
+
 /// Runs the push half. Without `source`, does nothing.
 pub async fn run(
     raw: &PushInputs,
@@ -136,12 +171,14 @@ pub async fn run(
         }),
         _ => None,
     };
+    let docker_config = load_docker_config(env, log);
     let options = PublishOptions {
         policy: push.tag_policy,
         insecure_registries: push.insecure_registries.clone(),
         ca_pems,
         credentials: push.credentials.clone(),
         ghcr_default,
+        docker_config,
         retry: registry::retry::RetryPolicy::default(),
     };
     let debug = log.debug;

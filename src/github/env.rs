@@ -56,6 +56,10 @@ pub struct RunnerEnv {
     pub set_output_env: Option<String>,
     /// `SOURCE_DATE_EPOCH`: the reproducible-builds clock.
     pub source_date_epoch: Option<String>,
+    /// `DOCKER_CONFIG`: the docker CLI config directory (registry credentials fallback).
+    pub docker_config: Option<PathBuf>,
+    /// `HOME` (for `$HOME/.docker/config.json`).
+    pub home: Option<PathBuf>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -95,6 +99,8 @@ impl RunnerEnv {
             annotations_levels: var("DOCKER_METADATA_ANNOTATIONS_LEVELS"),
             set_output_env: var("DOCKER_METADATA_SET_OUTPUT_ENV"),
             source_date_epoch: var("SOURCE_DATE_EPOCH"),
+            docker_config: path("DOCKER_CONFIG"),
+            home: path("HOME"),
         }
     }
 

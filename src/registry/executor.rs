@@ -36,6 +36,8 @@ pub struct PublishOptions {
     pub credentials: Vec<RegistryCredential>,
     /// The GHCR default credential (`github.actor` + `github-token`).
     pub ghcr_default: Option<Credential>,
+    /// Credentials from the docker config file (the last fallback).
+    pub docker_config: Vec<RegistryCredential>,
     /// Retry pacing.
     pub retry: RetryPolicy,
 }
@@ -58,6 +60,7 @@ pub fn endpoint_for(
         &target.registry,
         &options.credentials,
         options.ghcr_default.as_ref(),
+        &options.docker_config,
     );
     Endpoint::new(&target.host, &config, cred, Arc::clone(mask))
 }

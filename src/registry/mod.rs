@@ -117,25 +117,66 @@ pub fn parse_target(image: &str, tags: &[String]) -> Result<Target, TargetError>
 }
 
 /// The credential for a registry: explicit `registry-auth` first, then the GHCR default
-/// (`github.actor` + `github-token`), else anonymous. Docker config files are not read yet.
+/// (`github.actor` + `github-token`), then the docker config's `auths`, else anonymous.
 pub fn credential_for(
     registry: &str,
     explicit: &[RegistryCredential],
     ghcr_default: Option<&Credential>,
+    docker_config: &[RegistryCredential],
 ) -> Option<Credential> {
-    if let Some(c) = explicit
-        .iter()
-        .find(|c| normalize_registry(&c.registry) == registry)
-    {
-        return Some(Credential {
-            username: c.username.clone(),
-            password: c.password.clone(),
-        });
+    let find = |list: &[RegistryCredential]| {
+        list.iter()
+            .find(|c| normalize_registry(&c.registry) == registry)
+            .map(|c| Credential {
+                username: c.username.clone(),
+                password: c.password.clone(),
+            })
+    };
+    if let Some(c) = find(explicit) {
+        return Some(c);
     }
-    if registry == "ghcr.io" {
-        return ghcr_default.cloned();
+    if let (true, Some(c)) = (registry == "ghcr.io", ghcr_default) {
+        return Some(c.clone());
     }
-    None
+    find(docker_config)
+}
+
+/// Reads the `auths` of a docker CLI `config.json` (`auth` = base64 `user:password`, or
+/// `username`/`password`). Credential helpers (`credsStore`, `credHelpers`) are not run.
+/// Malformed entries are skipped; the error never quotes a value.
+pub fn parse_docker_config(bytes: &[u8]) -> Result<Vec<RegistryCredential>, String> {
+    use base64::Engine as _;
+    let json: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not JSON (line {})", e.line()))?;
+    let Some(auths) = json.get("auths").and_then(serde_json::Value::as_object) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (registry, entry) in auths {
+        let field = |k: &str| {
+            entry
+                .get(k)
+                .and_then(serde_json::Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        let pair = match (field("username"), field("password"), field("auth")) {
+            (Some(u), Some(p), _) => Some((u.to_owned(), p.to_owned())),
+            (_, _, Some(a)) => base64::engine::general_purpose::STANDARD
+                .decode(a.trim())
+                .ok()
+                .and_then(|raw| String::from_utf8(raw).ok())
+                .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned()))),
+            _ => None,
+        };
+        if let Some((username, password)) = pair.filter(|(u, p)| !u.is_empty() && !p.is_empty()) {
+            out.push(RegistryCredential {
+                registry: registry.clone(),
+                username,
+                password,
+            });
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -176,14 +217,28 @@ mod tests {
             username: "actor".into(),
             password: "token".into(),
         };
+        let config = parse_docker_config(
+            br#"{"auths":{"quay.io":{"auth":"cXVzZXI6cXBhc3M="},"ghcr.io":{"username":"cfg","password":"x"},"bad":{"auth":"!!"}}}"#,
+        )
+        .expect("parses");
+        assert_eq!(config.len(), 2);
         assert_eq!(
-            credential_for("docker.io", &explicit, Some(&ghcr)).map(|c| c.username),
+            credential_for("docker.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
             Some("hub".into())
         );
         assert_eq!(
-            credential_for("ghcr.io", &explicit, Some(&ghcr)).map(|c| c.username),
+            credential_for("ghcr.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
             Some("actor".into())
         );
-        assert!(credential_for("quay.io", &explicit, Some(&ghcr)).is_none());
+        assert_eq!(
+            credential_for("ghcr.io", &explicit, None, &config).map(|c| c.username),
+            Some("cfg".into())
+        );
+        let quay = credential_for("quay.io", &explicit, Some(&ghcr), &config).expect("from config");
+        assert_eq!(
+            (quay.username.as_str(), quay.password.as_str()),
+            ("quser", "qpass")
+        );
+        assert!(credential_for("example.com", &explicit, Some(&ghcr), &config).is_none());
     }
 }

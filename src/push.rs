@@ -218,6 +218,7 @@ pub async fn run(
     log.end_group();
     let digest = plan.root().digest.to_string();
     if !push.push {
+        source::verify_all(&image, &plan)?;
         log.info("push is false: nothing was pushed");
         return Ok(PushOutcome {
             outputs: vec![("digest", digest)],

@@ -192,7 +192,13 @@ fn a_corrupt_blob_is_refused_before_any_upload() {
         ("insecure-registries", &reg.host()),
     ]);
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("is corrupt"), "{}", run.stdout);
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("::error")
+            && l.contains("verify source blob")
+            && l.contains("is corrupt")),
+        "{}",
+        run.stdout
+    );
     assert!(!reg.has_blobs(), "nothing may be uploaded");
 }
 

@@ -3,7 +3,7 @@
 //! most specific first, skipping a tag already at our digest. Targets run concurrently and
 //! never cancel each other; every outcome is kept in the report.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -16,12 +16,15 @@ use super::report::{
 };
 use super::retry::{Failure, RetryPolicy, hint, with_retry};
 use super::{Credential, Target, credential_for};
-use crate::plan::Plan;
+use crate::plan::{Digest, Plan};
 use crate::settings::push::{RegistryCredential, TagPolicy};
 use crate::source::BlobReader;
 
-/// Concurrent blob operations per target.
+/// Concurrent blob uploads per target.
 const BLOB_CONCURRENCY: usize = 3;
+
+/// Concurrent blob HEADs per target.
+const HEAD_CONCURRENCY: usize = 8;
 
 /// How to publish.
 #[derive(Clone, Debug, Default)]
@@ -89,18 +92,15 @@ enum BlobOutcome {
     Uploaded(u64),
 }
 
-/// Puts the content (blobs, then manifests children first) into one target.
-async fn push_content(
+/// The blobs a target lacks (HEAD each, bounded).
+async fn missing_blobs(
     ep: &Endpoint,
     target: &Target,
     plan: &Plan,
-    reader: &dyn BlobReader,
     retry: &RetryPolicy,
-    siblings: &[&str],
-    stats: &mut BlobStats,
-) -> Result<(), OpError> {
+) -> Result<HashSet<Digest>, OpError> {
     let repo = target.repository.as_str();
-    let results: Vec<Result<BlobOutcome, OpError>> = futures_util::stream::iter(&plan.blobs)
+    let results: Vec<Result<Option<Digest>, OpError>> = futures_util::stream::iter(&plan.blobs)
         .map(|blob| async move {
             let exists = with_retry(retry, || ep.blob_exists(repo, &blob.digest))
                 .await
@@ -112,7 +112,36 @@ async fn push_content(
                         &target.registry,
                     )
                 })?;
-            if exists {
+            Ok((!exists).then(|| blob.digest.clone()))
+        })
+        .buffer_unordered(HEAD_CONCURRENCY)
+        .collect()
+        .await;
+    let mut missing = HashSet::new();
+    for r in results {
+        if let Some(d) = r? {
+            missing.insert(d);
+        }
+    }
+    Ok(missing)
+}
+
+/// Puts the content (the missing blobs, then manifests children first) into one target.
+#[allow(clippy::too_many_arguments)]
+async fn push_content(
+    ep: &Endpoint,
+    target: &Target,
+    plan: &Plan,
+    reader: &dyn BlobReader,
+    retry: &RetryPolicy,
+    missing: &HashSet<Digest>,
+    siblings: &[&str],
+    stats: &mut BlobStats,
+) -> Result<(), OpError> {
+    let repo = target.repository.as_str();
+    let results: Vec<Result<BlobOutcome, OpError>> = futures_util::stream::iter(&plan.blobs)
+        .map(|blob| async move {
+            if !missing.contains(&blob.digest) {
                 return Ok(BlobOutcome::Existing);
             }
             // Mount from a sibling repository on the same host; any failure falls back to
@@ -306,6 +335,50 @@ pub async fn publish(
         };
     }
 
+    // What each target lacks, then the local check of exactly those blobs: a corrupt source
+    // fails here, before any upload, and a re-push of present content reads no blob.
+    let lacks = join_all(runs.iter().map(|r| async move {
+        match (&r.endpoint, r.report.status) {
+            (Ok(ep), TargetStatus::Ok) => {
+                Some(missing_blobs(ep, r.target, plan, &options.retry).await)
+            }
+            _ => None,
+        }
+    }))
+    .await;
+    let mut missing: Vec<HashSet<Digest>> = Vec::new();
+    for (r, l) in runs.iter_mut().zip(lacks) {
+        match l {
+            Some(Ok(set)) => missing.push(set),
+            Some(Err(e)) => {
+                r.report.status = TargetStatus::Failed;
+                r.report.error = Some(e);
+                any_failed = true;
+                missing.push(HashSet::new());
+            }
+            None => missing.push(HashSet::new()),
+        }
+    }
+    let needed: HashSet<&Digest> = missing.iter().flatten().collect();
+    for blob in plan.blobs.iter().filter(|b| needed.contains(&b.digest)) {
+        if let Err(cause) = reader.verify_blob(blob) {
+            for r in &mut runs {
+                if r.report.status == TargetStatus::Ok {
+                    r.report.status = TargetStatus::Failed;
+                    r.report.error = Some(OpError {
+                        operation: format!("verify source blob {}", blob.digest),
+                        cause: cause.clone(),
+                        hint: Some("the source is corrupt: rebuild or re-export the image".into()),
+                    });
+                }
+            }
+            return PushReport {
+                digest,
+                targets: runs.into_iter().map(|r| r.report).collect(),
+            };
+        }
+    }
+
     // Content: hosts concurrently; the targets of one host in turn, so that each can mount
     // the blobs its predecessors uploaded instead of uploading them again.
     let mut hosts: Vec<&str> = Vec::new();
@@ -316,6 +389,7 @@ pub async fn publish(
     }
     let per_host = join_all(hosts.iter().map(|host| {
         let runs = &runs;
+        let missing = &missing;
         async move {
             let mut done: Vec<&str> = Vec::new();
             let mut out = Vec::new();
@@ -338,6 +412,7 @@ pub async fn publish(
                     plan,
                     reader,
                     &options.retry,
+                    &missing[i],
                     &siblings,
                     &mut stats,
                 )

@@ -167,6 +167,9 @@ pub type BlobStream = Pin<Box<dyn tokio::io::AsyncRead + Send>>;
 pub trait BlobReader: Send + Sync {
     /// A stream of the blob's bytes.
     fn open_blob(&self, digest: &Digest) -> std::io::Result<BlobStream>;
+
+    /// Verifies a blob's content against its digest (streamed sha256) before it is uploaded.
+    fn verify_blob(&self, blob: &plan::Blob) -> Result<(), String>;
 }
 
 /// An image on local disk: its root descriptor and where each blob lives.
@@ -199,8 +202,8 @@ impl LocalImage {
         Ok(buf)
     }
 
-    /// Checks one blob: present, of the right size, hashing to its digest (streamed).
-    fn verify_blob(&self, blob: &plan::Blob) -> Result<(), SourceError> {
+    /// Checks one blob is present with the right size (cheap, no read).
+    fn check_blob(&self, blob: &plan::Blob) -> Result<&Extent, SourceError> {
         let e = self
             .extent(&blob.digest)
             .ok_or_else(|| SourceError::MissingBlob {
@@ -213,6 +216,12 @@ impl LocalImage {
                 cause: format!("{} bytes, the manifest says {}", e.len, blob.size),
             });
         }
+        Ok(e)
+    }
+
+    /// Checks one blob: present, of the right size, hashing to its digest (streamed).
+    pub fn hash_blob(&self, blob: &plan::Blob) -> Result<(), SourceError> {
+        let e = self.check_blob(blob)?;
         let mut r = e.open().map_err(|err| io_error(&e.path, err))?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0_u8; 256 * 1024];
@@ -246,6 +255,10 @@ impl BlobReader for LocalImage {
         f.seek(SeekFrom::Start(e.offset))?;
         let f = tokio::fs::File::from_std(f);
         Ok(Box::pin(tokio::io::AsyncReadExt::take(f, e.len)))
+    }
+
+    fn verify_blob(&self, blob: &plan::Blob) -> Result<(), String> {
+        self.hash_blob(blob).map_err(|e| e.to_string())
     }
 }
 
@@ -310,15 +323,22 @@ pub fn load(source: &SourceRef, spool_base: &Path) -> Result<LocalImage, SourceE
     }
 }
 
-/// Builds the plan of a loaded image and verifies every blob it needs (streamed sha256): a
-/// missing or corrupt blob fails here, before any upload.
+/// Builds the plan of a loaded image: every manifest verified, every blob present with its
+/// size. Blob contents are hashed later, only for the blobs some registry lacks
+/// ([`BlobReader::verify_blob`], before any upload), or by [`verify_all`]: a re-push of content
+/// the registries already hold reads no blob.
 pub fn plan(image: &LocalImage, platforms: &[String]) -> Result<Plan, SourceError> {
     let mut read = |d: &Descriptor| image.read_manifest(d);
     let plan = plan::build_plan(&image.root, &mut read, platforms)?;
     for blob in &plan.blobs {
-        image.verify_blob(blob)?;
+        image.check_blob(blob)?;
     }
     Ok(plan)
+}
+
+/// Hashes every blob of the plan (streamed): for a preview (`push: false`).
+pub fn verify_all(image: &LocalImage, plan: &Plan) -> Result<(), SourceError> {
+    plan.blobs.iter().try_for_each(|b| image.hash_blob(b))
 }
 
 #[cfg(test)]

@@ -235,7 +235,17 @@ fn tls_registry_with_a_ca_from_registry_ca() {
         ("source", &source),
     ]);
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("preflight"), "{}", run.stdout);
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("::error")
+            && l.contains("preflight")
+            && l.contains("registry-ca")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("attempts"),
+        "a TLS trust error is not retried"
+    );
     let ca_path = ca.ca_pem().display().to_string();
     let run = run_hoist(&[
         ("images", &image),

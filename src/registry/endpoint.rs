@@ -126,9 +126,12 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 fn transport(e: &reqwest::Error) -> Failure {
+    let message = chain(e);
+    // An untrusted certificate or a TLS handshake with a plain-http server does not heal.
+    let tls = message.contains("certificate") || message.contains("InvalidContentType");
     Failure::Transport {
-        transient: !e.is_builder() && !e.is_redirect(),
-        message: chain(e),
+        transient: !e.is_builder() && !e.is_redirect() && !tls,
+        message,
     }
 }
 

@@ -103,6 +103,19 @@ pub fn classify(f: &Failure) -> Decision {
 
 /// A hint for a fatal failure, when the fix is known.
 pub fn hint(f: &Failure, registry: &str) -> Option<String> {
+    if let Failure::Transport { message, .. } = f {
+        if message.contains("certificate") {
+            return Some(format!(
+                "the certificate of `{registry}` is not trusted: add its CA with `registry-ca`"
+            ));
+        }
+        if message.contains("InvalidContentType") {
+            return Some(format!(
+                "`{registry}` may speak plain http: list it in `insecure-registries`"
+            ));
+        }
+        return None;
+    }
     let Failure::Status { status, code, .. } = f else {
         return None;
     };

@@ -343,7 +343,9 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
     group(log, "JSON output", [out.json_pretty()]);
     sink.set(log, "json", &out.json().to_string())?;
 
-    let pushed = crate::push::run(&raw.push, &settings, &meta, env, log).await?;
+    let pushed = crate::push::run(&raw.push, &settings, &meta, env, log)
+        .await
+        .unwrap_or_else(crate::push::PushOutcome::failed);
     for (name, value) in pushed.outputs() {
         sink.set(log, name, value)?;
     }

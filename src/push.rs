@@ -65,6 +65,15 @@ pub struct PushOutcome {
 }
 
 impl PushOutcome {
+    /// A push step that failed before producing outputs: the metadata outputs and bake files
+    /// are still written, then the step fails with this error.
+    pub fn failed(error: PushError) -> Self {
+        Self {
+            outputs: Vec::new(),
+            failure: Some(error),
+        }
+    }
+
     /// The outputs to set (`digest`, `push-results`), empty when there is no `source`.
     pub fn outputs(&self) -> &[(&'static str, String)] {
         &self.outputs

@@ -555,3 +555,38 @@ fn a_second_repository_on_the_same_host_mounts_instead_of_uploading() {
         );
     }
 }
+
+#[test]
+fn platforms_narrow_the_index_and_keep_the_attestation_of_kept_images() {
+    let reg = Registry::start(&Kind::Anonymous);
+    let src = tempfile::tempdir().unwrap();
+    let full = write_layout(src.path(), 71, true);
+    let source = format!("oci:{}", src.path().display());
+    let image = format!("{}/team/app", reg.host());
+    for (platforms, expected) in [("linux/amd64", 2), ("linux/arm64", 1)] {
+        let run = run_hoist(&[
+            ("images", &image),
+            ("tags", "type=raw,value=v1"),
+            ("source", &source),
+            ("insecure-registries", &reg.host()),
+            ("platforms", platforms),
+        ]);
+        assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+        let digest = run.output("digest").to_owned();
+        assert_ne!(digest, full, "a narrowed index is a new index");
+        let out = std::process::Command::new("skopeo")
+            .args(["inspect", "--tls-verify=false", "--raw"])
+            .arg(format!("docker://{image}:v1"))
+            .env_clear()
+            .output()
+            .unwrap();
+        assert_eq!(common::digest(&out.stdout), digest);
+        let index: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let entries = index["manifests"].as_array().unwrap();
+        assert_eq!(entries.len(), expected, "{platforms}: {index}");
+        assert_eq!(
+            entries[0]["platform"]["architecture"],
+            platforms.split('/').nth(1).unwrap()
+        );
+    }
+}

@@ -590,3 +590,62 @@ fn platforms_narrow_the_index_and_keep_the_attestation_of_kept_images() {
         );
     }
 }
+
+#[test]
+fn token_auth_registry_preflight_mount_and_masked_tokens() {
+    let tokens = common::TokenServer::start("alice", "token-pass-5");
+    let reg = Registry::start(&Kind::Token(&tokens));
+    let src = tempfile::tempdir().unwrap();
+    let root = write_layout(src.path(), 81, false);
+    let source = format!("oci:{}", src.path().display());
+    let images = format!("{0}/one/app\n{0}/two/app", reg.host());
+    let auth = |password: &str| {
+        format!(
+            "- registry: {}\n  username: alice\n  password: {password}\n",
+            reg.host()
+        )
+    };
+    let wrong = run_hoist(&[
+        ("images", &images),
+        ("tags", "type=raw,value=v1"),
+        ("source", &source),
+        ("insecure-registries", &reg.host()),
+        ("registry-auth", &auth("nope-0")),
+    ]);
+    assert_eq!(wrong.code, Some(1), "{}\n{}", wrong.stdout, wrong.stderr);
+    assert!(
+        wrong.stdout.lines().any(|l| l.starts_with("::error")
+            && l.contains(&reg.host())
+            && l.contains("preflight")
+            && l.contains("401")),
+        "{}",
+        wrong.stdout
+    );
+    let run = run_hoist(&[
+        ("images", &images),
+        ("tags", "type=raw,value=v1"),
+        ("source", &source),
+        ("insecure-registries", &reg.host()),
+        ("registry-auth", &auth("token-pass-5")),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let results = run.results();
+    assert_eq!(results[1]["blobs"]["mounted"], 4, "{results:#?}");
+    assert_eq!(run.output("digest"), root);
+    // Every token is masked before use and never printed otherwise.
+    let issued = tokens.issued.lock().unwrap().clone();
+    assert!(!issued.is_empty());
+    for t in &issued {
+        for l in run.stdout.lines().chain(run.stderr.lines()) {
+            if l.contains(t.as_str()) {
+                assert!(l.starts_with("::add-mask::"), "token leaked: {l}");
+            }
+        }
+    }
+    assert!(
+        issued
+            .iter()
+            .any(|t| run.stdout.contains(&format!("::add-mask::{t}"))),
+        "tokens are masked"
+    );
+}

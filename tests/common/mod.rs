@@ -123,6 +123,7 @@ pub enum Kind<'a> {
     Anonymous,
     Htpasswd { user: &'a str, password: &'a str },
     Tls(&'a Ca),
+    Token(&'a TokenServer),
 }
 
 /// A running registry, killed on drop.
@@ -157,6 +158,7 @@ impl Registry {
                     file.display()
                 ));
             }
+            Kind::Token(server) => config.push_str(&server.registry_auth_config()),
             Kind::Tls(ca) => {
                 config.push_str(&format!(
                     "  tls:\n    certificate: {}\n    key: {}\n",
@@ -781,4 +783,220 @@ pub fn write_docker_archive(out: &Path, seed: u64, modern: bool) -> String {
     add(&mut b, "manifest.json", &manifest_json);
     b.finish().unwrap();
     config_digest
+}
+
+fn base64url(data: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                    out.push(v);
+                    i += 2;
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// libtrust's key ID of a PEM certificate's public key (how distribution names trusted keys).
+fn libtrust_key_id(cert: &Path) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let pubkey = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "openssl x509 -in '{}' -pubkey -noout | openssl pkey -pubin -outform DER",
+            cert.display()
+        ))
+        .output()
+        .unwrap();
+    let hash = Sha256::digest(&pubkey.stdout);
+    let bytes = &hash[..30];
+    let mut bits = 0_u32;
+    let mut n = 0;
+    let mut s = String::new();
+    for &byte in bytes {
+        bits = (bits << 8) | u32::from(byte);
+        n += 8;
+        while n >= 5 {
+            s.push(ALPHABET[((bits >> (n - 5)) & 31) as usize] as char);
+            n -= 5;
+        }
+    }
+    s.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// A token server (distribution's token auth) for one user: signs RS256 JWTs with the openssl
+/// CLI, granting every requested repository scope to the right Basic credentials.
+pub struct TokenServer {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub issued: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TokenServer {
+    pub fn start(user: &str, password: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "token.key",
+                "-out",
+                "token.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=hoist token issuer",
+            ])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let kid = libtrust_key_id(&dir.path().join("token.pem"));
+        let key = dir.path().join("token.key");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let issued = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (flag, log) = (Arc::clone(&stop), Arc::clone(&issued));
+        let expected = {
+            use base64::Engine as _;
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            )
+        };
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let Ok((mut s, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let _ = s.set_nonblocking(false);
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let Some((head, _)) = read_head(&mut s) else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let authorized = head.lines().any(|l| {
+                    l.to_ascii_lowercase().starts_with("authorization:")
+                        && l[14..].trim() == expected
+                });
+                if !authorized {
+                    let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    continue;
+                }
+                let target = head.split(' ').nth(1).unwrap_or_default();
+                let query = target.split_once('?').map_or("", |(_, q)| q);
+                let mut service = String::new();
+                let mut access = Vec::new();
+                for pair in query.split('&') {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    let v = percent_decode(v);
+                    match k {
+                        "service" => service = v,
+                        "scope" => {
+                            for scope in v.split(' ') {
+                                let parts: Vec<&str> = scope.split(':').collect();
+                                if parts.len() == 3 {
+                                    access.push(serde_json::json!({
+                                        "type": parts[0], "name": parts[1],
+                                        "actions": parts[2].split(',').collect::<Vec<_>>(),
+                                    }));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": kid});
+                let claims = serde_json::json!({
+                    "iss": "hoist-test-issuer", "sub": "alice", "aud": service,
+                    "exp": now + 300, "nbf": now - 10, "iat": now,
+                    "jti": format!("{now}-{}", log.lock().unwrap().len()), "access": access,
+                });
+                let signing_input = format!(
+                    "{}.{}",
+                    base64url(&serde_json::to_vec(&header).unwrap()),
+                    base64url(&serde_json::to_vec(&claims).unwrap())
+                );
+                let mut child = Command::new("openssl")
+                    .args(["dgst", "-sha256", "-sign"])
+                    .arg(&key)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(signing_input.as_bytes())
+                    .unwrap();
+                let sig = child.wait_with_output().unwrap().stdout;
+                let token = format!("{signing_input}.{}", base64url(&sig));
+                log.lock().unwrap().push(token.clone());
+                let body = serde_json::json!({"token": token, "expires_in": 300}).to_string();
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Self {
+            port,
+            dir,
+            issued,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The registry config block that trusts this server.
+    pub fn registry_auth_config(&self) -> String {
+        format!(
+            "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: hoist-test\n    issuer: hoist-test-issuer\n    rootcertbundle: {}\n",
+            self.port,
+            self.dir.path().join("token.pem").display()
+        )
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

@@ -384,9 +384,16 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
     group(log, "JSON output", [out.json_pretty()]);
     sink.set(log, "json", &out.json().to_string())?;
 
+    let pushed = crate::push::run(&raw.push, &settings, &meta, env, log)
+        .await
+        .unwrap_or_else(crate::push::PushOutcome::failed);
+    for (name, value) in pushed.outputs() {
+        sink.set(log, name, value)?;
+    }
+
     if let Sink::Cli(values) = sink {
         print_cli(log, settings.format, &values, &out);
-        return Ok(());
+        return Ok(pushed.finish()?);
     }
     let dir = bake_dir(env, log)?;
     for (kind, name, text) in [
@@ -412,7 +419,7 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
     }
     let path = write_bake(&dir, "docker-metadata-action-bake.json", &out.bake_all())?;
     sink.set(log, "bake-file", &path)?;
-    Ok(())
+    Ok(pushed.finish()?)
 }
 
 /// Prints a local run's result.

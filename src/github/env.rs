@@ -62,6 +62,10 @@ pub struct RunnerEnv {
     pub ssl_cert_file: Option<PathBuf>,
     /// `SOURCE_DATE_EPOCH`: the reproducible-builds clock.
     pub source_date_epoch: Option<String>,
+    /// `DOCKER_CONFIG`: the docker CLI config directory (registry credentials fallback).
+    pub docker_config: Option<PathBuf>,
+    /// `HOME` (for `$HOME/.docker/config.json`).
+    pub home: Option<PathBuf>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -104,6 +108,8 @@ impl RunnerEnv {
             set_output_env: var("DOCKER_METADATA_SET_OUTPUT_ENV"),
             ssl_cert_file: path("SSL_CERT_FILE"),
             source_date_epoch: var("SOURCE_DATE_EPOCH"),
+            docker_config: path("DOCKER_CONFIG"),
+            home: path("HOME"),
         }
     }
 

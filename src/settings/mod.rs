@@ -6,6 +6,8 @@
 //! workflow can swap `uses:` lines. Must not read the environment or files itself (clap does the
 //! `INPUT_*` binding).
 
+pub mod push;
+
 use clap::Parser;
 
 use crate::meta::MetaInputs;
@@ -74,6 +76,9 @@ pub struct RawInputs {
         hide_env_values = true
     )]
     pub github_token: Option<String>,
+    /// The push inputs.
+    #[command(flatten)]
+    pub push: push::PushInputs,
     /// How to print the result outside GitHub Actions
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,

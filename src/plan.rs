@@ -1,0 +1,642 @@
+//! The push plan: what one image is, as a registry will store it. A [`Plan`] holds the root
+//! descriptor, every manifest by digest with its exact source bytes (children before parents, the
+//! root last), and every blob with its size. Built and validated by [`build_plan`] from a
+//! descriptor and a reader of manifest bytes.
+//!
+//! Pure: no I/O here (the caller passes the reader; blob contents are verified by `source/`).
+//! Must not re-serialise a manifest, except an index narrowed by the `platforms` filter, which
+//! is a new index by definition.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::{self, Write as _};
+
+use serde_json::Value as Json;
+use sha2::{Digest as _, Sha256};
+
+/// The OCI image index media type.
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// The OCI image manifest media type.
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// Docker's manifest list media type.
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// Docker's image manifest (schema 2) media type.
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+/// The largest manifest read into memory (registries SHOULD accept at least 4 MB).
+pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// How deep indexes may nest (an index of indexes of manifests is depth 2).
+const MAX_DEPTH: usize = 4;
+
+/// A `sha256:<64 lowercase hex>` content digest.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(String);
+
+impl Digest {
+    /// Parses `sha256:<hex>`; other algorithms are refused (every registry speaks sha256).
+    pub fn parse(s: &str) -> Result<Self, PlanError> {
+        let hex = s
+            .strip_prefix("sha256:")
+            .ok_or_else(|| PlanError::Digest(s.to_owned()))?;
+        if hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(PlanError::Digest(s.to_owned()))
+        }
+    }
+
+    /// The digest of some bytes.
+    pub fn of(bytes: &[u8]) -> Self {
+        Self::from_sha256(&Sha256::digest(bytes))
+    }
+
+    /// The digest from a finished sha256.
+    pub fn from_sha256(hash: &[u8]) -> Self {
+        let mut s = String::with_capacity(71);
+        s.push_str("sha256:");
+        for b in hash {
+            let _ = write!(s, "{b:02x}");
+        }
+        Self(s)
+    }
+
+    /// The hex part.
+    pub fn hex(&self) -> &str {
+        &self.0["sha256:".len()..]
+    }
+
+    /// The whole `sha256:<hex>` string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `sha256:` and the first 12 hex digits, for logs.
+    pub fn short(&self) -> &str {
+        &self.0[..19]
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A content descriptor (`mediaType`, `digest`, `size`), as found in `index.json` and manifests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Descriptor {
+    /// The media type (may be empty when the referrer did not say).
+    pub media_type: String,
+    /// The digest.
+    pub digest: Digest,
+    /// The size in bytes.
+    pub size: u64,
+}
+
+impl Descriptor {
+    /// Reads a descriptor object; `what` names it in errors.
+    pub fn from_json(value: &Json, what: &str) -> Result<Self, PlanError> {
+        let bad = |why: &str| PlanError::Descriptor(format!("{what}: {why}"));
+        let digest = value
+            .get("digest")
+            .and_then(Json::as_str)
+            .ok_or_else(|| bad("no `digest`"))?;
+        let size = value
+            .get("size")
+            .and_then(Json::as_u64)
+            .ok_or_else(|| bad("no `size` (a non-negative integer)"))?;
+        let media_type = value
+            .get("mediaType")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Self {
+            media_type,
+            digest: Digest::parse(digest)?,
+            size,
+        })
+    }
+}
+
+/// A manifest to push: exact bytes, addressed by digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    /// Its digest (the sha256 of `bytes`).
+    pub digest: Digest,
+    /// Its media type: the `Content-Type` of the PUT.
+    pub media_type: String,
+    /// The exact bytes.
+    pub bytes: Vec<u8>,
+    /// `os/arch[/variant]` when an index names it, for the preview.
+    pub platform: Option<String>,
+}
+
+/// A blob to push.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blob {
+    /// Its digest.
+    pub digest: Digest,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its media type, for the preview.
+    pub media_type: String,
+}
+
+/// A validated image: what to upload, in which order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Manifests, children before parents; the root is the last one.
+    pub manifests: Vec<Manifest>,
+    /// Blobs (configs and layers), each once.
+    pub blobs: Vec<Blob>,
+}
+
+impl Plan {
+    /// The root manifest (an index or an image manifest): what tags point at.
+    pub fn root(&self) -> &Manifest {
+        // `build_plan` always pushes the root last and never returns an empty plan.
+        &self.manifests[self.manifests.len() - 1]
+    }
+
+    /// The total size of the blobs.
+    pub fn blob_bytes(&self) -> u64 {
+        self.blobs.iter().map(|b| b.size).sum()
+    }
+}
+
+/// A source that cannot become a plan.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Not `sha256:<64 hex>`.
+    #[error("unsupported or malformed digest `{0}` (only sha256 is supported)")]
+    Digest(String),
+    /// A descriptor lacks a field.
+    #[error("bad descriptor: {0}")]
+    Descriptor(String),
+    /// The manifest could not be read from the source.
+    #[error("manifest {digest}: {cause}")]
+    Read {
+        /// Which manifest.
+        digest: Digest,
+        /// Why.
+        cause: String,
+    },
+    /// The bytes do not match the descriptor.
+    #[error("manifest {digest} is corrupt: {cause}")]
+    Corrupt {
+        /// Which manifest.
+        digest: Digest,
+        /// What differs.
+        cause: String,
+    },
+    /// Not JSON, or not a manifest or index.
+    #[error("manifest {digest}: {cause}")]
+    Invalid {
+        /// Which manifest.
+        digest: Digest,
+        /// What is wrong.
+        cause: String,
+    },
+    /// Two descriptors give one blob two sizes.
+    #[error("blob {0} is referenced with two different sizes")]
+    SizeConflict(Digest),
+    /// Indexes nest too deep.
+    #[error("indexes nest more than {MAX_DEPTH} levels deep")]
+    TooDeep,
+    /// The platform filter leaves nothing.
+    #[error("no manifest in the index matches platforms {0}")]
+    NoPlatform(String),
+}
+
+/// Whether a media type is an index (OCI or Docker).
+pub fn is_index(media_type: &str) -> bool {
+    media_type == OCI_INDEX || media_type == DOCKER_LIST
+}
+
+/// `os/arch[/variant]` of an index entry.
+fn platform_of(entry: &Json) -> Option<String> {
+    let p = entry.get("platform")?;
+    let os = p.get("os").and_then(Json::as_str)?;
+    let arch = p.get("architecture").and_then(Json::as_str)?;
+    Some(match p.get("variant").and_then(Json::as_str) {
+        Some(v) if !v.is_empty() => format!("{os}/{arch}/{v}"),
+        _ => format!("{os}/{arch}"),
+    })
+}
+
+/// Whether `platform` (`os/arch[/variant]`) is selected by a filter entry; a filter without a
+/// variant selects every variant.
+fn platform_matches(filter: &str, platform: &str) -> bool {
+    filter == platform
+        || (filter.matches('/').count() == 1 && platform.starts_with(&format!("{filter}/")))
+}
+
+/// A buildx attestation manifest and the digest it attests.
+fn attests(entry: &Json) -> Option<&str> {
+    let ann = entry.get("annotations")?;
+    if ann.get("vnd.docker.reference.type").and_then(Json::as_str) != Some("attestation-manifest") {
+        return None;
+    }
+    ann.get("vnd.docker.reference.digest")
+        .and_then(Json::as_str)
+}
+
+/// Narrows an index's `manifests` to `platforms`, keeping attestation manifests of the kept
+/// images. Returns `None` when nothing is dropped (the source bytes stay as they are).
+fn filter_index(
+    index: &Json,
+    platforms: &[String],
+    digest: &Digest,
+) -> Result<Option<Json>, PlanError> {
+    let Some(entries) = index.get("manifests").and_then(Json::as_array) else {
+        return Ok(None);
+    };
+    let selected: HashSet<&str> = entries
+        .iter()
+        .filter(|e| attests(e).is_none())
+        .filter(|e| {
+            platform_of(e).is_some_and(|p| platforms.iter().any(|f| platform_matches(f, &p)))
+        })
+        .filter_map(|e| e.get("digest").and_then(Json::as_str))
+        .collect();
+    if selected.is_empty() {
+        return Err(PlanError::NoPlatform(platforms.join(",")));
+    }
+    let kept: Vec<Json> = entries
+        .iter()
+        .filter(|e| match attests(e) {
+            Some(d) => selected.contains(d),
+            None => e
+                .get("digest")
+                .and_then(Json::as_str)
+                .is_some_and(|d| selected.contains(d)),
+        })
+        .cloned()
+        .collect();
+    if kept.len() == entries.len() {
+        return Ok(None);
+    }
+    let mut narrowed = index.clone();
+    match narrowed.as_object_mut() {
+        Some(obj) => {
+            obj.insert("manifests".into(), Json::Array(kept));
+        }
+        None => {
+            return Err(PlanError::Invalid {
+                digest: digest.clone(),
+                cause: "not a JSON object".into(),
+            });
+        }
+    }
+    Ok(Some(narrowed))
+}
+
+struct Builder<'a> {
+    read: &'a mut dyn FnMut(&Descriptor) -> Result<Vec<u8>, String>,
+    platforms: &'a [String],
+    manifests: Vec<Manifest>,
+    seen: HashSet<Digest>,
+    blobs: BTreeMap<Digest, Blob>,
+    blob_order: Vec<Digest>,
+}
+
+impl Builder<'_> {
+    fn add_blob(&mut self, d: Descriptor) -> Result<(), PlanError> {
+        if let Some(b) = self.blobs.get(&d.digest) {
+            return if b.size == d.size {
+                Ok(())
+            } else {
+                Err(PlanError::SizeConflict(d.digest))
+            };
+        }
+        self.blob_order.push(d.digest.clone());
+        self.blobs.insert(
+            d.digest.clone(),
+            Blob {
+                digest: d.digest,
+                size: d.size,
+                media_type: d.media_type,
+            },
+        );
+        Ok(())
+    }
+
+    fn visit(
+        &mut self,
+        desc: &Descriptor,
+        platform: Option<String>,
+        depth: usize,
+    ) -> Result<Digest, PlanError> {
+        if depth > MAX_DEPTH {
+            return Err(PlanError::TooDeep);
+        }
+        let digest = desc.digest.clone();
+        if desc.size > MAX_MANIFEST_BYTES {
+            return Err(PlanError::Invalid {
+                digest,
+                cause: format!(
+                    "{} bytes is larger than the {MAX_MANIFEST_BYTES}-byte manifest limit",
+                    desc.size
+                ),
+            });
+        }
+        let bytes = (self.read)(desc).map_err(|cause| PlanError::Read {
+            digest: digest.clone(),
+            cause,
+        })?;
+        if bytes.len() as u64 != desc.size {
+            return Err(PlanError::Corrupt {
+                digest,
+                cause: format!("{} bytes, the descriptor says {}", bytes.len(), desc.size),
+            });
+        }
+        let actual = Digest::of(&bytes);
+        if actual != digest {
+            return Err(PlanError::Corrupt {
+                digest,
+                cause: format!("its content hashes to {actual}"),
+            });
+        }
+        let invalid = |cause: String| PlanError::Invalid {
+            digest: digest.clone(),
+            cause,
+        };
+        let json: Json =
+            serde_json::from_slice(&bytes).map_err(|e| invalid(format!("not JSON: {e}")))?;
+        let media_type = json
+            .get("mediaType")
+            .and_then(Json::as_str)
+            .map_or_else(|| desc.media_type.clone(), str::to_owned);
+        let index_like = is_index(&media_type)
+            || (media_type.is_empty() && json.get("manifests").is_some_and(Json::is_array));
+        if index_like {
+            let media_type = if media_type.is_empty() {
+                OCI_INDEX.to_owned()
+            } else {
+                media_type
+            };
+            let narrowed = if depth == 0 && !self.platforms.is_empty() {
+                filter_index(&json, self.platforms, &digest)?
+            } else {
+                None
+            };
+            let json = narrowed.as_ref().unwrap_or(&json);
+            let entries = json
+                .get("manifests")
+                .and_then(Json::as_array)
+                .ok_or_else(|| invalid("an index without `manifests`".into()))?;
+            for (i, entry) in entries.iter().enumerate() {
+                let child = Descriptor::from_json(entry, &format!("{digest} manifests[{i}]"))?;
+                self.visit(&child, platform_of(entry), depth + 1)?;
+            }
+            let (bytes, digest) = match narrowed {
+                Some(n) => {
+                    let b = serde_json::to_vec(&n).map_err(|e| invalid(e.to_string()))?;
+                    let d = Digest::of(&b);
+                    (b, d)
+                }
+                None => (bytes, digest),
+            };
+            if self.seen.insert(digest.clone()) {
+                self.manifests.push(Manifest {
+                    digest: digest.clone(),
+                    media_type,
+                    bytes,
+                    platform,
+                });
+            }
+            return Ok(digest);
+        }
+        let Some(config) = json.get("config") else {
+            return Err(invalid(format!(
+                "media type `{media_type}` is neither an index nor an image manifest"
+            )));
+        };
+        let media_type = if media_type.is_empty() {
+            OCI_MANIFEST.to_owned()
+        } else {
+            media_type
+        };
+        self.add_blob(Descriptor::from_json(config, &format!("{digest} config"))?)?;
+        if let Some(layers) = json.get("layers") {
+            let layers = layers
+                .as_array()
+                .ok_or_else(|| invalid("`layers` is not a list".into()))?;
+            for (i, layer) in layers.iter().enumerate() {
+                let d = Descriptor::from_json(layer, &format!("{digest} layers[{i}]"))?;
+                // Foreign layers live elsewhere (`urls`); registries do not expect them.
+                let foreign = layer.get("urls").is_some()
+                    && (d.media_type.contains("nondistributable")
+                        || d.media_type.contains("foreign"));
+                if !foreign {
+                    self.add_blob(d)?;
+                }
+            }
+        }
+        if self.seen.insert(digest.clone()) {
+            self.manifests.push(Manifest {
+                digest: digest.clone(),
+                media_type,
+                bytes,
+                platform,
+            });
+        }
+        Ok(digest)
+    }
+}
+
+/// Builds and validates the plan of the image at `root`: reads every manifest through `read`,
+/// checks sizes and digests, walks indexes (narrowed to `platforms` when given, attestation
+/// manifests kept with their images), and lists every blob once.
+pub fn build_plan(
+    root: &Descriptor,
+    read: &mut dyn FnMut(&Descriptor) -> Result<Vec<u8>, String>,
+    platforms: &[String],
+) -> Result<Plan, PlanError> {
+    let mut b = Builder {
+        read,
+        platforms,
+        manifests: Vec::new(),
+        seen: HashSet::new(),
+        blobs: BTreeMap::new(),
+        blob_order: Vec::new(),
+    };
+    b.visit(root, None, 0)?;
+    let Builder {
+        manifests,
+        mut blobs,
+        blob_order,
+        ..
+    } = b;
+    let blobs = blob_order.iter().filter_map(|d| blobs.remove(d)).collect();
+    Ok(Plan { manifests, blobs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn desc(media_type: &str, bytes: &[u8]) -> Descriptor {
+        Descriptor {
+            media_type: media_type.into(),
+            digest: Digest::of(bytes),
+            size: bytes.len() as u64,
+        }
+    }
+
+    fn manifest(config: &[u8], layers: &[&[u8]]) -> Vec<u8> {
+        let d = |b: &[u8], mt: &str| serde_json::json!({"mediaType": mt, "digest": Digest::of(b).to_string(), "size": b.len()});
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": d(config, "application/vnd.oci.image.config.v1+json"),
+            "layers": layers.iter().map(|l| d(l, "application/vnd.oci.image.layer.v1.tar+gzip")).collect::<Vec<_>>(),
+        }))
+        .expect("serialises")
+    }
+
+    fn index(entries: &[(Vec<u8>, &str, Option<&str>)]) -> Vec<u8> {
+        let manifests: Vec<Json> = entries
+            .iter()
+            .map(|(b, platform, attests)| {
+                let (os, arch) = platform.split_once('/').expect("os/arch");
+                let mut e = serde_json::json!({
+                    "mediaType": OCI_MANIFEST,
+                    "digest": Digest::of(b).to_string(),
+                    "size": b.len(),
+                    "platform": {"os": os, "architecture": arch},
+                });
+                if let Some(d) = attests {
+                    e["annotations"] = serde_json::json!({
+                        "vnd.docker.reference.type": "attestation-manifest",
+                        "vnd.docker.reference.digest": d,
+                    });
+                }
+                e
+            })
+            .collect();
+        serde_json::to_vec(
+            &serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}),
+        )
+        .expect("serialises")
+    }
+
+    fn store(items: &[&[u8]]) -> HashMap<Digest, Vec<u8>> {
+        items.iter().map(|b| (Digest::of(b), b.to_vec())).collect()
+    }
+
+    fn reader(
+        s: &HashMap<Digest, Vec<u8>>,
+    ) -> impl FnMut(&Descriptor) -> Result<Vec<u8>, String> + '_ {
+        |d| {
+            s.get(&d.digest)
+                .cloned()
+                .ok_or_else(|| "missing".to_owned())
+        }
+    }
+
+    #[test]
+    fn single_manifest_lists_config_then_layers_once() {
+        let m = manifest(b"cfg", &[b"l1", b"l2", b"l1"]);
+        let s = store(&[&m]);
+        let plan = build_plan(&desc(OCI_MANIFEST, &m), &mut reader(&s), &[]).expect("plan");
+        assert_eq!(plan.manifests.len(), 1);
+        assert_eq!(plan.root().bytes, m);
+        let blobs: Vec<_> = plan.blobs.iter().map(|b| b.digest.clone()).collect();
+        assert_eq!(
+            blobs,
+            vec![Digest::of(b"cfg"), Digest::of(b"l1"), Digest::of(b"l2")]
+        );
+        assert_eq!(plan.blob_bytes(), 7);
+    }
+
+    #[test]
+    fn index_children_come_before_the_index_and_attestations_are_kept() {
+        let amd = manifest(b"c1", &[b"a"]);
+        let arm = manifest(b"c2", &[b"b"]);
+        let att = manifest(b"c3", &[b"att"]);
+        let amd_digest = Digest::of(&amd).to_string();
+        let idx = index(&[
+            (amd.clone(), "linux/amd64", None),
+            (arm.clone(), "linux/arm64", None),
+            (att.clone(), "unknown/unknown", Some(&amd_digest)),
+        ]);
+        let s = store(&[&amd, &arm, &att, &idx]);
+        let plan = build_plan(&desc(OCI_INDEX, &idx), &mut reader(&s), &[]).expect("plan");
+        let order: Vec<_> = plan.manifests.iter().map(|m| m.digest.clone()).collect();
+        assert_eq!(
+            order,
+            vec![
+                Digest::of(&amd),
+                Digest::of(&arm),
+                Digest::of(&att),
+                Digest::of(&idx)
+            ]
+        );
+        assert_eq!(plan.root().bytes, idx, "source bytes, never re-serialised");
+        assert_eq!(plan.blobs.len(), 6);
+    }
+
+    #[test]
+    fn platform_filter_narrows_the_index_and_keeps_its_attestation() {
+        let amd = manifest(b"c1", &[b"a"]);
+        let arm = manifest(b"c2", &[b"b"]);
+        let att = manifest(b"c3", &[b"att"]);
+        let amd_digest = Digest::of(&amd).to_string();
+        let idx = index(&[
+            (amd.clone(), "linux/amd64", None),
+            (arm.clone(), "linux/arm64", None),
+            (att.clone(), "unknown/unknown", Some(&amd_digest)),
+        ]);
+        let s = store(&[&amd, &arm, &att, &idx]);
+        let plan = build_plan(
+            &desc(OCI_INDEX, &idx),
+            &mut reader(&s),
+            &["linux/amd64".into()],
+        )
+        .expect("plan");
+        let order: Vec<_> = plan.manifests.iter().map(|m| m.digest.clone()).collect();
+        assert_eq!(order[..2], [Digest::of(&amd), Digest::of(&att)]);
+        assert_ne!(plan.root().digest, Digest::of(&idx));
+        assert_eq!(plan.root().digest, Digest::of(&plan.root().bytes));
+        let err = build_plan(
+            &desc(OCI_INDEX, &idx),
+            &mut reader(&s),
+            &["windows/amd64".into()],
+        )
+        .expect_err("must fail");
+        assert!(err.to_string().contains("windows/amd64"), "{err}");
+    }
+
+    #[test]
+    fn corrupt_manifest_is_refused() {
+        let m = manifest(b"cfg", &[b"l1"]);
+        let mut tampered = m.clone();
+        tampered[10] ^= 1;
+        let d = desc(OCI_MANIFEST, &m);
+        let mut read = |_: &Descriptor| Ok(tampered.clone());
+        let err = build_plan(&d, &mut read, &[]).expect_err("must fail");
+        assert!(matches!(err, PlanError::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn missing_manifest_names_the_digest() {
+        let m = manifest(b"cfg", &[b"l1"]);
+        let mut read = |_: &Descriptor| Err("no such file".to_owned());
+        let err = build_plan(&desc(OCI_MANIFEST, &m), &mut read, &[]).expect_err("must fail");
+        assert!(err.to_string().contains(Digest::of(&m).as_str()));
+    }
+
+    #[test]
+    fn digests_must_be_sha256_hex() {
+        assert!(Digest::parse("sha256:abc").is_err());
+        assert!(Digest::parse(&format!("sha512:{}", "a".repeat(64))).is_err());
+        assert!(Digest::parse(&format!("sha256:{}", "A".repeat(64))).is_err());
+        assert!(Digest::parse(&format!("sha256:{}", "a".repeat(64))).is_ok());
+    }
+}

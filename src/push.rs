@@ -1,0 +1,278 @@
+//! The push step's shell: resolves the push inputs, reads the source into a validated plan,
+//! prints the plan, publishes it to every image name × tag of the metadata (unless `push` is
+//! false), and turns the report into the `digest` and `push-results` outputs, the job summary
+//! and one `::error::` per failed target. The work is done by `source`, `plan` and `registry`.
+
+use std::sync::Arc;
+
+use crate::github::commands::Log;
+use crate::github::env::RunnerEnv;
+use crate::github::files;
+use crate::meta::Metadata;
+use crate::registry::{self, Credential, Masker, PublishOptions, Target};
+use crate::settings::Settings;
+use crate::settings::push::{PushInputs, PushSettings, PushSettingsError};
+use crate::source::{self, SourceError, SourceRef};
+
+/// Why the push step could not run (before any registry was contacted) or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// A bad push input.
+    #[error(transparent)]
+    Settings(#[from] PushSettingsError),
+    /// The source is unreadable or invalid.
+    #[error("input `source`: {0}")]
+    Source(#[from] SourceError),
+    /// An image name cannot be pushed to.
+    #[error("input `images`: {0}")]
+    Target(#[from] registry::TargetError),
+    /// The source registry cannot be reached as configured.
+    #[error("input `source`: {0}")]
+    SourceRegistry(String),
+    /// `source` is set but there is nowhere to push.
+    #[error("input `source` is set but `images` names no enabled image: nothing to push to")]
+    NoImages,
+    /// A CA file could not be read.
+    #[error("input `registry-ca`: cannot read {path}: {cause}")]
+    Ca {
+        /// The file.
+        path: String,
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// The job summary could not be written.
+    #[error(transparent)]
+    Summary(#[from] files::FileCommandError),
+    /// Some targets failed (each has its own `::error::`).
+    #[error(
+        "push failed for {failed} of {total} image(s), {skipped} more left untagged by the tag policy; see the errors above and `push-results`"
+    )]
+    Failed {
+        /// Failed targets.
+        failed: usize,
+        /// Targets skipped because others failed (atomic policy).
+        skipped: usize,
+        /// All targets.
+        total: usize,
+    },
+}
+
+/// What the push step produced: outputs to set, and whether it failed.
+#[derive(Debug, Default)]
+pub struct PushOutcome {
+    outputs: Vec<(&'static str, String)>,
+    failure: Option<PushError>,
+}
+
+impl PushOutcome {
+    /// A push step that failed before producing outputs: the metadata outputs and bake files
+    /// are still written, then the step fails with this error.
+    pub fn failed(error: PushError) -> Self {
+        Self {
+            outputs: Vec::new(),
+            failure: Some(error),
+        }
+    }
+
+    /// The outputs to set (`digest`, `push-results`), empty when there is no `source`.
+    pub fn outputs(&self) -> &[(&'static str, String)] {
+        &self.outputs
+    }
+
+    /// Ok, or the error that fails the step (after the outputs are written).
+    pub fn finish(self) -> Result<(), PushError> {
+        self.failure.map_or(Ok(()), Err)
+    }
+}
+
+fn describe_plan(plan: &crate::plan::Plan, targets: &[Target]) -> Vec<String> {
+    let root = plan.root();
+    let mut lines = vec![format!("digest: {} ({})", root.digest, root.media_type)];
+    for m in &plan.manifests[..plan.manifests.len() - 1] {
+        lines.push(format!(
+            "manifest: {} {} {}",
+            m.digest,
+            m.platform.as_deref().unwrap_or("-"),
+            m.media_type
+        ));
+    }
+    lines.push(format!(
+        "blobs: {} ({} bytes)",
+        plan.blobs.len(),
+        plan.blob_bytes()
+    ));
+    for t in targets {
+        if t.tags.is_empty() {
+            lines.push(format!("{} (by digest only, no tag)", t.image));
+        }
+        for tag in &t.tags {
+            lines.push(format!("{}:{tag}", t.image));
+        }
+    }
+    lines
+}
+
+/// Reads `$DOCKER_CONFIG/config.json` (or `$HOME/.docker/config.json`) for the credentials
+/// fallback, masking every password. A missing file is normal; an unreadable one is a warning.
+fn load_docker_config(
+    env: &RunnerEnv,
+    log: &Log,
+) -> Vec<crate::settings::push::RegistryCredential> {
+    let dir = env
+        .docker_config
+        .clone()
+        .or_else(|| env.home.as_ref().map(|h| h.join(".docker")));
+    let Some(path) = dir.map(|d| d.join("config.json")) else {
+        return Vec::new();
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            log.warning(&format!("cannot read {}: {e}", path.display()));
+            return Vec::new();
+        }
+    };
+    match registry::parse_docker_config(&bytes) {
+        Ok(creds) => {
+            for c in &creds {
+                log.add_mask(&c.password);
+            }
+            creds
+        }
+        Err(e) => {
+            log.warning(&format!("ignoring {}: {e}", path.display()));
+            Vec::new()
+        }
+    }
+}
+
+/// Runs the push half. Without `source`, does nothing.
+pub async fn run(
+    raw: &PushInputs,
+    settings: &Settings,
+    meta: &Metadata,
+    env: &RunnerEnv,
+    log: &Log,
+) -> Result<PushOutcome, PushError> {
+    let push = PushSettings::resolve(raw)?;
+    for c in &push.credentials {
+        log.add_mask(&c.password);
+    }
+    let Some(source_input) = push.source.as_deref() else {
+        return Ok(PushOutcome::default());
+    };
+    let mut ca_pems = Vec::new();
+    for path in &push.registry_ca {
+        let pem = std::fs::read(path).map_err(|cause| PushError::Ca {
+            path: path.clone(),
+            cause,
+        })?;
+        ca_pems.push((path.clone(), pem));
+    }
+    let ghcr_default = match (
+        env.actor.as_deref().filter(|a| !a.is_empty()),
+        settings.github_token.as_deref().or(env.token.as_deref()),
+    ) {
+        (Some(actor), Some(token)) if !token.is_empty() => Some(Credential {
+            username: actor.to_owned(),
+            password: token.to_owned(),
+        }),
+        _ => None,
+    };
+    let docker_config = load_docker_config(env, log);
+    let options = PublishOptions {
+        policy: push.tag_policy,
+        insecure_registries: push.insecure_registries.clone(),
+        ca_pems,
+        credentials: push.credentials.clone(),
+        ghcr_default,
+        docker_config,
+        retry: registry::retry::RetryPolicy::default(),
+    };
+    let debug = log.debug;
+    let mask: Masker = Arc::new(move |secret: &str| Log { debug }.add_mask(secret));
+    let source_ref = source::parse_source(source_input)?;
+    let spool_base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
+    let image = match &source_ref {
+        SourceRef::Remote { image } => {
+            let remote = source::remote::parse_remote(image);
+            let from = registry::parse_target(&remote.name, &[])?;
+            let endpoint = registry::endpoint_for(&from, &options, &mask)
+                .map_err(|cause| PushError::SourceRegistry(format!("{}: {cause}", from.host)))?;
+            source::remote::load(
+                &endpoint,
+                &from.repository,
+                &remote.reference,
+                &spool_base,
+                &options.retry,
+            )
+            .await?
+        }
+        local => source::load(local, &spool_base)?,
+    };
+    let plan = source::plan(&image, &push.platforms)?;
+    if meta.image_names.is_empty() {
+        return Err(PushError::NoImages);
+    }
+    let targets = meta
+        .image_names
+        .iter()
+        .map(|name| registry::parse_target(name, &meta.tag_names))
+        .collect::<Result<Vec<_>, _>>()?;
+    log.group("Push plan");
+    for line in describe_plan(&plan, &targets) {
+        log.untrusted(&line);
+    }
+    log.end_group();
+    let digest = plan.root().digest.to_string();
+    if !push.push {
+        source::verify_all(&image, &plan)?;
+        log.info("push is false: nothing was pushed");
+        return Ok(PushOutcome {
+            outputs: vec![("digest", digest)],
+            failure: None,
+        });
+    }
+
+    let report = registry::publish(&plan, &image, &targets, &options, &mask).await;
+
+    log.group("Push results");
+    for t in &report.targets {
+        let tags: Vec<String> = t
+            .tags
+            .iter()
+            .map(|g| format!("{}={:?}", g.tag, g.status))
+            .collect();
+        log.untrusted(&format!(
+            "{}: {:?}; blobs uploaded {}, existing {}, {} bytes; tags {}",
+            t.image,
+            t.status,
+            t.blobs.uploaded,
+            t.blobs.existing,
+            t.blobs.bytes_uploaded,
+            tags.join(", ")
+        ));
+    }
+    log.end_group();
+    for line in report
+        .targets
+        .iter()
+        .filter_map(registry::report::TargetReport::error_line)
+    {
+        log.error(Some("hoist push"), &line);
+    }
+    if let Some(path) = env.step_summary_file.as_deref() {
+        files::append(path, &report.render_summary())?;
+    }
+    let count = |status| report.targets.iter().filter(|t| t.status == status).count();
+    let failure = report.failed().then(|| PushError::Failed {
+        failed: count(registry::report::TargetStatus::Failed),
+        skipped: count(registry::report::TargetStatus::Skipped),
+        total: report.targets.len(),
+    });
+    Ok(PushOutcome {
+        outputs: vec![("digest", digest), ("push-results", report.render_json())],
+        failure,
+    })
+}

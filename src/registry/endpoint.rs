@@ -1,0 +1,774 @@
+//! One registry host as hoist speaks to it: the HTTP client (TLS roots, plain http only when
+//! the host is listed in `insecure-registries`), its credentials, the auth challenge it sent,
+//! bearer tokens per scope, and the distribution-protocol calls hoist needs (ping, token,
+//! blob HEAD, monolithic streamed upload, manifest HEAD/PUT reading `Docker-Content-Digest`).
+//!
+//! Credentials are attached only to requests whose scheme, host and port are this endpoint's
+//! (a `Location` or token realm elsewhere gets none); every token is handed to the mask
+//! callback before use. Must not decide what to push or print anything.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use tokio_util::io::ReaderStream;
+
+use super::retry::{Failure, parse_retry_after};
+use crate::plan::{self, Digest, Manifest};
+use crate::source::BlobReader;
+
+/// Receives every secret (password, token) before it is used, to mask it in the log.
+pub type Masker = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// A user name and password (or token).
+#[derive(Clone)]
+pub struct Credential {
+    /// The user name.
+    pub username: String,
+    /// The password or token.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credential({}, <redacted>)", self.username)
+    }
+}
+
+/// The challenge a registry answered `GET /v2/` with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Challenge {
+    /// `Basic realm=...` (htpasswd, ECR).
+    Basic,
+    /// `Bearer realm=...,service=...`: the token server.
+    Bearer {
+        /// The token endpoint.
+        realm: String,
+        /// The `service` parameter.
+        service: Option<String>,
+    },
+}
+
+/// Parses a `WWW-Authenticate` header (one challenge; parameters in quotes or bare).
+pub fn parse_challenge(value: &str) -> Option<Challenge> {
+    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    let mut params = HashMap::new();
+    let mut s = rest.trim();
+    while !s.is_empty() {
+        let Some((key, after)) = s.split_once('=') else {
+            break;
+        };
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
+        let after = after.trim_start();
+        let (val, rest) = if let Some(q) = after.strip_prefix('"') {
+            match q.find('"') {
+                Some(end) => (&q[..end], &q[end + 1..]),
+                None => (q, ""),
+            }
+        } else {
+            match after.find(',') {
+                Some(end) => (&after[..end], &after[end..]),
+                None => (after, ""),
+            }
+        };
+        params.insert(key, val.to_owned());
+        s = rest.trim_start_matches([',', ' ']);
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "basic" => Some(Challenge::Basic),
+        "bearer" => Some(Challenge::Bearer {
+            realm: params.remove("realm")?,
+            service: params.remove("service"),
+        }),
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct AuthState {
+    challenge: Option<Challenge>,
+    tokens: HashMap<String, String>,
+}
+
+/// One registry host.
+pub struct Endpoint {
+    /// `host[:port]` as used in URLs.
+    pub host: String,
+    base: Url,
+    http: reqwest::Client,
+    credential: Option<Credential>,
+    auth: tokio::sync::Mutex<AuthState>,
+    mask: Masker,
+}
+
+/// Every manifest media type hoist accepts when reading a tag.
+const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+
+/// The cause chain of an error on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+fn transport(e: &reqwest::Error) -> Failure {
+    let message = chain(e);
+    // An untrusted certificate or a TLS handshake with a plain-http server does not heal.
+    let tls = message.contains("certificate") || message.contains("InvalidContentType");
+    Failure::Transport {
+        transient: !e.is_builder() && !e.is_redirect() && !tls,
+        message,
+    }
+}
+
+/// Turns an unexpected response into a [`Failure`], reading at most 8 KiB of the body.
+async fn status_failure(resp: reqwest::Response) -> Failure {
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    let mut body = Vec::new();
+    let mut resp = resp;
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > 8192 {
+            body.truncate(8192);
+            break;
+        }
+    }
+    let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    let first = json
+        .as_ref()
+        .and_then(|j| j.get("errors"))
+        .and_then(|e| e.get(0));
+    let code = first
+        .and_then(|e| e.get("code"))
+        .and_then(|c| c.as_str())
+        .map(str::to_owned);
+    let message = match first
+        .and_then(|e| e.get("message"))
+        .and_then(|m| m.as_str())
+    {
+        Some(m) => m.to_owned(),
+        None => String::from_utf8_lossy(&body)
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect::<String>()
+            .trim()
+            .to_owned(),
+    };
+    Failure::Status {
+        status,
+        code,
+        message,
+        retry_after,
+    }
+}
+
+/// How an endpoint is reached.
+#[derive(Clone, Debug, Default)]
+pub struct EndpointConfig {
+    /// Speak plain http (only for hosts listed in `insecure-registries`).
+    pub insecure: bool,
+    /// Extra CA certificates (PEM bundles), with the file they came from.
+    pub ca_pems: Vec<(String, Vec<u8>)>,
+}
+
+impl Endpoint {
+    /// Builds the endpoint for `host` (`host[:port]`).
+    pub fn new(
+        host: &str,
+        config: &EndpointConfig,
+        credential: Option<Credential>,
+        mask: Masker,
+    ) -> Result<Self, String> {
+        // rustls needs a process-wide crypto provider; ring keeps the build free of C toolchains.
+        // A second install (another endpoint) fails harmlessly.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let scheme = if config.insecure { "http" } else { "https" };
+        let base = Url::parse(&format!("{scheme}://{host}/"))
+            .map_err(|e| format!("`{host}` is not a valid registry host: {e}"))?;
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(30))
+            .read_timeout(Duration::from_secs(300))
+            .redirect(reqwest::redirect::Policy::limited(10));
+        let mut certs = Vec::new();
+        for (path, pem) in &config.ca_pems {
+            let bundle = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| format!("input `registry-ca`: {path}: {}", chain(&e)))?;
+            if bundle.is_empty() {
+                return Err(format!(
+                    "input `registry-ca`: {path} holds no PEM certificate"
+                ));
+            }
+            certs.extend(bundle);
+        }
+        if !certs.is_empty() {
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {}", chain(&e)))?;
+        if let Some(c) = &credential {
+            mask(&c.password);
+        }
+        Ok(Self {
+            host: host.to_owned(),
+            base,
+            http,
+            credential,
+            auth: tokio::sync::Mutex::new(AuthState::default()),
+            mask,
+        })
+    }
+
+    /// Whether this endpoint has credentials.
+    pub fn has_credential(&self) -> bool {
+        self.credential.is_some()
+    }
+
+    fn url(&self, path: &str) -> Result<Url, Failure> {
+        self.base
+            .join(path)
+            .map_err(|e| Failure::Fatal(format!("bad URL path `{path}`: {e}")))
+    }
+
+    fn same_origin(&self, url: &Url) -> bool {
+        url.scheme() == self.base.scheme()
+            && url.host_str() == self.base.host_str()
+            && url.port_or_known_default() == self.base.port_or_known_default()
+    }
+
+    /// Fetches a bearer token for `scope` from the realm, with the credentials if any.
+    async fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+    ) -> Result<String, Failure> {
+        let mut url = Url::parse(realm)
+            .map_err(|e| Failure::Fatal(format!("token realm `{realm}` is not a URL: {e}")))?;
+        if self.credential.is_some() && url.scheme() == "http" && self.base.scheme() == "https" {
+            return Err(Failure::Fatal(format!(
+                "the registry names a plain-http token realm `{realm}`: credentials are not sent over http"
+            )));
+        }
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(s) = service {
+                q.append_pair("service", s);
+            }
+            // Several resource scopes go as repeated `scope` parameters (distribution
+            // `docs/content/spec/auth/scope.md`).
+            for s in scope.split(' ') {
+                q.append_pair("scope", s);
+            }
+        }
+        let mut req = self.http.get(url);
+        if let Some(c) = &self.credential {
+            req = req.basic_auth(&c.username, Some(&c.password));
+        }
+        let resp = req.send().await.map_err(|e| transport(&e))?;
+        if !resp.status().is_success() {
+            return Err(status_failure(resp).await);
+        }
+        let bytes = resp.bytes().await.map_err(|e| Failure::Transport {
+            transient: true,
+            message: format!("token response: {}", chain(&e)),
+        })?;
+        let body: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Failure::Fatal(format!("the token response is not JSON: {e}")))?;
+        let token = body
+            .get("token")
+            .or_else(|| body.get("access_token"))
+            .and_then(|t| t.as_str())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Failure::Fatal("the token server returned no token".into()))?
+            .to_owned();
+        (self.mask)(&token);
+        Ok(token)
+    }
+
+    /// Adds `Authorization` for `scope` when the request goes to this endpoint.
+    async fn authorize(&self, req: &mut reqwest::Request, scope: &str) -> Result<(), Failure> {
+        if !self.same_origin(req.url()) {
+            return Ok(());
+        }
+        let mut state = self.auth.lock().await;
+        let value = match state.challenge.clone() {
+            None => return Ok(()),
+            Some(Challenge::Basic) => match &self.credential {
+                Some(c) => {
+                    use base64::Engine as _;
+                    let raw = format!("{}:{}", c.username, c.password);
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+                    HeaderValue::from_str(&format!("Basic {encoded}")).ok()
+                }
+                None => None,
+            },
+            Some(Challenge::Bearer { realm, service }) => {
+                let token = if let Some(t) = state.tokens.get(scope) {
+                    t.clone()
+                } else {
+                    let t = self.fetch_token(&realm, service.as_deref(), scope).await?;
+                    state.tokens.insert(scope.to_owned(), t.clone());
+                    t
+                };
+                HeaderValue::from_str(&format!("Bearer {token}")).ok()
+            }
+        };
+        if let Some(mut v) = value {
+            v.set_sensitive(true);
+            req.headers_mut().insert(header::AUTHORIZATION, v);
+        }
+        Ok(())
+    }
+
+    /// Sends a request built by `build` (called again for the retry, so a streamed body is
+    /// reopened), authorised for `scope`. A 401 teaches the challenge or refreshes the token,
+    /// once.
+    async fn send(
+        &self,
+        scope: &str,
+        build: &(dyn Fn() -> Result<reqwest::Request, Failure> + Sync),
+    ) -> Result<reqwest::Response, Failure> {
+        let mut refreshed = false;
+        loop {
+            let mut req = build()?;
+            self.authorize(&mut req, scope).await?;
+            let resp = self.http.execute(req).await.map_err(|e| transport(&e))?;
+            if resp.status() != StatusCode::UNAUTHORIZED || refreshed {
+                return Ok(resp);
+            }
+            refreshed = true;
+            let challenge = resp
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_challenge);
+            let mut state = self.auth.lock().await;
+            match challenge {
+                Some(Challenge::Basic) if self.credential.is_none() => {
+                    drop(state);
+                    return Ok(resp);
+                }
+                Some(c) => {
+                    state.challenge = Some(c);
+                    state.tokens.remove(scope);
+                }
+                None => {
+                    drop(state);
+                    return Ok(resp);
+                }
+            }
+        }
+    }
+
+    fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        self.http.request(method, url)
+    }
+
+    /// The credential preflight for `repo`: learns the challenge, gets a push token (or checks
+    /// Basic credentials), then opens an upload session and cancels it, proving push access.
+    pub async fn preflight(&self, repo: &str) -> Result<(), Failure> {
+        let ping = self.url("v2/")?;
+        let resp = self
+            .http
+            .get(ping.clone())
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        let status = resp.status();
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = resp
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_challenge);
+            match challenge {
+                Some(c) => self.auth.lock().await.challenge = Some(c),
+                None => return Err(status_failure(resp).await),
+            }
+            if self.credential.is_none() {
+                return Err(Failure::Status {
+                    status: 401,
+                    code: Some("UNAUTHORIZED".into()),
+                    message: "the registry requires credentials and none were given".into(),
+                    retry_after: None,
+                });
+            }
+            // Validate the credentials now, not at the first HEAD.
+            let check = self
+                .send(&push_scope(repo), &|| {
+                    self.request(Method::GET, ping.clone())
+                        .build()
+                        .map_err(|e| Failure::Fatal(chain(&e)))
+                })
+                .await?;
+            if !check.status().is_success() {
+                return Err(status_failure(check).await);
+            }
+        } else if !status.is_success() {
+            return Err(status_failure(resp).await);
+        }
+        // Push access: open an upload session, then cancel it (best effort).
+        let start = self.url(&format!("v2/{repo}/blobs/uploads/"))?;
+        let resp = self
+            .send(&push_scope(repo), &|| {
+                self.request(Method::POST, start.clone())
+                    .header(header::CONTENT_LENGTH, "0")
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await?;
+        if resp.status() != StatusCode::ACCEPTED && !resp.status().is_success() {
+            return Err(status_failure(resp).await);
+        }
+        if let Some(loc) = Self::location(&resp) {
+            self.cancel_upload(repo, loc).await;
+        }
+        Ok(())
+    }
+
+    fn location(resp: &reqwest::Response) -> Option<Url> {
+        let loc = resp.headers().get(header::LOCATION)?.to_str().ok()?;
+        resp.url().join(loc).ok()
+    }
+
+    async fn cancel_upload(&self, repo: &str, url: Url) {
+        let _ = self
+            .send(&push_scope(repo), &|| {
+                self.request(Method::DELETE, url.clone())
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await;
+    }
+
+    /// `HEAD /v2/<repo>/blobs/<digest>`: whether the registry has the blob.
+    pub async fn blob_exists(&self, repo: &str, digest: &Digest) -> Result<bool, Failure> {
+        let url = self.url(&format!("v2/{repo}/blobs/{digest}"))?;
+        let resp = self
+            .send(&push_scope(repo), &|| {
+                self.request(Method::HEAD, url.clone())
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await?;
+        match resp.status() {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(status_failure(resp).await),
+        }
+    }
+
+    /// Uploads one blob: `POST` an upload session, then one `PUT` streaming the blob from the
+    /// source with its `Content-Length` (monolithic; never the whole blob in memory).
+    pub async fn upload_blob(
+        &self,
+        repo: &str,
+        blob: &plan::Blob,
+        reader: &dyn BlobReader,
+    ) -> Result<(), Failure> {
+        let start = self.url(&format!("v2/{repo}/blobs/uploads/"))?;
+        let resp = self
+            .send(&push_scope(repo), &|| {
+                self.request(Method::POST, start.clone())
+                    .header(header::CONTENT_LENGTH, "0")
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await?;
+        if resp.status() != StatusCode::ACCEPTED && !resp.status().is_success() {
+            return Err(status_failure(resp).await);
+        }
+        let Some(mut put_url) = Self::location(&resp) else {
+            return Err(Failure::Fatal(
+                "the registry opened an upload session without a `Location`".into(),
+            ));
+        };
+        put_url
+            .query_pairs_mut()
+            .append_pair("digest", blob.digest.as_str());
+        let result = self
+            .send(&push_scope(repo), &|| {
+                let stream = reader
+                    .open_blob(&blob.digest)
+                    .map_err(|e| Failure::Fatal(format!("reading the source: {e}")))?;
+                let body =
+                    reqwest::Body::wrap_stream(ReaderStream::with_capacity(stream, 64 * 1024));
+                self.request(Method::PUT, put_url.clone())
+                    .header(header::CONTENT_LENGTH, blob.size.to_string())
+                    .header(header::CONTENT_TYPE, "application/octet-stream")
+                    .body(body)
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await;
+        match result {
+            Ok(resp) if resp.status().is_success() => Ok(()),
+            Ok(resp) => {
+                let f = status_failure(resp).await;
+                let mut cancel = put_url.clone();
+                cancel.set_query(None);
+                self.cancel_upload(repo, cancel).await;
+                Err(f)
+            }
+            Err(f) => Err(f),
+        }
+    }
+
+    /// Cross-repository mount (`POST ...?mount=<digest>&from=<repo>`), with a token covering
+    /// both repositories. True when mounted (201); anything else (a 202 session is cancelled)
+    /// is false, and the caller uploads instead.
+    pub async fn mount_blob(&self, repo: &str, from: &str, digest: &Digest) -> bool {
+        let Ok(mut url) = self.url(&format!("v2/{repo}/blobs/uploads/")) else {
+            return false;
+        };
+        url.query_pairs_mut()
+            .append_pair("mount", digest.as_str())
+            .append_pair("from", from);
+        let scope = format!("{} repository:{from}:pull", push_scope(repo));
+        let Ok(resp) = self
+            .send(&scope, &|| {
+                self.request(Method::POST, url.clone())
+                    .header(header::CONTENT_LENGTH, "0")
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await
+        else {
+            return false;
+        };
+        if resp.status() == StatusCode::CREATED {
+            return true;
+        }
+        if let (StatusCode::ACCEPTED, Some(loc)) = (resp.status(), Self::location(&resp)) {
+            self.cancel_upload(repo, loc).await;
+        }
+        false
+    }
+
+    /// The digest a manifest reference (tag or digest) points at; `None` when absent.
+    pub async fn manifest_digest(
+        &self,
+        repo: &str,
+        reference: &str,
+    ) -> Result<Option<Digest>, Failure> {
+        let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
+        let resp = self
+            .send(&push_scope(repo), &|| {
+                self.request(Method::HEAD, url.clone())
+                    .header(header::ACCEPT, MANIFEST_ACCEPT)
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => {
+                let header = resp
+                    .headers()
+                    .get("docker-content-digest")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| Digest::parse(v).ok());
+                if header.is_some() {
+                    return Ok(header);
+                }
+                // No digest header: hash the body (bounded).
+                let resp = self
+                    .send(&push_scope(repo), &|| {
+                        self.request(Method::GET, url.clone())
+                            .header(header::ACCEPT, MANIFEST_ACCEPT)
+                            .build()
+                            .map_err(|e| Failure::Fatal(chain(&e)))
+                    })
+                    .await?;
+                if !resp.status().is_success() {
+                    return Err(status_failure(resp).await);
+                }
+                let mut body = Vec::new();
+                let mut resp = resp;
+                while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
+                    body.extend_from_slice(&chunk);
+                    if body.len() as u64 > plan::MAX_MANIFEST_BYTES {
+                        return Err(Failure::Fatal("the manifest is too large".into()));
+                    }
+                }
+                Ok(Some(Digest::of(&body)))
+            }
+            _ => Err(status_failure(resp).await),
+        }
+    }
+
+    /// `PUT /v2/<repo>/manifests/<reference>` with the exact bytes and `Content-Type` =
+    /// media type; checks `Docker-Content-Digest` when the registry returns it.
+    pub async fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        manifest: &Manifest,
+    ) -> Result<(), Failure> {
+        let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
+        let resp = self
+            .send(&push_scope(repo), &|| {
+                self.request(Method::PUT, url.clone())
+                    .header(header::CONTENT_TYPE, manifest.media_type.as_str())
+                    .body(manifest.bytes.clone())
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await?;
+        if !resp.status().is_success() {
+            return Err(status_failure(resp).await);
+        }
+        if let Some(got) = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .filter(|got| *got != manifest.digest.as_str())
+        {
+            return Err(Failure::Fatal(format!(
+                "the registry stored the manifest as {got}, expected {}",
+                manifest.digest
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Endpoint {
+    /// `GET /v2/<repo>/manifests/<reference>` (pull scope): the exact bytes and the
+    /// `Content-Type`, bounded by the manifest size limit.
+    pub async fn fetch_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+    ) -> Result<(Vec<u8>, Option<String>), Failure> {
+        let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
+        let resp = self
+            .send(&pull_scope(repo), &|| {
+                self.request(Method::GET, url.clone())
+                    .header(header::ACCEPT, MANIFEST_ACCEPT)
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await?;
+        if !resp.status().is_success() {
+            return Err(status_failure(resp).await);
+        }
+        let content_type = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned());
+        let mut body = Vec::new();
+        let mut resp = resp;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
+            body.extend_from_slice(&chunk);
+            if body.len() as u64 > plan::MAX_MANIFEST_BYTES {
+                return Err(Failure::Fatal("the manifest is too large".into()));
+            }
+        }
+        Ok((body, content_type))
+    }
+
+    /// `GET /v2/<repo>/blobs/<digest>` (pull scope) streamed into `dest`, verified against the
+    /// digest as it flows; returns the size.
+    pub async fn fetch_blob(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        dest: &std::path::Path,
+    ) -> Result<u64, Failure> {
+        use sha2::Digest as _;
+        use tokio::io::AsyncWriteExt as _;
+        let url = self.url(&format!("v2/{repo}/blobs/{digest}"))?;
+        let resp = self
+            .send(&pull_scope(repo), &|| {
+                self.request(Method::GET, url.clone())
+                    .build()
+                    .map_err(|e| Failure::Fatal(chain(&e)))
+            })
+            .await?;
+        if !resp.status().is_success() {
+            return Err(status_failure(resp).await);
+        }
+        let local = |e: std::io::Error| Failure::Fatal(format!("{}: {e}", dest.display()));
+        let mut file = tokio::fs::File::create(dest).await.map_err(local)?;
+        let mut hasher = sha2::Sha256::new();
+        let mut len = 0_u64;
+        let mut resp = resp;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
+            hasher.update(&chunk);
+            len += chunk.len() as u64;
+            file.write_all(&chunk).await.map_err(local)?;
+        }
+        file.flush().await.map_err(local)?;
+        let actual = Digest::from_sha256(&hasher.finalize());
+        if &actual != digest {
+            return Err(Failure::Transport {
+                transient: true,
+                message: format!("the downloaded blob hashes to {actual}, expected {digest}"),
+            });
+        }
+        Ok(len)
+    }
+}
+
+fn pull_scope(repo: &str) -> String {
+    format!("repository:{repo}:pull")
+}
+
+fn push_scope(repo: &str) -> String {
+    format!("repository:{repo}:pull,push")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_parse() {
+        assert_eq!(
+            parse_challenge(
+                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:a/b:pull""#
+            ),
+            Some(Challenge::Bearer {
+                realm: "https://auth.docker.io/token".into(),
+                service: Some("registry.docker.io".into())
+            })
+        );
+        assert_eq!(
+            parse_challenge(r#"Basic realm="Registry Realm""#),
+            Some(Challenge::Basic)
+        );
+        assert_eq!(
+            parse_challenge("bearer realm=https://x/token, service=x"),
+            Some(Challenge::Bearer {
+                realm: "https://x/token".into(),
+                service: Some("x".into())
+            })
+        );
+        assert_eq!(parse_challenge("Bearer service=x"), None);
+        assert_eq!(parse_challenge("Negotiate"), None);
+    }
+}

@@ -1,0 +1,315 @@
+//! The one retry layer: a failed operation is classified by the pure [`classify`] (transient,
+//! fatal), and transient failures are retried with exponential backoff and jitter, `Retry-After`
+//! winning when the registry sent it, a bounded number of times. Retries are per operation (a
+//! HEAD, a blob POST+PUT with a fresh stream, a manifest PUT), never per registry.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// What went wrong in one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The request did not get a response.
+    Transport {
+        /// Whether it is worth retrying (connect, timeout, reset, body error).
+        transient: bool,
+        /// The cause chain.
+        message: String,
+    },
+    /// The registry answered with an unexpected status.
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The first registry error code in the body (`DENIED`, `NAME_UNKNOWN`...).
+        code: Option<String>,
+        /// The registry's message (or a short body excerpt).
+        message: String,
+        /// `Retry-After`, when sent.
+        retry_after: Option<Duration>,
+    },
+    /// A local problem (reading the source) or a protocol violation: never retried.
+    Fatal(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Transport { message, .. } | Self::Fatal(message) => f.write_str(message),
+            Self::Status {
+                status,
+                code,
+                message,
+                ..
+            } => {
+                write!(f, "HTTP {status}")?;
+                if let Some(c) = code {
+                    write!(f, " {c}")?;
+                }
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Whether to try again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Try again, after the server's delay if it named one.
+    Retry(Option<Duration>),
+    /// Give up.
+    Fatal,
+}
+
+/// HTTP statuses that are retried (ggcr's list: nginx's 499 and Cloudflare's 522 included).
+pub const RETRIED_STATUSES: [u16; 9] = [408, 429, 499, 500, 502, 503, 504, 522, 524];
+
+/// Registry error codes that are retried whatever the status.
+pub const RETRIED_CODES: [&str; 3] = [
+    "TOOMANYREQUESTS",
+    "BLOB_UPLOAD_UNKNOWN",
+    "BLOB_UPLOAD_INVALID",
+];
+
+/// Pure classification of a failure.
+pub fn classify(f: &Failure) -> Decision {
+    match f {
+        Failure::Transport { transient, .. } => {
+            if *transient {
+                Decision::Retry(None)
+            } else {
+                Decision::Fatal
+            }
+        }
+        Failure::Status {
+            status,
+            code,
+            retry_after,
+            ..
+        } => {
+            if RETRIED_STATUSES.contains(status)
+                || code.as_deref().is_some_and(|c| RETRIED_CODES.contains(&c))
+            {
+                Decision::Retry(*retry_after)
+            } else {
+                Decision::Fatal
+            }
+        }
+        Failure::Fatal(_) => Decision::Fatal,
+    }
+}
+
+/// A hint for a fatal failure, when the fix is known.
+pub fn hint(f: &Failure, registry: &str) -> Option<String> {
+    if let Failure::Transport { message, .. } = f {
+        if message.contains("certificate") {
+            return Some(format!(
+                "the certificate of `{registry}` is not trusted: add its CA with `registry-ca`"
+            ));
+        }
+        if message.contains("InvalidContentType") {
+            return Some(format!(
+                "`{registry}` may speak plain http: list it in `insecure-registries`"
+            ));
+        }
+        return None;
+    }
+    let Failure::Status { status, code, .. } = f else {
+        return None;
+    };
+    match (status, code.as_deref()) {
+        (401, _) | (_, Some("UNAUTHORIZED")) => Some(format!(
+            "check the credentials for `{registry}` in `registry-auth`"
+        )),
+        (403, _) | (_, Some("DENIED")) => Some(if registry == "ghcr.io" {
+            "GHCR needs `permissions: packages: write` and a token that may write this package"
+                .into()
+        } else {
+            format!("the credentials for `{registry}` may not push to this repository")
+        }),
+        (_, Some("NAME_UNKNOWN")) => Some(
+            "the repository does not exist (ECR repositories must be created before a push)".into(),
+        ),
+        (_, Some("NAME_INVALID")) => {
+            Some("repository names must be lowercase (`[a-z0-9._/-]`)".into())
+        }
+        (413, _) => Some("a proxy or the registry limits request bodies".into()),
+        _ => None,
+    }
+}
+
+/// The retry budget and pacing.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Attempts in all (the first included).
+    pub attempts: u32,
+    /// The first backoff delay.
+    pub base: Duration,
+    /// The largest backoff delay.
+    pub cap: Duration,
+    /// The largest `Retry-After` honoured.
+    pub retry_after_cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(30),
+            retry_after_cap: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before attempt `attempt + 1` (attempt counts from 1): exponential with ±20 %
+    /// jitter (`jitter` in `[0, 1)`), or the server's `Retry-After`, capped.
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>, jitter: f64) -> Duration {
+        if let Some(d) = retry_after {
+            return d.min(self.retry_after_cap);
+        }
+        let exp = self
+            .base
+            .saturating_mul(2_u32.saturating_pow(attempt.saturating_sub(1)))
+            .min(self.cap);
+        exp.mul_f64(0.8 + 0.4 * jitter.clamp(0.0, 1.0))
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn jitter() -> f64 {
+    // 53 random bits scaled into [0, 1): exact in an f64.
+    let x = (crate::github::commands::rand_u64() >> 11) as f64;
+    x / (1_u64 << 53) as f64
+}
+
+/// Runs `op` until it succeeds, fails fatally, or the budget is spent. The error says how many
+/// attempts were made.
+pub async fn with_retry<T, F, Fut>(policy: &RetryPolicy, mut op: F) -> Result<T, (Failure, u32)>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let mut attempt = 1;
+    loop {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(f) => match classify(&f) {
+                Decision::Retry(after) if attempt < policy.attempts => {
+                    tokio::time::sleep(policy.delay(attempt, after, jitter())).await;
+                    attempt += 1;
+                }
+                _ => return Err((f, attempt)),
+            },
+        }
+    }
+}
+
+/// Parses `Retry-After`: delta-seconds (HTTP dates are rare on registries and treated as absent).
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(s: u16, code: Option<&str>) -> Failure {
+        Failure::Status {
+            status: s,
+            code: code.map(str::to_owned),
+            message: String::new(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn retried_statuses_are_exactly_these() {
+        let retried: Vec<u16> = (100..600)
+            .filter(|s| classify(&status(*s, None)) != Decision::Fatal)
+            .collect();
+        assert_eq!(retried, vec![408, 429, 499, 500, 502, 503, 504, 522, 524]);
+    }
+
+    #[test]
+    fn retried_codes_and_fatal_codes() {
+        for c in [
+            "TOOMANYREQUESTS",
+            "BLOB_UPLOAD_UNKNOWN",
+            "BLOB_UPLOAD_INVALID",
+        ] {
+            assert_eq!(
+                classify(&status(400, Some(c))),
+                Decision::Retry(None),
+                "{c}"
+            );
+        }
+        for c in [
+            "DENIED",
+            "NAME_UNKNOWN",
+            "NAME_INVALID",
+            "DIGEST_INVALID",
+            "MANIFEST_INVALID",
+            "MANIFEST_BLOB_UNKNOWN",
+            "UNAUTHORIZED",
+        ] {
+            assert_eq!(classify(&status(400, Some(c))), Decision::Fatal, "{c}");
+        }
+        assert_eq!(
+            classify(&Failure::Transport {
+                transient: true,
+                message: "reset".into()
+            }),
+            Decision::Retry(None)
+        );
+        assert_eq!(classify(&Failure::Fatal("io".into())), Decision::Fatal);
+    }
+
+    #[test]
+    fn retry_after_wins_and_is_capped() {
+        let p = RetryPolicy::default();
+        let f = Failure::Status {
+            status: 429,
+            code: None,
+            message: String::new(),
+            retry_after: parse_retry_after("3"),
+        };
+        let Decision::Retry(after) = classify(&f) else {
+            panic!("429 is retried")
+        };
+        assert_eq!(p.delay(1, after, 0.5), Duration::from_secs(3));
+        assert_eq!(
+            p.delay(1, Some(Duration::from_secs(9999)), 0.5),
+            p.retry_after_cap
+        );
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_a_cap() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.delay(1, None, 0.5), Duration::from_millis(500));
+        assert_eq!(p.delay(2, None, 0.5), Duration::from_secs(1));
+        assert_eq!(p.delay(1, None, 0.0), Duration::from_millis(400));
+        assert_eq!(p.delay(1, None, 1.0), Duration::from_millis(600));
+        assert_eq!(p.delay(30, None, 0.5), p.cap);
+    }
+
+    #[tokio::test]
+    async fn with_retry_is_bounded() {
+        let p = RetryPolicy {
+            base: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        };
+        let mut calls = 0;
+        let r: Result<(), _> = with_retry(&p, || {
+            calls += 1;
+            async { Err(status(503, None)) }
+        })
+        .await;
+        assert_eq!(r.expect_err("must fail").1, 5);
+        assert_eq!(calls, 5);
+    }
+}

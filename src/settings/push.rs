@@ -1,0 +1,295 @@
+//! The push inputs: [`PushInputs`] (raw, flattened into `RawInputs`) and
+//! [`PushSettings::resolve`] (pure) into typed settings. `registry-auth` is docker/login-action's
+//! format, a YAML list of `registry`/`username`/`password`. Must not read the environment or
+//! files, and must never quote a password in an error.
+
+use serde_yaml::Value as Yaml;
+
+/// The push inputs, raw (`INPUT_<NAME>` or `--flag`).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct PushInputs {
+    /// Image to push: `oci:DIR[:REF]`, `oci-archive:FILE[:REF]` or `docker-archive:FILE[:REF]` (empty: metadata only)
+    #[arg(long, env = "INPUT_SOURCE")]
+    pub source: Option<String>,
+    /// Push to the registries (default `true` when `source` is set; `false` prints the plan)
+    #[arg(long, env = "INPUT_PUSH")]
+    pub push: Option<String>,
+    /// Registry credentials: YAML list of `registry`, `username`, `password`
+    #[arg(
+        long = "registry-auth",
+        env = "INPUT_REGISTRY-AUTH",
+        hide_env_values = true
+    )]
+    pub registry_auth: Option<String>,
+    /// Registries (`host[:port]`) spoken to over plain http, one per line
+    #[arg(long = "insecure-registries", env = "INPUT_INSECURE-REGISTRIES")]
+    pub insecure_registries: Option<String>,
+    /// PEM files of extra certificate authorities, one per line
+    #[arg(long = "registry-ca", env = "INPUT_REGISTRY-CA")]
+    pub registry_ca: Option<String>,
+    /// Platforms to keep from a multi-platform image (`os/arch[/variant]`, comma or newline separated)
+    #[arg(long, env = "INPUT_PLATFORMS")]
+    pub platforms: Option<String>,
+    /// `atomic` (default: no tag moves unless every registry holds the image) or `partial`
+    #[arg(long = "tag-policy", env = "INPUT_TAG-POLICY")]
+    pub tag_policy: Option<String>,
+}
+
+/// When tags move.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TagPolicy {
+    /// Tags move only when every registry holds all the content.
+    #[default]
+    Atomic,
+    /// Registries that hold the content are tagged even when others failed.
+    Partial,
+}
+
+/// Credentials for one registry, from `registry-auth`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RegistryCredential {
+    /// The registry as written (`ghcr.io`, `docker.io`, `localhost:5000`).
+    pub registry: String,
+    /// The user name.
+    pub username: String,
+    /// The password or token.
+    pub password: String,
+}
+
+impl std::fmt::Debug for RegistryCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryCredential")
+            .field("registry", &self.registry)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The resolved push settings.
+#[derive(Clone, Debug, Default)]
+pub struct PushSettings {
+    /// The `source` input (`None`: metadata only).
+    pub source: Option<String>,
+    /// Whether to push (otherwise print the plan).
+    pub push: bool,
+    /// Explicit credentials.
+    pub credentials: Vec<RegistryCredential>,
+    /// Registries spoken to over plain http.
+    pub insecure_registries: Vec<String>,
+    /// Extra CA files.
+    pub registry_ca: Vec<String>,
+    /// Platform filter (empty: all).
+    pub platforms: Vec<String>,
+    /// When tags move.
+    pub tag_policy: TagPolicy,
+}
+
+/// A bad push input.
+#[derive(Debug, thiserror::Error)]
+pub enum PushSettingsError {
+    /// `push` is not a boolean.
+    #[error("input `push`: `{0}` is not a boolean (true or false)")]
+    Push(String),
+    /// `tag-policy` is unknown.
+    #[error("input `tag-policy`: `{0}` is not `atomic` or `partial`")]
+    TagPolicy(String),
+    /// `registry-auth` is malformed (the message never quotes a value).
+    #[error(
+        "input `registry-auth`: {0}\nhint: a YAML list such as `- registry: ghcr.io` / `  username: ${{{{ github.actor }}}}` / `  password: ${{{{ secrets.GITHUB_TOKEN }}}}`"
+    )]
+    Auth(String),
+    /// A platform is not `os/arch[/variant]`.
+    #[error("input `platforms`: `{0}` is not `os/arch[/variant]`")]
+    Platform(String),
+}
+
+fn trimmed(v: Option<&String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// A newline- or comma-separated list; blank lines and `#` comments dropped.
+fn list(v: Option<&String>) -> Vec<String> {
+    v.map(|s| {
+        s.lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with('#'))
+            .flat_map(|l| l.split(','))
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn scalar(v: &Yaml) -> Option<String> {
+    match v {
+        Yaml::String(s) => Some(s.clone()),
+        Yaml::Number(n) => Some(n.to_string()),
+        Yaml::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Parses `registry-auth`. Errors give the entry number and field, never a value.
+pub fn parse_registry_auth(text: &str) -> Result<Vec<RegistryCredential>, PushSettingsError> {
+    let doc: Yaml = serde_yaml::from_str(text).map_err(|e| {
+        PushSettingsError::Auth(match e.location() {
+            Some(l) => format!("not valid YAML (line {}, column {})", l.line(), l.column()),
+            None => "not valid YAML".into(),
+        })
+    })?;
+    let items = match doc {
+        Yaml::Null => return Ok(Vec::new()),
+        Yaml::Sequence(items) => items,
+        Yaml::Mapping(_) => vec![doc],
+        _ => return Err(PushSettingsError::Auth("not a YAML list".into())),
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let n = i + 1;
+        let Yaml::Mapping(map) = item else {
+            return Err(PushSettingsError::Auth(format!(
+                "entry {n} is not a mapping"
+            )));
+        };
+        let field = |key: &str| map.get(key).and_then(scalar);
+        for key in map.keys() {
+            let k = key.as_str().unwrap_or_default();
+            if !matches!(k, "registry" | "username" | "password") {
+                return Err(PushSettingsError::Auth(format!(
+                    "entry {n}: unknown key `{k}` (expected registry, username, password)"
+                )));
+            }
+        }
+        let registry = field("registry")
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| "docker.io".to_owned());
+        let username = field("username").filter(|u| !u.is_empty()).ok_or_else(|| {
+            PushSettingsError::Auth(format!("entry {n} ({registry}): no `username`"))
+        })?;
+        let password = field("password").filter(|p| !p.is_empty()).ok_or_else(|| {
+            PushSettingsError::Auth(format!("entry {n} ({registry}): no `password`"))
+        })?;
+        out.push(RegistryCredential {
+            registry,
+            username,
+            password,
+        });
+    }
+    Ok(out)
+}
+
+impl PushSettings {
+    /// Resolves the raw push inputs.
+    pub fn resolve(raw: &PushInputs) -> Result<Self, PushSettingsError> {
+        let source = trimmed(raw.source.as_ref());
+        let push = match trimmed(raw.push.as_ref()).as_deref() {
+            None => source.is_some(),
+            Some("true" | "True" | "TRUE" | "1") => true,
+            Some("false" | "False" | "FALSE" | "0") => false,
+            Some(other) => return Err(PushSettingsError::Push(other.to_owned())),
+        };
+        let tag_policy = match trimmed(raw.tag_policy.as_ref()).as_deref() {
+            None | Some("atomic") => TagPolicy::Atomic,
+            Some("partial") => TagPolicy::Partial,
+            Some(other) => return Err(PushSettingsError::TagPolicy(other.to_owned())),
+        };
+        let credentials = match trimmed(raw.registry_auth.as_ref()) {
+            Some(text) => parse_registry_auth(&text)?,
+            None => Vec::new(),
+        };
+        let platforms = list(raw.platforms.as_ref());
+        for p in &platforms {
+            let parts: Vec<&str> = p.split('/').collect();
+            if !(2..=3).contains(&parts.len()) || parts.iter().any(|s| s.is_empty()) {
+                return Err(PushSettingsError::Platform(p.clone()));
+            }
+        }
+        Ok(Self {
+            source,
+            push,
+            credentials,
+            insecure_registries: list(raw.insecure_registries.as_ref()),
+            registry_ca: list(raw.registry_ca.as_ref())
+                .into_iter()
+                .filter(|l| !l.is_empty())
+                .collect(),
+            platforms,
+            tag_policy,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_defaults_to_true_only_with_a_source() {
+        let s = PushSettings::resolve(&PushInputs::default()).expect("resolves");
+        assert!(!s.push);
+        let s = PushSettings::resolve(&PushInputs {
+            source: Some("oci:x".into()),
+            ..PushInputs::default()
+        })
+        .expect("resolves");
+        assert!(s.push);
+        assert_eq!(s.tag_policy, TagPolicy::Atomic);
+    }
+
+    #[test]
+    fn registry_auth_is_login_action_yaml() {
+        let creds = parse_registry_auth(
+            "- registry: ghcr.io\n  username: me\n  password: s3cret\n- username: hub\n  password: 1234\n",
+        )
+        .expect("parses");
+        assert_eq!(creds.len(), 2);
+        assert_eq!(creds[0].registry, "ghcr.io");
+        assert_eq!(creds[1].registry, "docker.io");
+        assert_eq!(creds[1].password, "1234");
+        assert!(!format!("{creds:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn registry_auth_errors_never_quote_the_password() {
+        let err = parse_registry_auth("- registry: x\n  username: u\n  pasword: hunter2\n")
+            .expect_err("must fail")
+            .to_string();
+        assert!(err.contains("pasword"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let err = parse_registry_auth("- registry: x\n  password: [hunter2\n")
+            .expect_err("must fail")
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn lists_and_policies() {
+        let s = PushSettings::resolve(&PushInputs {
+            insecure_registries: Some("127.0.0.1:5000\n# c\nlocalhost:5001, reg:1".into()),
+            platforms: Some("linux/amd64,linux/arm64/v8".into()),
+            tag_policy: Some("partial".into()),
+            push: Some("false".into()),
+            ..PushInputs::default()
+        })
+        .expect("resolves");
+        assert_eq!(
+            s.insecure_registries,
+            vec!["127.0.0.1:5000", "localhost:5001", "reg:1"]
+        );
+        assert_eq!(s.platforms.len(), 2);
+        assert_eq!(s.tag_policy, TagPolicy::Partial);
+        assert!(!s.push);
+        assert!(
+            PushSettings::resolve(&PushInputs {
+                tag_policy: Some("some".into()),
+                ..PushInputs::default()
+            })
+            .is_err()
+        );
+    }
+}

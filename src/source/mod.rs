@@ -1,0 +1,394 @@
+//! Reading images: parses the `source` input (skopeo-style transports) and turns the image into
+//! a validated [`Plan`] plus a [`LocalImage`] that streams each blob from disk.
+//!
+//! Every source resolves a digest to an [`Extent`] (a file, an offset, a length): an OCI layout
+//! directory to `blobs/sha256/<hex>`, an OCI archive to a span of the tar. Blobs are verified
+//! here, by streaming sha256, before anything is pushed, and are never held whole in memory.
+//! Must not talk to a registry.
+
+pub mod archive;
+pub mod docker_archive;
+pub mod layout;
+pub mod remote;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+
+use serde_json::Value as Json;
+use sha2::{Digest as _, Sha256};
+
+use crate::plan::{self, Descriptor, Digest, Plan, PlanError};
+
+/// Where an image comes from (the `source` input).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceRef {
+    /// `oci:PATH[:REF]`: an OCI image layout directory.
+    Layout {
+        /// The directory.
+        path: PathBuf,
+        /// The `org.opencontainers.image.ref.name` to pick, when `index.json` lists several.
+        reference: Option<String>,
+    },
+    /// `oci-archive:FILE[:REF]`: the same layout as a tar.
+    Archive {
+        /// The tar file.
+        path: PathBuf,
+        /// As for [`SourceRef::Layout`].
+        reference: Option<String>,
+    },
+    /// `docker-archive:FILE[:REF]`: a `docker save` tar (legacy or Docker 25+).
+    DockerArchive {
+        /// The tar file.
+        path: PathBuf,
+        /// A `RepoTags` entry to pick, when `manifest.json` lists several images.
+        reference: Option<String>,
+    },
+    /// `docker://NAME[:TAG][@DIGEST]`: an image in a registry.
+    Remote {
+        /// The reference after `docker://`.
+        image: String,
+    },
+}
+
+/// A source that cannot be read or is not a valid image.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The `source` input is not a known transport.
+    #[error(
+        "input `source`: `{0}` is not a supported source\nhint: use `oci:DIR[:REF]`, `oci-archive:FILE[:REF]`, `docker-archive:FILE[:REF]` or `docker://IMAGE[:TAG]`"
+    )]
+    Transport(String),
+    /// A transport this build does not support yet.
+    #[error(
+        "input `source`: the `{0}` transport is not supported yet\nhint: export the image with `docker buildx build --output type=oci,dest=image.tar` and use `oci-archive:image.tar`"
+    )]
+    Unsupported(String),
+    /// A file could not be read.
+    #[error("{path}: {cause}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// The layout is malformed.
+    #[error("{0}")]
+    Layout(String),
+    /// The image graph is invalid.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// A blob is missing from the source.
+    #[error("blob {digest} ({what}) is missing from the source")]
+    MissingBlob {
+        /// Which blob.
+        digest: Digest,
+        /// Its media type.
+        what: String,
+    },
+    /// A blob's size or content does not match its descriptor.
+    #[error("blob {digest} is corrupt: {cause}")]
+    CorruptBlob {
+        /// Which blob.
+        digest: Digest,
+        /// What differs.
+        cause: String,
+    },
+}
+
+fn io_error(path: &Path, cause: std::io::Error) -> SourceError {
+    SourceError::Io {
+        path: path.display().to_string(),
+        cause,
+    }
+}
+
+/// Parses the `source` input.
+pub fn parse_source(value: &str) -> Result<SourceRef, SourceError> {
+    let split = |rest: &str| -> (PathBuf, Option<String>) {
+        // skopeo splits `PATH:REF` at the first colon.
+        match rest.split_once(':') {
+            Some((p, r)) if !r.is_empty() => (PathBuf::from(p), Some(r.to_owned())),
+            Some((p, _)) => (PathBuf::from(p), None),
+            None => (PathBuf::from(rest), None),
+        }
+    };
+    if let Some(rest) = value.strip_prefix("oci-archive:") {
+        let (path, reference) = split(rest);
+        return Ok(SourceRef::Archive { path, reference });
+    }
+    if let Some(rest) = value.strip_prefix("oci:") {
+        let (path, reference) = split(rest);
+        return Ok(SourceRef::Layout { path, reference });
+    }
+    if let Some(rest) = value.strip_prefix("docker-archive:") {
+        let (path, reference) = split(rest);
+        return Ok(SourceRef::DockerArchive { path, reference });
+    }
+    if let Some(rest) = value.strip_prefix("docker://") {
+        return Ok(SourceRef::Remote {
+            image: rest.to_owned(),
+        });
+    }
+    for t in ["docker-daemon:"] {
+        if value.starts_with(t) {
+            return Err(SourceError::Unsupported(t.trim_end_matches(':').to_owned()));
+        }
+    }
+    Err(SourceError::Transport(value.to_owned()))
+}
+
+/// A span of a file holding one blob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Extent {
+    /// The file.
+    pub path: PathBuf,
+    /// Where the blob starts.
+    pub offset: u64,
+    /// Its length.
+    pub len: u64,
+}
+
+impl Extent {
+    fn open(&self) -> std::io::Result<std::io::Take<File>> {
+        let mut f = File::open(&self.path)?;
+        f.seek(SeekFrom::Start(self.offset))?;
+        Ok(f.take(self.len))
+    }
+}
+
+/// An async byte stream of one blob.
+pub type BlobStream = Pin<Box<dyn tokio::io::AsyncRead + Send>>;
+
+/// Opens blobs for upload: each call gives a fresh stream from the start (a retried upload
+/// starts over).
+pub trait BlobReader: Send + Sync {
+    /// A stream of the blob's bytes.
+    fn open_blob(&self, digest: &Digest) -> std::io::Result<BlobStream>;
+
+    /// Verifies a blob's content against its digest (streamed sha256) before it is uploaded.
+    fn verify_blob(&self, blob: &plan::Blob) -> Result<(), String>;
+}
+
+/// An image on local disk: its root descriptor and where each blob lives.
+#[derive(Debug)]
+pub struct LocalImage {
+    /// The descriptor of the image (an index or a manifest).
+    pub root: Descriptor,
+    extents: HashMap<Digest, Extent>,
+    /// Files made for this image (compressed layers), removed on drop.
+    _spool: Option<tempfile::TempDir>,
+}
+
+impl LocalImage {
+    fn extent(&self, digest: &Digest) -> Option<&Extent> {
+        self.extents.get(digest)
+    }
+
+    /// Reads a small blob (a manifest) into memory, bounded by its descriptor's size.
+    fn read_manifest(&self, d: &Descriptor) -> Result<Vec<u8>, String> {
+        let e = self
+            .extent(&d.digest)
+            .ok_or_else(|| "missing from the source".to_owned())?;
+        if e.len > plan::MAX_MANIFEST_BYTES {
+            return Err(format!("{} bytes is too large for a manifest", e.len));
+        }
+        let mut buf = Vec::new();
+        e.open()
+            .and_then(|mut r| r.read_to_end(&mut buf))
+            .map_err(|err| format!("{}: {err}", e.path.display()))?;
+        Ok(buf)
+    }
+
+    /// Checks one blob is present with the right size (cheap, no read).
+    fn check_blob(&self, blob: &plan::Blob) -> Result<&Extent, SourceError> {
+        let e = self
+            .extent(&blob.digest)
+            .ok_or_else(|| SourceError::MissingBlob {
+                digest: blob.digest.clone(),
+                what: blob.media_type.clone(),
+            })?;
+        if e.len != blob.size {
+            return Err(SourceError::CorruptBlob {
+                digest: blob.digest.clone(),
+                cause: format!("{} bytes, the manifest says {}", e.len, blob.size),
+            });
+        }
+        Ok(e)
+    }
+
+    /// Checks one blob: present, of the right size, hashing to its digest (streamed).
+    pub fn hash_blob(&self, blob: &plan::Blob) -> Result<(), SourceError> {
+        let e = self.check_blob(blob)?;
+        let mut r = e.open().map_err(|err| io_error(&e.path, err))?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0_u8; 256 * 1024];
+        loop {
+            let n = r.read(&mut buf).map_err(|err| io_error(&e.path, err))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        let actual = Digest::from_sha256(&hasher.finalize());
+        if actual != blob.digest {
+            return Err(SourceError::CorruptBlob {
+                digest: blob.digest.clone(),
+                cause: format!("its content hashes to {actual}"),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl BlobReader for LocalImage {
+    fn open_blob(&self, digest: &Digest) -> std::io::Result<BlobStream> {
+        let e = self.extent(digest).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("blob {digest} is not in the source"),
+            )
+        })?;
+        let mut f = File::open(&e.path)?;
+        f.seek(SeekFrom::Start(e.offset))?;
+        let f = tokio::fs::File::from_std(f);
+        Ok(Box::pin(tokio::io::AsyncReadExt::take(f, e.len)))
+    }
+
+    fn verify_blob(&self, blob: &plan::Blob) -> Result<(), String> {
+        self.hash_blob(blob).map_err(|e| e.to_string())
+    }
+}
+
+/// Picks the image in an `index.json`: the one descriptor, or the one whose
+/// `org.opencontainers.image.ref.name` (or `io.containerd.image.name`) is `reference`.
+fn select_root(
+    index_json: &[u8],
+    reference: Option<&str>,
+    origin: &str,
+) -> Result<Descriptor, SourceError> {
+    let bad = |why: String| SourceError::Layout(format!("{origin}: {why}"));
+    let json: Json =
+        serde_json::from_slice(index_json).map_err(|e| bad(format!("index.json: {e}")))?;
+    let entries = json
+        .get("manifests")
+        .and_then(Json::as_array)
+        .ok_or_else(|| bad("index.json has no `manifests` list".into()))?;
+    let name = |e: &Json, key: &str| {
+        e.get("annotations")
+            .and_then(|a| a.get(key))
+            .and_then(Json::as_str)
+            .map(str::to_owned)
+    };
+    let chosen = match reference {
+        Some(r) => entries
+            .iter()
+            .find(|e| {
+                name(e, "org.opencontainers.image.ref.name").as_deref() == Some(r)
+                    || name(e, "io.containerd.image.name").as_deref() == Some(r)
+            })
+            .ok_or_else(|| bad(format!("no image named `{r}` in index.json")))?,
+        None => match entries.as_slice() {
+            [one] => one,
+            [] => return Err(bad("index.json lists no image".into())),
+            many => {
+                let names: Vec<String> = many
+                    .iter()
+                    .filter_map(|e| name(e, "org.opencontainers.image.ref.name"))
+                    .collect();
+                return Err(bad(format!(
+                    "index.json lists {} images; pick one with `:REF` (names: {})",
+                    many.len(),
+                    names.join(", ")
+                )));
+            }
+        },
+    };
+    Ok(Descriptor::from_json(chosen, "index.json")?)
+}
+
+/// Opens the source (reading its index and listing its blobs; a docker archive's layers are
+/// compressed into a spool directory under `spool_base`).
+pub fn load(source: &SourceRef, spool_base: &Path) -> Result<LocalImage, SourceError> {
+    match source {
+        SourceRef::Layout { path, reference } => layout::load(path, reference.as_deref()),
+        SourceRef::Archive { path, reference } => archive::load(path, reference.as_deref()),
+        SourceRef::DockerArchive { path, reference } => {
+            docker_archive::load(path, reference.as_deref(), spool_base)
+        }
+        // Pulled through a registry endpoint: see `remote::load`.
+        SourceRef::Remote { .. } => Err(SourceError::Unsupported("docker://".into())),
+    }
+}
+
+/// Builds the plan of a loaded image: every manifest verified, every blob present with its
+/// size. Blob contents are hashed later, only for the blobs some registry lacks
+/// ([`BlobReader::verify_blob`], before any upload), or by [`verify_all`]: a re-push of content
+/// the registries already hold reads no blob.
+pub fn plan(image: &LocalImage, platforms: &[String]) -> Result<Plan, SourceError> {
+    let mut read = |d: &Descriptor| image.read_manifest(d);
+    let plan = plan::build_plan(&image.root, &mut read, platforms)?;
+    for blob in &plan.blobs {
+        image.check_blob(blob)?;
+    }
+    Ok(plan)
+}
+
+/// Hashes every blob of the plan (streamed): for a preview (`push: false`).
+pub fn verify_all(image: &LocalImage, plan: &Plan) -> Result<(), SourceError> {
+    plan.blobs.iter().try_for_each(|b| image.hash_blob(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transports_parse_like_skopeo() {
+        assert_eq!(
+            parse_source("oci:/tmp/img:v1").expect("parses"),
+            SourceRef::Layout {
+                path: "/tmp/img".into(),
+                reference: Some("v1".into())
+            }
+        );
+        assert_eq!(
+            parse_source("oci-archive:img.tar").expect("parses"),
+            SourceRef::Archive {
+                path: "img.tar".into(),
+                reference: None
+            }
+        );
+        assert!(matches!(
+            parse_source("docker-archive:x.tar"),
+            Ok(SourceRef::DockerArchive { .. })
+        ));
+        assert!(matches!(
+            parse_source("docker://ghcr.io/o/app:v1"),
+            Ok(SourceRef::Remote { .. })
+        ));
+        assert!(matches!(
+            parse_source("docker-daemon:app:v1"),
+            Err(SourceError::Unsupported(_))
+        ));
+        assert!(matches!(
+            parse_source("/tmp/img"),
+            Err(SourceError::Transport(_))
+        ));
+    }
+
+    #[test]
+    fn several_images_need_a_reference() {
+        let idx = format!(
+            r#"{{"manifests":[{{"digest":"sha256:{a}","size":1,"annotations":{{"org.opencontainers.image.ref.name":"a"}}}},{{"digest":"sha256:{b}","size":2,"annotations":{{"org.opencontainers.image.ref.name":"b"}}}}]}}"#,
+            a = "a".repeat(64),
+            b = "b".repeat(64)
+        );
+        let err = select_root(idx.as_bytes(), None, "x").expect_err("must fail");
+        assert!(err.to_string().contains("names: a, b"), "{err}");
+        let d = select_root(idx.as_bytes(), Some("b"), "x").expect("picks b");
+        assert_eq!(d.size, 2);
+    }
+}

@@ -46,7 +46,7 @@ pub struct RunnerEnv {
     pub runner_temp: Option<PathBuf>,
     /// `RUNNER_WORKSPACE` (a host path even in a container action: it is not mounted).
     pub runner_workspace: Option<PathBuf>,
-    /// `HOME` (`/github/home` in a container action).
+    /// `HOME` (`/github/home` in a container action; `$HOME/.docker/config.json` is the credentials fallback).
     pub home: Option<PathBuf>,
     /// `RUNNER_DEBUG`.
     pub runner_debug: Option<String>,
@@ -64,8 +64,6 @@ pub struct RunnerEnv {
     pub source_date_epoch: Option<String>,
     /// `DOCKER_CONFIG`: the docker CLI config directory (registry credentials fallback).
     pub docker_config: Option<PathBuf>,
-    /// `HOME` (for `$HOME/.docker/config.json`).
-    pub home: Option<PathBuf>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -109,7 +107,6 @@ impl RunnerEnv {
             ssl_cert_file: path("SSL_CERT_FILE"),
             source_date_epoch: var("SOURCE_DATE_EPOCH"),
             docker_config: path("DOCKER_CONFIG"),
-            home: path("HOME"),
         }
     }
 

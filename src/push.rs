@@ -14,6 +14,14 @@ use crate::settings::Settings;
 use crate::settings::push::{PushInputs, PushSettings, PushSettingsError};
 use crate::source::{self, SourceError, SourceRef};
 
+// Hand-written: a `#[from]` would make the inner error the `source` too, and the one-line cause
+// chain printed at the edge would repeat it.
+impl From<SourceError> for PushError {
+    fn from(e: SourceError) -> Self {
+        Self::Source(e)
+    }
+}
+
 /// Why the push step could not run (before any registry was contacted) or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
@@ -22,7 +30,7 @@ pub enum PushError {
     Settings(#[from] PushSettingsError),
     /// The source is unreadable or invalid.
     #[error("input `source`: {0}")]
-    Source(#[from] SourceError),
+    Source(SourceError),
     /// An image name cannot be pushed to.
     #[error("input `images`: {0}")]
     Target(#[from] registry::TargetError),

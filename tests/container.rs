@@ -497,6 +497,8 @@ fn run_like_the_runner(
     temp_mounted: bool,
     with: &[(&str, &str)],
 ) -> Run {
+    // Container names are unique per run: the tests of this binary run in parallel.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let image = image();
     // The step's environment, with values as the runner passes them (host paths translated).
     let mut env: Vec<(String, String)> = Vec::new();
@@ -589,7 +591,11 @@ fn run_like_the_runner(
             cmd.env(keep, v);
         }
     }
-    let name = format!("hoistcontainertest_{:06x}", std::process::id() & 0xff_ffff);
+    let name = format!(
+        "hoistcontainertest_{:06x}_{}_",
+        std::process::id() & 0xff_ffff,
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     cmd.args([
         "run",
         "--name",
@@ -893,26 +899,20 @@ impl Drop for Registry {
     }
 }
 
-#[test]
-#[ignore = "needs the push engine (issue 3): run with --ignored once `source` is implemented"]
-fn a_push_step_from_a_docker_archive_to_a_local_registry() {
-    let host = RunnerHost::new();
+/// Runs a push step with `source` like the runner does, then pulls every tag back with the
+/// host's Engine and compares image IDs with `image`'s.
+fn push_and_pull_back(host: &RunnerHost, image: &str, source: &str) {
     let api = ApiStub::start();
     let registry = Registry::start();
-    let image = image();
-    // `docker save` of hoist's own image, in the workspace (mounted on every runner version).
-    let archive = host.workspace.join("image.tar");
-    let saved = docker(&["save", "-o", &archive.display().to_string(), image]);
-    assert!(saved.status.success(), "docker save");
     let target = format!("{}/test/hoist", registry.host);
     let run = run_like_the_runner(
-        &host,
+        host,
         &api,
         true,
         &[
             ("images", &target),
             ("tags", TAGS),
-            ("source", "docker-archive:image.tar"),
+            ("source", source),
             ("insecure-registries", &registry.host),
         ],
     );
@@ -960,4 +960,23 @@ fn a_push_step_from_a_docker_archive_to_a_local_registry() {
         let _ = docker(&["rmi", &reference]);
         assert_eq!(got, want, "{reference}");
     }
+}
+
+#[test]
+fn a_push_step_from_a_docker_archive_to_a_local_registry() {
+    let host = RunnerHost::new();
+    let image = image();
+    // `docker save` of hoist's own image, in the workspace (mounted on every runner version).
+    let archive = host.workspace.join("image.tar");
+    let saved = docker(&["save", "-o", &archive.display().to_string(), image]);
+    assert!(saved.status.success(), "docker save");
+    push_and_pull_back(&host, image, "docker-archive:image.tar");
+}
+
+#[test]
+fn a_push_step_from_the_engine_through_the_mounted_socket() {
+    let host = RunnerHost::new();
+    let image = image();
+    // hoist's own image, read from the host's Engine through /var/run/docker.sock.
+    push_and_pull_back(&host, image, &format!("docker-daemon:{image}"));
 }

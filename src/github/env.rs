@@ -64,6 +64,8 @@ pub struct RunnerEnv {
     pub source_date_epoch: Option<String>,
     /// `DOCKER_CONFIG`: the docker CLI config directory (registry credentials fallback).
     pub docker_config: Option<PathBuf>,
+    /// `DOCKER_HOST`: the Docker Engine socket for `docker-daemon:` (`unix:///path`).
+    pub docker_host: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -107,6 +109,7 @@ impl RunnerEnv {
             ssl_cert_file: path("SSL_CERT_FILE"),
             source_date_epoch: var("SOURCE_DATE_EPOCH"),
             docker_config: path("DOCKER_CONFIG"),
+            docker_host: var("DOCKER_HOST"),
         }
     }
 

@@ -248,22 +248,7 @@ fn is_js_line_terminator(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}')
 }
 
-/// JS `String.prototype.trim()` (WhiteSpace and LineTerminator code points).
-fn js_trim(s: &str) -> &str {
-    s.trim_matches(|c: char| {
-        matches!(
-            c,
-            '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
-                ..='\u{200A}'
-                    | '\u{2028}'
-                    | '\u{2029}'
-                    | '\u{202F}'
-                    | '\u{205F}'
-                    | '\u{3000}'
-                    | '\u{FEFF}'
-        )
-    })
-}
+use crate::js::jsnum::js_trim;
 
 /// `s.split("\n").map(s => s.trim()).filter(s => s.length > 0)`
 fn js_lines(s: &str) -> Vec<String> {

@@ -254,71 +254,14 @@ pub fn js_to_string(value: &Value) -> String {
 }
 
 /// JavaScript `Number.prototype.toString()` (radix 10).
-pub fn js_number_to_string(x: f64) -> String {
-    if x.is_nan() {
-        return "NaN".to_owned();
-    }
-    if x == 0.0 {
-        return "0".to_owned();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
-    }
-    // Rust's `{:e}` gives the shortest round-tripping digit count; ECMAScript then wants the
-    // closest such decimal, ties to even, which exact formatting at that precision gives.
-    let shortest = format!("{:e}", x.abs());
-    let significant = shortest
-        .split_once('e')
-        .map_or(1, |(m, _)| m.chars().filter(char::is_ascii_digit).count());
-    let closest = format!("{:.*e}", significant.saturating_sub(1), x.abs());
-    let sci = if closest.parse::<f64>() == Ok(x.abs()) {
-        closest
-    } else {
-        shortest
-    };
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let exponent: i64 = exponent.parse().unwrap_or(0);
-    let k = i64::try_from(digits.len()).unwrap_or(i64::MAX);
-    let n = exponent + 1;
-    let zeros = |count: i64| "0".repeat(usize::try_from(count).unwrap_or(0));
-    let body = if k <= n && n <= 21 {
-        format!("{digits}{}", zeros(n - k))
-    } else if 0 < n && n <= 21 {
-        let split = usize::try_from(n).unwrap_or(0);
-        format!("{}.{}", &digits[..split], &digits[split..])
-    } else if -6 < n && n <= 0 {
-        format!("0.{}{digits}", zeros(-n))
-    } else {
-        let e = n - 1;
-        let sign = if e >= 0 { '+' } else { '-' };
-        if k == 1 {
-            format!("{digits}e{sign}{}", e.abs())
-        } else {
-            format!("{}.{}e{sign}{}", &digits[..1], &digits[1..], e.abs())
-        }
-    };
-    if x < 0.0 { format!("-{body}") } else { body }
-}
+pub use super::jsnum::js_number_to_string;
 
 // ---------------------------------------------------------------------------------------------
 // JavaScript value semantics
 // ---------------------------------------------------------------------------------------------
 
 /// JavaScript `\s` (`WhiteSpace` and `LineTerminator`).
-fn is_js_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
+use super::jsnum::is_js_whitespace as is_js_space;
 
 /// The characters regex `.` does not match.
 fn is_line_terminator(c: char) -> bool {

@@ -559,21 +559,7 @@ fn join_parts(parts: &[LocalPart], sep: &str) -> String {
         .join(sep)
 }
 
-/// The ECMAScript `WhiteSpace` and `LineTerminator` characters (`String.prototype.trim`, `\s`).
-/// Unlike [`char::is_whitespace`] it includes U+FEFF and excludes U+0085.
-fn is_js_whitespace(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
+use super::jsnum::is_js_whitespace;
 
 #[cfg(test)]
 mod tests {

@@ -91,9 +91,17 @@ fn compress_layer(
 }
 
 fn is_gzip(e: &Extent) -> Result<bool, SourceError> {
-    let mut magic = [0_u8; 2];
+    let mut magic = [0_u8; 4];
     let mut r = e.open().map_err(|err| io_error(&e.path, err))?;
-    Ok(r.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b])
+    let n = r.read(&mut magic).map_err(|err| io_error(&e.path, err))?;
+    // A zstd layer must not be wrapped in gzip: the image would not unpack.
+    if n == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
+        return Err(SourceError::Layout(format!(
+            "{}: a zstd-compressed layer in a docker archive is not supported\nhint: export the image as OCI (`docker buildx build --output type=oci,dest=image.tar`) and use `oci-archive:image.tar`",
+            e.path.display()
+        )));
+    }
+    Ok(n >= 2 && magic[..2] == [0x1f, 0x8b])
 }
 
 /// Picks the `manifest.json` entry: the only one, or the one whose `RepoTags` has `reference`.

@@ -4,9 +4,11 @@
 //! Every source resolves a digest to an [`Extent`] (a file, an offset, a length): an OCI layout
 //! directory to `blobs/sha256/<hex>`, an OCI archive to a span of the tar. Blobs are verified
 //! here, by streaming sha256, before anything is pushed, and are never held whole in memory.
-//! Must not talk to a registry.
+//! Must not talk to a registry (`docker://` pulls through `registry`'s endpoint); `docker-daemon:`
+//! talks to the local Docker Engine only, to export the image into a spool ([`daemon`]).
 
 pub mod archive;
+pub mod daemon;
 pub mod docker_archive;
 pub mod layout;
 pub mod remote;
@@ -46,6 +48,12 @@ pub enum SourceRef {
         /// A `RepoTags` entry to pick, when `manifest.json` lists several images.
         reference: Option<String>,
     },
+    /// `docker-daemon:IMAGE[:TAG|@DIGEST]` or `docker-daemon:IMAGE-ID`: an image in the local
+    /// Docker Engine, exported through its socket.
+    Daemon {
+        /// The reference after `docker-daemon:`.
+        image: String,
+    },
     /// `docker://NAME[:TAG][@DIGEST]`: an image in a registry.
     Remote {
         /// The reference after `docker://`.
@@ -58,12 +66,12 @@ pub enum SourceRef {
 pub enum SourceError {
     /// The `source` input is not a known transport.
     #[error(
-        "input `source`: `{0}` is not a supported source\nhint: use `oci:DIR[:REF]`, `oci-archive:FILE[:REF]`, `docker-archive:FILE[:REF]` or `docker://IMAGE[:TAG]`"
+        "`{0}` is not a supported source\nhint: use `oci:DIR[:REF]`, `oci-archive:FILE[:REF]`, `docker-archive:FILE[:REF]`, `docker-daemon:IMAGE[:TAG]` or `docker://IMAGE[:TAG]`"
     )]
     Transport(String),
     /// A transport this build does not support yet.
     #[error(
-        "input `source`: the `{0}` transport is not supported yet\nhint: export the image with `docker buildx build --output type=oci,dest=image.tar` and use `oci-archive:image.tar`"
+        "the `{0}` transport is not supported yet\nhint: export the image with `docker buildx build --output type=oci,dest=image.tar` and use `oci-archive:image.tar`"
     )]
     Unsupported(String),
     /// A file could not be read.
@@ -132,10 +140,10 @@ pub fn parse_source(value: &str) -> Result<SourceRef, SourceError> {
             image: rest.to_owned(),
         });
     }
-    for t in ["docker-daemon:"] {
-        if value.starts_with(t) {
-            return Err(SourceError::Unsupported(t.trim_end_matches(':').to_owned()));
-        }
+    if let Some(rest) = value.strip_prefix("docker-daemon:") {
+        return Ok(SourceRef::Daemon {
+            image: rest.to_owned(),
+        });
     }
     Err(SourceError::Transport(value.to_owned()))
 }
@@ -318,6 +326,11 @@ pub fn load(source: &SourceRef, spool_base: &Path) -> Result<LocalImage, SourceE
         SourceRef::DockerArchive { path, reference } => {
             docker_archive::load(path, reference.as_deref(), spool_base)
         }
+        SourceRef::Daemon { image } => daemon::load(
+            image,
+            crate::github::env::RunnerEnv::read().docker_host.as_deref(),
+            spool_base,
+        ),
         // Pulled through a registry endpoint: see `remote::load`.
         SourceRef::Remote { .. } => Err(SourceError::Unsupported("docker://".into())),
     }
@@ -369,10 +382,12 @@ mod tests {
             parse_source("docker://ghcr.io/o/app:v1"),
             Ok(SourceRef::Remote { .. })
         ));
-        assert!(matches!(
-            parse_source("docker-daemon:app:v1"),
-            Err(SourceError::Unsupported(_))
-        ));
+        assert_eq!(
+            parse_source("docker-daemon:app:v1").expect("parses"),
+            SourceRef::Daemon {
+                image: "app:v1".into()
+            }
+        );
         assert!(matches!(
             parse_source("/tmp/img"),
             Err(SourceError::Transport(_))

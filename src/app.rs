@@ -16,43 +16,93 @@ use crate::settings::{ContextSource, OutputFormat, RawInputs, Settings};
 /// Where outputs go.
 enum Sink {
     /// A workflow step: `$GITHUB_OUTPUT` (and `$GITHUB_ENV` exports), or the legacy stdout
-    /// commands when the files are missing.
+    /// commands when the files are missing. File commands are collected and appended once per
+    /// file ([`Sink::flush`], and on drop, so that the outputs set before a failure stay written
+    /// as metadata-action's do).
     Runner {
         output_file: Option<PathBuf>,
         env_file: Option<PathBuf>,
         export_env: bool,
+        pending_output: String,
+        pending_env: String,
     },
     /// A local run: collected, printed at the end.
     Cli(Vec<(String, String)>),
 }
 
 impl Sink {
+    fn runner(output_file: Option<PathBuf>, env_file: Option<PathBuf>, export_env: bool) -> Self {
+        Self::Runner {
+            output_file,
+            env_file,
+            export_env,
+            pending_output: String::new(),
+            pending_env: String::new(),
+        }
+    }
+
     fn set(&mut self, log: &Log, name: &str, value: &str) -> Result<()> {
         match self {
             Self::Runner {
                 output_file,
                 env_file,
                 export_env,
+                pending_output,
+                pending_env,
             } => {
-                match output_file {
-                    Some(p) => files::append_key_value(p, name, value)?,
-                    None => log.set_output_command(name, value),
+                if output_file.is_some() {
+                    pending_output.push_str(&files::key_value_message(name, value)?);
+                } else {
+                    log.set_output_command(name, value);
                 }
                 if *export_env {
                     let var = report::env_name(name);
-                    match env_file {
-                        Some(p) => files::append_key_value(p, &var, value)?,
-                        None => log.info(&format!(
+                    if env_file.is_some() {
+                        pending_env.push_str(&files::key_value_message(&var, value)?);
+                    } else {
+                        log.info(&format!(
                             "::set-env name={}::{}",
                             crate::github::commands::escape_property(&var),
                             crate::github::commands::escape_data(value)
-                        )),
+                        ));
                     }
                 }
             }
             Self::Cli(v) => v.push((name.to_owned(), value.to_owned())),
         }
         Ok(())
+    }
+
+    /// Appends what was collected to `$GITHUB_OUTPUT` and `$GITHUB_ENV`.
+    fn flush(&mut self) -> Result<()> {
+        if let Self::Runner {
+            output_file,
+            env_file,
+            pending_output,
+            pending_env,
+            ..
+        } = self
+        {
+            for (file, pending) in [(output_file, pending_output), (env_file, pending_env)] {
+                if let Some(path) = file.as_deref()
+                    && !pending.is_empty()
+                {
+                    let text = std::mem::take(pending);
+                    files::append(path, &text)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        // A failure path: the outputs set so far are still written; an error writing them has
+        // nowhere better to go than the log.
+        if let Err(e) = self.flush() {
+            Log::default().warning(&format!("cannot write outputs: {e:#}"));
+        }
     }
 }
 
@@ -110,15 +160,14 @@ fn api(env: &RunnerEnv, settings: &Settings) -> Result<GitHubApi> {
 /// `GET /repos/{o}/{n}/commits/{sha}` → `commit.committer.date`; any failure means "now", as
 /// metadata-action does.
 async fn commit_date_from_api(
-    env: &RunnerEnv,
-    settings: &Settings,
+    api: Option<&(GitHubApi, String, String)>,
     ctx: &GitContext,
     now: f64,
     log: &Log,
-) -> Result<f64> {
-    let fetched = match context::repo_of(env, &ctx.payload) {
-        Some((owner, name)) => api(env, settings)?
-            .fetch_commit_date(&owner, &name, ctx.sha.as_deref().unwrap_or("undefined"))
+) -> f64 {
+    let fetched = match api {
+        Some((api, owner, name)) => api
+            .fetch_commit_date(owner, name, ctx.sha.as_deref().unwrap_or("undefined"))
             .await
             .map_err(|e| e.to_string()),
         None => Err(
@@ -126,7 +175,7 @@ async fn commit_date_from_api(
                 .to_owned(),
         ),
     };
-    Ok(match fetched {
+    match fetched {
         Ok(Some(serde_json::Value::String(d))) => crate::js::moment::parse_js_date(&d),
         Ok(_) => {
             log.debug("Failed to get commit date from GitHub API: Committer date not found");
@@ -136,26 +185,22 @@ async fn commit_date_from_api(
             log.debug(&format!("Failed to get commit date from GitHub API: {e}"));
             now
         }
-    })
+    }
 }
 
-/// Builds the git context (`context` input) with its commit date.
-async fn git_context(
+/// Builds the git context (`context` input); in workflow context the commit date is filled in
+/// from the payload when it has one (`None` is returned then for "ask the API").
+fn git_context(
     env: &RunnerEnv,
     settings: &Settings,
     payload: serde_json::Value,
-    now: f64,
-    log: &Log,
-) -> Result<GitContext> {
+) -> Result<(GitContext, bool)> {
     match settings.context {
         ContextSource::Workflow => {
             let mut ctx = context::from_workflow(env, payload);
-            ctx.commit_date_ms =
-                match context::commit_date_from_payload(&ctx.payload, ctx.sha.as_deref()) {
-                    Some(ms) => ms,
-                    None => commit_date_from_api(env, settings, &ctx, now, log).await?,
-                };
-            Ok(ctx)
+            let from_payload = context::commit_date_from_payload(&ctx.payload, ctx.sha.as_deref());
+            ctx.commit_date_ms = from_payload.unwrap_or(f64::NAN);
+            Ok((ctx, from_payload.is_none()))
         }
         ContextSource::Git => {
             let cwd = std::env::current_dir().context("cannot read the working directory")?;
@@ -165,24 +210,26 @@ async fn git_context(
                     cwd.display()
                 )
             })?;
-            Ok(GitContext {
-                event_name: env.event_name.clone(),
-                git_ref: Some(local.git_ref),
-                sha: Some(local.sha),
-                commit_date_ms: crate::js::moment::parse_js_date(&local.commit_date),
-                payload,
-            })
+            Ok((
+                GitContext {
+                    event_name: env.event_name.clone(),
+                    git_ref: Some(local.git_ref),
+                    sha: Some(local.sha),
+                    commit_date_ms: crate::js::moment::parse_js_date(&local.commit_date),
+                    payload,
+                },
+                false,
+            ))
         }
     }
 }
 
 async fn repo_info(
     env: &RunnerEnv,
-    settings: &Settings,
-    ctx: &GitContext,
+    api: Option<&(GitHubApi, String, String)>,
     log: &Log,
 ) -> Result<RepoInfo> {
-    let Some((owner, name)) = context::repo_of(env, &ctx.payload) else {
+    let Some((api, owner, name)) = api else {
         if env.in_actions() {
             bail!(
                 "context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'"
@@ -191,7 +238,7 @@ async fn repo_info(
         log.info("no GITHUB_REPOSITORY: repository labels left empty");
         return Ok(RepoInfo::default());
     };
-    match api(env, settings)?.fetch_repo(&owner, &name).await {
+    match api.fetch_repo(owner, name).await {
         Ok(r) => Ok(r),
         Err(e) if !env.in_actions() => {
             log.info(&format!("{e}: repository labels left empty"));
@@ -274,19 +321,35 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
     meta::validate(&settings.meta)?;
     let now = now_ms(env)?;
     let payload = load_payload(env, log)?;
-    let ctx = git_context(env, &settings, payload, now, log).await?;
-    let repo = repo_info(env, &settings, &ctx, log).await?;
+    let (mut ctx, date_from_api) = git_context(env, &settings, payload)?;
+    // metadata-action reads the commit date, then the repository; both reads go out at once
+    // here (one client), with the same outcome: a commit-date failure means "now", a repository
+    // failure fails the step.
+    let api = match context::repo_of(env, &ctx.payload) {
+        Some((owner, name)) => Some((api(env, &settings)?, owner, name)),
+        None => None,
+    };
+    let (commit_date, repo) = tokio::join!(
+        async {
+            if date_from_api {
+                Some(commit_date_from_api(api.as_ref(), &ctx, now, log).await)
+            } else {
+                None
+            }
+        },
+        repo_info(env, api.as_ref(), log)
+    );
+    if let Some(ms) = commit_date {
+        ctx.commit_date_ms = ms;
+    }
+    let repo = repo?;
     let in_actions = env.in_actions();
     let mut sink = if in_actions {
         let export_env = match env.set_output_env.as_deref().filter(|v| !v.is_empty()) {
             None => true,
             Some(v) => parse_bool("DOCKER_METADATA_SET_OUTPUT_ENV", v)?,
         };
-        Sink::Runner {
-            output_file: env.output_file.clone(),
-            env_file: env.env_file.clone(),
-            export_env,
-        }
+        Sink::runner(env.output_file.clone(), env.env_file.clone(), export_env)
     } else {
         Sink::Cli(Vec::new())
     };
@@ -391,8 +454,8 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
         sink.set(log, name, value)?;
     }
 
-    if let Sink::Cli(values) = sink {
-        print_cli(log, settings.format, &values, &out);
+    if let Sink::Cli(values) = &sink {
+        print_cli(log, settings.format, values, &out);
         return Ok(pushed.finish()?);
     }
     let dir = bake_dir(env, log)?;
@@ -419,6 +482,7 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
     }
     let path = write_bake(&dir, "docker-metadata-action-bake.json", &out.bake_all())?;
     sink.set(log, "bake-file", &path)?;
+    sink.flush()?;
     Ok(pushed.finish()?)
 }
 

@@ -495,15 +495,15 @@ fn print_cli(log: &Log, format: OutputFormat, values: &[(String, String)], out: 
                 map.insert(k.clone(), serde_json::Value::String(v.clone()));
             }
             map.insert("json".into(), out.json());
-            log.info(
+            log.result(
                 &serde_json::to_string_pretty(&serde_json::Value::Object(map)).unwrap_or_default(),
             );
         }
         OutputFormat::Text => {
             for (k, v) in values.iter().filter(|(k, _)| k != "json") {
-                log.info(&format!("{k}:"));
+                log.result(&format!("{k}:"));
                 for line in v.lines() {
-                    log.untrusted(&format!("  {line}"));
+                    log.result(&format!("  {line}"));
                 }
             }
         }

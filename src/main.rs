@@ -13,6 +13,7 @@ fn main() -> std::process::ExitCode {
     let env = RunnerEnv::read();
     let log = Log {
         debug: env.runner_debug.as_deref() == Some("1"),
+        to_stderr: !env.in_actions(),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -199,7 +199,13 @@ pub async fn run(
         retry: registry::retry::RetryPolicy::default(),
     };
     let debug = log.debug;
-    let mask: Masker = Arc::new(move |secret: &str| Log { debug }.add_mask(secret));
+    let mask: Masker = Arc::new(move |secret: &str| {
+        Log {
+            debug,
+            to_stderr: false,
+        }
+        .add_mask(secret);
+    });
     let source_ref = source::parse_source(source_input)?;
     let spool_base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
     let image = match &source_ref {

@@ -28,15 +28,27 @@ fn looks_like_command(line: &str) -> bool {
 pub struct Log {
     /// Whether `::debug::` lines are printed (`RUNNER_DEBUG=1`).
     pub debug: bool,
+    /// A local run: the log goes to stderr so that stdout carries only the result
+    /// (`--format json | jq …`).
+    pub to_stderr: bool,
 }
 
 impl Log {
-    #[allow(clippy::unused_self)]
     fn write(&self, s: &str) {
-        let mut out = std::io::stdout().lock();
-        // A closed stdout must not abort the run: outputs still go to their files.
-        let _ = out.write_all(s.as_bytes());
-        let _ = out.write_all(b"\n");
+        let line = format!("{s}\n");
+        // A closed stream must not abort the run: outputs still go to their files.
+        if self.to_stderr {
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        } else {
+            let _ = std::io::stdout().lock().write_all(line.as_bytes());
+        }
+    }
+
+    /// The result of a local run, on stdout whatever the log's stream.
+    pub fn result(&self, s: &str) {
+        let _ = std::io::stdout()
+            .lock()
+            .write_all(format!("{s}\n").as_bytes());
     }
 
     /// A plain line of our own.

@@ -223,7 +223,7 @@ pub async fn run(
             )
             .await?
         }
-        local => source::load(local, &spool_base)?,
+        local => source::load(local, &spool_base, env.docker_host.as_deref())?,
     };
     let plan = source::plan(&image, &push.platforms)?;
     if meta.image_names.is_empty() {

@@ -430,6 +430,15 @@ impl Endpoint {
             return Err(status_failure(resp).await);
         }
         // Push access: open an upload session, then cancel it (best effort).
+        let resp = self.open_upload(repo).await?;
+        if let Some(loc) = Self::location(&resp) {
+            self.cancel_upload(repo, loc).await;
+        }
+        Ok(())
+    }
+
+    /// `POST /v2/<repo>/blobs/uploads/`: opens an upload session (202).
+    async fn open_upload(&self, repo: &str) -> Result<reqwest::Response, Failure> {
         let start = self.url(&format!("v2/{repo}/blobs/uploads/"))?;
         let resp = self
             .send(&push_scope(repo), &|| {
@@ -442,10 +451,7 @@ impl Endpoint {
         if resp.status() != StatusCode::ACCEPTED && !resp.status().is_success() {
             return Err(status_failure(resp).await);
         }
-        if let Some(loc) = Self::location(&resp) {
-            self.cancel_upload(repo, loc).await;
-        }
-        Ok(())
+        Ok(resp)
     }
 
     fn location(resp: &reqwest::Response) -> Option<Url> {
@@ -488,18 +494,7 @@ impl Endpoint {
         blob: &plan::Blob,
         reader: &dyn BlobReader,
     ) -> Result<(), Failure> {
-        let start = self.url(&format!("v2/{repo}/blobs/uploads/"))?;
-        let resp = self
-            .send(&push_scope(repo), &|| {
-                self.request(Method::POST, start.clone())
-                    .header(header::CONTENT_LENGTH, "0")
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
-            })
-            .await?;
-        if resp.status() != StatusCode::ACCEPTED && !resp.status().is_success() {
-            return Err(status_failure(resp).await);
-        }
+        let resp = self.open_upload(repo).await?;
         let Some(mut put_url) = Self::location(&resp) else {
             return Err(Failure::Fatal(
                 "the registry opened an upload session without a `Location`".into(),

@@ -74,6 +74,42 @@ struct Run<'a> {
     report: TargetReport,
 }
 
+impl Run<'_> {
+    /// Records this target's failure.
+    fn fail(&mut self, error: OpError) {
+        self.report.status = TargetStatus::Failed;
+        self.report.error = Some(error);
+    }
+}
+
+/// The report as it stands.
+fn finish(runs: Vec<Run<'_>>, digest: String) -> PushReport {
+    PushReport {
+        digest,
+        targets: runs.into_iter().map(|r| r.report).collect(),
+    }
+}
+
+/// Under the atomic policy one failed target stops the others before anything more moves:
+/// they are marked skipped and the report is returned; otherwise the runs go on.
+fn stop_if_atomic(
+    runs: Vec<Run<'_>>,
+    any_failed: bool,
+    policy: TagPolicy,
+    digest: String,
+) -> Result<Vec<Run<'_>>, PushReport> {
+    if !(any_failed && policy == TagPolicy::Atomic) {
+        return Ok(runs);
+    }
+    let mut runs = runs;
+    for r in &mut runs {
+        if r.report.status == TargetStatus::Ok {
+            r.report.status = TargetStatus::Skipped;
+        }
+    }
+    Err(finish(runs, digest))
+}
+
 fn op_error(operation: String, f: &Failure, attempts: u32, registry: &str) -> OpError {
     let mut cause = f.to_string();
     if attempts > 1 {
@@ -318,22 +354,14 @@ pub async fn publish(
     let mut any_failed = false;
     for (r, p) in runs.iter_mut().zip(preflights) {
         if let Err(e) = p {
-            r.report.status = TargetStatus::Failed;
-            r.report.error = Some(e);
+            r.fail(e);
             any_failed = true;
         }
     }
-    if any_failed && options.policy == TagPolicy::Atomic {
-        for r in &mut runs {
-            if r.report.status == TargetStatus::Ok {
-                r.report.status = TargetStatus::Skipped;
-            }
-        }
-        return PushReport {
-            digest,
-            targets: runs.into_iter().map(|r| r.report).collect(),
-        };
-    }
+    let mut runs = match stop_if_atomic(runs, any_failed, options.policy, digest.clone()) {
+        Ok(runs) => runs,
+        Err(report) => return report,
+    };
 
     // What each target lacks, then the local check of exactly those blobs: a corrupt source
     // fails here, before any upload, and a re-push of present content reads no blob.
@@ -351,8 +379,7 @@ pub async fn publish(
         match l {
             Some(Ok(set)) => missing.push(set),
             Some(Err(e)) => {
-                r.report.status = TargetStatus::Failed;
-                r.report.error = Some(e);
+                r.fail(e);
                 any_failed = true;
                 missing.push(HashSet::new());
             }
@@ -364,18 +391,14 @@ pub async fn publish(
         if let Err(cause) = reader.verify_blob(blob) {
             for r in &mut runs {
                 if r.report.status == TargetStatus::Ok {
-                    r.report.status = TargetStatus::Failed;
-                    r.report.error = Some(OpError {
+                    r.fail(OpError {
                         operation: format!("verify source blob {}", blob.digest),
                         cause: cause.clone(),
                         hint: Some("the source is corrupt: rebuild or re-export the image".into()),
                     });
                 }
             }
-            return PushReport {
-                digest,
-                targets: runs.into_iter().map(|r| r.report).collect(),
-            };
+            return finish(runs, digest);
         }
     }
 
@@ -437,24 +460,16 @@ pub async fn publish(
             match result {
                 Ok(()) => r.report.digest = Some(digest.clone()),
                 Err(e) => {
-                    r.report.status = TargetStatus::Failed;
-                    r.report.error = Some(e);
+                    r.fail(e);
                     any_failed = true;
                 }
             }
         }
     }
-    if any_failed && options.policy == TagPolicy::Atomic {
-        for r in &mut runs {
-            if r.report.status == TargetStatus::Ok {
-                r.report.status = TargetStatus::Skipped;
-            }
-        }
-        return PushReport {
-            digest,
-            targets: runs.into_iter().map(|r| r.report).collect(),
-        };
-    }
+    let mut runs = match stop_if_atomic(runs, any_failed, options.policy, digest.clone()) {
+        Ok(runs) => runs,
+        Err(report) => return report,
+    };
 
     // Tags, every completed target concurrently.
     join_all(runs.iter_mut().map(|r| async move {
@@ -463,8 +478,5 @@ pub async fn publish(
         }
     }))
     .await;
-    PushReport {
-        digest,
-        targets: runs.into_iter().map(|r| r.report).collect(),
-    }
+    finish(runs, digest)
 }

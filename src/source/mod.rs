@@ -318,19 +318,20 @@ fn select_root(
 }
 
 /// Opens the source (reading its index and listing its blobs; a docker archive's layers are
-/// compressed into a spool directory under `spool_base`).
-pub fn load(source: &SourceRef, spool_base: &Path) -> Result<LocalImage, SourceError> {
+/// compressed into a spool directory under `spool_base`; `docker_host` is `DOCKER_HOST`, for
+/// `docker-daemon:`).
+pub fn load(
+    source: &SourceRef,
+    spool_base: &Path,
+    docker_host: Option<&str>,
+) -> Result<LocalImage, SourceError> {
     match source {
         SourceRef::Layout { path, reference } => layout::load(path, reference.as_deref()),
         SourceRef::Archive { path, reference } => archive::load(path, reference.as_deref()),
         SourceRef::DockerArchive { path, reference } => {
             docker_archive::load(path, reference.as_deref(), spool_base)
         }
-        SourceRef::Daemon { image } => daemon::load(
-            image,
-            crate::github::env::RunnerEnv::read().docker_host.as_deref(),
-            spool_base,
-        ),
+        SourceRef::Daemon { image } => daemon::load(image, docker_host, spool_base),
         // Pulled through a registry endpoint: see `remote::load`.
         SourceRef::Remote { .. } => Err(SourceError::Unsupported("docker://".into())),
     }

@@ -2,7 +2,7 @@
 //!
 //! Owns, byte for byte as the reference runs them on a runner (Node, process `TZ=UTC`),
 //! `moment(date).tz(name).format(fmt)` of moment 2.30.1 with moment-timezone 0.6.2 and the
-//! English locale ([`format`], [`zone`], [`resolve_helper_zone`]) and the helpers' errors
+//! English locale ([`format()`], [`zone`], [`resolve_helper_zone`]) and the helpers' errors
 //! ([`MomentError`]). Formatting lives in `format`, zones and their tzdata patches in `zones`.
 //! V8's `Date` (`Date.parse`, `toISOString`, `toString`), which is not moment, lives in
 //! [`super::v8date`] and is re-exported here ([`parse_js_date`], [`to_iso_string`],

@@ -130,6 +130,21 @@ fn connect_error(socket: &Path, op: &str, e: &std::io::Error) -> SourceError {
     engine_error(socket, op, &format!("cannot connect: {e}{hint}"))
 }
 
+/// An error with its causes (hyper's own message is generic: `error reading a body from
+/// connection`; the cause says what happened).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
+}
+
 /// A response whose head arrived: its status, headers and the body still on the connection.
 type Response = http::Response<Incoming>;
 
@@ -149,7 +164,7 @@ async fn get(
             .max_buf_size(MAX_BUF_BYTES)
             .handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
             .await
-            .map_err(|e| engine_error(socket, op, &e.to_string()))?;
+            .map_err(|e| engine_error(socket, op, &with_causes(&e)))?;
         // Drives the connection until the response body is read (or dropped).
         tokio::spawn(connection);
         let request = http::Request::get(path)
@@ -165,7 +180,7 @@ async fn get(
         sender
             .send_request(request)
             .await
-            .map_err(|e| engine_error(socket, op, &e.to_string()))
+            .map_err(|e| engine_error(socket, op, &with_causes(&e)))
     };
     tokio::time::timeout(deadline, exchange)
         .await
@@ -176,7 +191,7 @@ async fn get(
 async fn read_bounded<B>(body: &mut B, limit: usize, idle: Duration) -> Result<Vec<u8>, String>
 where
     B: hyper::body::Body<Data = Bytes> + Unpin,
-    B::Error: std::fmt::Display,
+    B::Error: std::error::Error,
 {
     let mut out = Vec::new();
     while out.len() < limit {
@@ -186,7 +201,7 @@ where
         else {
             break;
         };
-        let frame = frame.map_err(|e| e.to_string())?;
+        let frame = frame.map_err(|e| with_causes(&e))?;
         if let Ok(data) = frame.into_data() {
             let take = data.len().min(limit - out.len());
             out.extend_from_slice(&data[..take]);
@@ -282,7 +297,10 @@ async fn export(
                 return Err(engine_error(
                     socket,
                     &op,
-                    &format!("reading the export after {total} bytes: {e}"),
+                    &format!(
+                        "reading the export after {total} bytes: {}",
+                        with_causes(&e)
+                    ),
                 ));
             }
             Ok(Some(Ok(frame))) => frame,

@@ -2,14 +2,16 @@
 //! (git 2.4x semantics: `HEAD` resolution, the default decoration filter and order,
 //! `--points-at` peeling, `--contains` walks and sort tie-breaks).
 
-use super::date::format_ci;
-use super::{GitError, GitSource, NOT_A_REPO};
-use gix::ObjectId;
-use gix::bstr::ByteSlice;
-use gix::refs::TargetRef;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
+
+use gix::ObjectId;
+use gix::bstr::ByteSlice;
+use gix::refs::TargetRef;
+
+use super::date::format_ci;
+use super::{GitError, GitSource, NOT_A_REPO};
 
 /// git's `SYMREF_MAXDEPTH`.
 pub(super) const SYMREF_MAX_DEPTH: usize = 5;

@@ -1,6 +1,10 @@
 //! The toolkit logic on canned command outputs, and the recomputed commands compared with the
 //! real `git` on repositories built for each case.
 
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::commands::{
     commit_parents, decoration_filter_keeps, prettify_refname, ref_filter_committer_timestamp,
     strtoumax, tag_target,
@@ -9,9 +13,6 @@ use super::date::format_ci;
 use super::toolkit::{is_pull_ref, js_lines, js_slice_from};
 use super::*;
 use crate::js::jsnum::js_trim;
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 // ---------------------------------------------------------------------------------------
 // Toolkit logic on canned command outputs.

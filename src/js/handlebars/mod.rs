@@ -29,12 +29,13 @@ mod tests;
 mod value;
 mod whitespace;
 
-use checks::check_compile;
-use parser::{Expr, Stmt, parse_template};
-use runtime::Runtime;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::Arc;
+
+use checks::check_compile;
+use parser::{Expr, Stmt, parse_template};
+use runtime::Runtime;
 use value::to_js_string;
 use whitespace::strip_whitespace;
 

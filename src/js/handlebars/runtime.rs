@@ -1,6 +1,9 @@
 //! The runtime: the code shapes of `javascript-compiler.js`, `runtime.js` and the default helpers
 //! (`helpers/*.js`): lookups, depths, `@data` frames, block params, partials and inline partials.
 
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
 use super::lexer::is_word_char;
 use super::parser::{Block, Expr, Hash, Literal, PathExpr, Program, Stmt};
 use super::value::{
@@ -8,8 +11,6 @@ use super::value::{
     to_js_string,
 };
 use super::{MAX_NESTING, Options, Scope, TemplateError, Value, err};
-use std::cell::{Cell, RefCell};
-use std::sync::Arc;
 
 /// `AST.helpers.scopedId`: `/^\.|this\b/`.
 pub(super) fn is_scoped(original: &str) -> bool {

@@ -1,8 +1,9 @@
 //! JavaScript value semantics the runtime relies on: `String(value)`, `Number(string)`, `==`,
 //! `Utils.isEmpty`, `Object.keys` order, own properties and `Utils.escapeExpression`.
 
-use super::{Object, Scope, Value, js_number_to_string};
 use std::sync::Arc;
+
+use super::{Object, Scope, Value, js_number_to_string};
 
 /// JavaScript `\s` (`WhiteSpace` and `LineTerminator`).
 pub(super) use super::super::jsnum::is_js_whitespace as is_js_space;

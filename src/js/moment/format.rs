@@ -1,13 +1,14 @@
 //! `moment#format` of moment 2.30.1 (English locale): the moment being formatted (fields in its
 //! zone, week years), the format tokens and the format-string tokenizer.
 
+use chrono_tz::Tz;
+
 use super::super::civil::{
     Fields, MS_PER_DAY, days_from_civil, fields, is_leap, month_name, short, time_clip,
     weekday_name, weekday_of_days,
 };
 use super::MomentError;
 use super::zones::{Zone, moment_offset, zone_offset};
-use chrono_tz::Tz;
 
 /// `Math.round`.
 pub(super) fn js_round(x: f64) -> f64 {

@@ -2,12 +2,14 @@
 //! `tz` resolution, and zone offsets from chrono-tz with the tzdata 2026b patches (Moldova,
 //! British Columbia, Tijuana) and the annual rules continued to 2499.
 
-use super::super::civil::{civil_from_days, days_from_civil, weekday_of_days};
-use super::MomentError;
-use chrono::{DateTime, Offset, TimeZone};
-use chrono_tz::{OffsetName, Tz};
 use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use chrono::{DateTime, Offset, TimeZone};
+use chrono_tz::{OffsetName, Tz};
+
+use super::super::civil::{civil_from_days, days_from_civil, weekday_of_days};
+use super::MomentError;
 
 /// The zone a moment is formatted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

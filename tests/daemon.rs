@@ -5,7 +5,8 @@
 //! compared by image ID. With a fake Engine on a unix socket (chunked responses, a versioned
 //! API path): the exports of both image stores of Docker 25+ (classic: an OCI layout beside
 //! `manifest.json` with uncompressed layers; containerd: the original compressed blobs, pushed
-//! as is when the whole graph is there).
+//! as is when the whole graph is there), an export framed by `Content-Length`, and a truncated
+//! one.
 
 #![allow(clippy::unwrap_used)]
 

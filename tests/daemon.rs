@@ -5,7 +5,8 @@
 //! compared by image ID. With a fake Engine on a unix socket (chunked responses, a versioned
 //! API path): the exports of both image stores of Docker 25+ (classic: an OCI layout beside
 //! `manifest.json` with uncompressed layers; containerd: the original compressed blobs, pushed
-//! as is when the whole graph is there).
+//! as is when the whole graph is there), an export framed by `Content-Length`, and a truncated
+//! one.
 
 #![allow(clippy::unwrap_used)]
 
@@ -195,8 +196,19 @@ fn an_engine_image_lands_on_three_registries_and_pulls_back_with_its_image_id() 
     assert!(out.contains("load: true"), "{out}");
 }
 
+/// How the fake Engine frames the export.
+#[derive(Clone, Copy)]
+enum Framing {
+    /// `Transfer-Encoding: chunked`, 64 KiB chunks (what the Engine sends).
+    Chunked,
+    /// `Content-Length`.
+    Length,
+    /// Chunked, but the connection closes halfway through (no last chunk).
+    Truncated,
+}
+
 /// A fake Engine on a unix socket: answers `/_ping` with `API-Version`, and `/images/…/get`
-/// with `tar` in 64 KiB chunks (chunked transfer encoding). Records request lines.
+/// with `tar` framed as asked. Records request lines.
 struct FakeEngine {
     _dir: tempfile::TempDir,
     host: String,
@@ -205,6 +217,10 @@ struct FakeEngine {
 
 impl FakeEngine {
     fn start(tar: Vec<u8>, api: &'static str) -> Self {
+        Self::start_with(tar, api, Framing::Chunked)
+    }
+
+    fn start_with(tar: Vec<u8>, api: &'static str, framing: Framing) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("docker.sock");
         let listener = UnixListener::bind(&sock).unwrap();
@@ -229,16 +245,30 @@ impl FakeEngine {
                         s,
                         "HTTP/1.1 200 OK\r\nApi-Version: {api}\r\nContent-Length: 2\r\n\r\nOK"
                     );
+                } else if line.ends_with("/get HTTP/1.1") && matches!(framing, Framing::Length) {
+                    let _ = write!(
+                        s,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nContent-Length: {}\r\n\r\n",
+                        tar.len()
+                    );
+                    let _ = s.write_all(&tar);
                 } else if line.ends_with("/get HTTP/1.1") {
                     let _ = s.write_all(
                         b"HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n",
                     );
-                    for chunk in tar.chunks(64 * 1024) {
+                    let send = if matches!(framing, Framing::Truncated) {
+                        &tar[..tar.len() / 2]
+                    } else {
+                        &tar[..]
+                    };
+                    for chunk in send.chunks(64 * 1024) {
                         let _ = write!(s, "{:x}\r\n", chunk.len());
                         let _ = s.write_all(chunk);
                         let _ = s.write_all(b"\r\n");
                     }
-                    let _ = s.write_all(b"0\r\n\r\n");
+                    if !matches!(framing, Framing::Truncated) {
+                        let _ = s.write_all(b"0\r\n\r\n");
+                    }
                 } else {
                     let body = r#"{"message":"page not found"}"#;
                     let _ = write!(
@@ -373,4 +403,27 @@ fn engine_errors_name_the_socket_and_the_operation() {
     let msg = err.to_string();
     assert!(msg.contains(&engine.host["unix://".len()..]), "{msg}");
     assert!(msg.contains("GET /v1.41/images/app:v1/get"), "{msg}");
+}
+
+#[test]
+fn an_export_with_a_content_length_reads_like_a_chunked_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tar, root, _) = containerd_export(dir.path(), false);
+    let engine = FakeEngine::start_with(tar, "1.47", Framing::Length);
+    let image = hoist::source::daemon::load("app:v1", Some(&engine.host), dir.path()).unwrap();
+    assert_eq!(image.root.digest.as_str(), root);
+    let plan = hoist::source::plan(&image, &[]).unwrap();
+    hoist::source::verify_all(&image, &plan).unwrap();
+}
+
+#[test]
+fn a_truncated_export_is_an_error_naming_what_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tar, _, _) = containerd_export(dir.path(), false);
+    let engine = FakeEngine::start_with(tar, "1.47", Framing::Truncated);
+    let err = hoist::source::daemon::load("app:v1", Some(&engine.host), dir.path())
+        .expect_err("a truncated export");
+    let msg = err.to_string();
+    assert!(msg.contains("GET /v1.47/images/app:v1/get"), "{msg}");
+    assert!(msg.contains("reading the export after "), "{msg}");
 }

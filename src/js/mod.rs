@@ -4,6 +4,7 @@
 //! @renovate/pep440, handlebars and ECMAScript regexes. Each is a leaf: pure, no I/O, and knows
 //! nothing of metadata-action itself.
 
+pub mod civil;
 pub mod collate;
 pub mod csv;
 pub mod handlebars;
@@ -12,4 +13,5 @@ pub mod moment;
 pub mod pep440;
 pub mod regex;
 pub mod semver;
+pub mod v8date;
 pub mod v8sort;

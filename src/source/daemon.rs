@@ -14,13 +14,21 @@
 //!   blobs (the other platforms of a pulled multi-platform image), `manifest.json` (the host
 //!   platform) is used instead, through [`super::docker_archive`].
 //!
-//! The HTTP/1.1 client is a small blocking one over `std::os::unix::net::UnixStream` with socket
-//! timeouts: [`super::load`] is synchronous (as the file sources are) and runs before any upload.
+//! The HTTP/1.1 client is hyper's (`hyper::client::conn::http1`, one connection per request) over
+//! `tokio::net::UnixStream`, on a runtime of its own: [`super::load`] is synchronous (as the file
+//! sources are) and runs before any upload. Every wait is bounded (a deadline on the response
+//! head, an idle timeout on each read of the export stream) and so is every body read into memory
+//! (`/_ping`, error bodies); the export goes to the spool file frame by frame.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::{Bytes, Incoming};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::UnixStream;
 
 use super::{LocalImage, SourceError, archive, docker_archive, io_error};
 
@@ -31,10 +39,12 @@ pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 const PING_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the export stream may stay silent (the Engine prepares layers before sending).
 const EXPORT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
-/// The largest response head accepted.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// The client's read buffer, which bounds a response head.
+const MAX_BUF_BYTES: usize = 64 * 1024;
 /// The largest error body read (the rest is ignored).
-const MAX_ERROR_BODY: u64 = 64 * 1024;
+const MAX_ERROR_BODY: usize = 8 * 1024;
+/// The largest `/_ping` body read (the Engine sends `OK`).
+const MAX_PING_BODY: usize = 1024;
 
 /// The Engine socket to use, from `DOCKER_HOST` (`unix:///path`), else [`DEFAULT_SOCKET`].
 pub fn socket_path(docker_host: Option<&str>) -> Result<PathBuf, SourceError> {
@@ -120,196 +130,93 @@ fn connect_error(socket: &Path, op: &str, e: &std::io::Error) -> SourceError {
     engine_error(socket, op, &format!("cannot connect: {e}{hint}"))
 }
 
-/// A response: its status, its headers (names lower-cased) and the body reader.
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Body,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+/// An error with its causes (hyper's own message is generic: `error reading a body from
+/// connection`; the cause says what happened).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
     }
+    text
 }
 
-/// A response body: delimited by `Content-Length`, chunked, or by the end of the connection.
-enum Body {
-    Length(std::io::Take<BufReader<UnixStream>>),
-    Chunked(Chunked<BufReader<UnixStream>>),
-    Close(BufReader<UnixStream>),
-}
+/// A response whose head arrived: its status, headers and the body still on the connection.
+type Response = http::Response<Incoming>;
 
-impl Read for Body {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Self::Length(r) => r.read(buf),
-            Self::Chunked(r) => r.read(buf),
-            Self::Close(r) => r.read(buf),
-        }
-    }
-}
-
-/// A decoder of `Transfer-Encoding: chunked` (RFC 9112 §7.1); trailers are skipped.
-struct Chunked<R> {
-    inner: R,
-    /// Bytes left in the current chunk.
-    left: u64,
-    done: bool,
-}
-
-impl<R: BufRead> Chunked<R> {
-    fn new(inner: R) -> Self {
-        Self {
-            inner,
-            left: 0,
-            done: false,
-        }
-    }
-
-    /// Reads one CRLF-terminated line (at most 4 KiB), without the line ending.
-    fn line(&mut self) -> std::io::Result<String> {
-        let mut line = Vec::new();
-        let n = (&mut self.inner).take(4096).read_until(b'\n', &mut line)?;
-        if n == 0 || line.last() != Some(&b'\n') {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "truncated chunked body",
-            ));
-        }
-        Ok(String::from_utf8_lossy(&line).trim_end().to_owned())
-    }
-}
-
-impl<R: BufRead> Read for Chunked<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.done || buf.is_empty() {
-            return Ok(0);
-        }
-        if self.left == 0 {
-            let line = self.line()?;
-            let size = line.split(';').next().unwrap_or_default().trim();
-            self.left = u64::from_str_radix(size, 16).map_err(|_| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("bad chunk size `{size}`"),
-                )
-            })?;
-            if self.left == 0 {
-                // Trailers, up to the empty line.
-                while !self.line()?.is_empty() {}
-                self.done = true;
-                return Ok(0);
-            }
-        }
-        let want = usize::try_from(self.left)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
-        let n = self.inner.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "truncated chunked body",
-            ));
-        }
-        self.left -= n as u64;
-        if self.left == 0 && !self.line()?.is_empty() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "no CRLF after a chunk",
-            ));
-        }
-        Ok(n)
-    }
-}
-
-/// Sends `GET path` on a fresh connection and reads the response head.
-fn get(socket: &Path, path: &str, op: &str, timeout: Duration) -> Result<Response, SourceError> {
-    let mut stream = UnixStream::connect(socket).map_err(|e| connect_error(socket, op, &e))?;
-    let io = |e: std::io::Error| engine_error(socket, op, &e.to_string());
-    stream.set_read_timeout(Some(timeout)).map_err(io)?;
-    stream.set_write_timeout(Some(PING_TIMEOUT)).map_err(io)?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: hoist/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-        env!("CARGO_PKG_VERSION")
-    )
-    .and_then(|()| stream.flush())
-    .map_err(io)?;
-    let mut reader = BufReader::with_capacity(256 * 1024, stream);
-    let mut head = Vec::new();
-    loop {
-        let before = head.len();
-        let n = (&mut reader)
-            .take((MAX_HEAD_BYTES - head.len()) as u64)
-            .read_until(b'\n', &mut head)
-            .map_err(io)?;
-        if n == 0 {
-            return Err(engine_error(
-                socket,
-                op,
-                if head.len() >= MAX_HEAD_BYTES {
-                    "the response head is too large"
-                } else {
-                    "the connection closed before a response"
-                },
-            ));
-        }
-        if head[before..] == *b"\r\n" || head[before..] == *b"\n" {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&head);
-    let mut lines = text.lines();
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse::<u16>().ok())
-        .filter(|_| status_line.starts_with("HTTP/1."))
-        .ok_or_else(|| {
-            engine_error(
-                socket,
-                op,
-                &format!("not an HTTP response: `{}`", status_line.escape_debug()),
+/// Sends `GET path` on a fresh connection to `socket` (hyper's HTTP/1.1 client over
+/// `tokio::net::UnixStream`) and waits at most `deadline` for the response head.
+async fn get(
+    socket: &Path,
+    path: &str,
+    op: &str,
+    deadline: Duration,
+) -> Result<Response, SourceError> {
+    let exchange = async {
+        let stream = UnixStream::connect(socket)
+            .await
+            .map_err(|e| connect_error(socket, op, &e))?;
+        let (mut sender, connection) = http1::Builder::new()
+            .max_buf_size(MAX_BUF_BYTES)
+            .handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
+            .await
+            .map_err(|e| engine_error(socket, op, &with_causes(&e)))?;
+        // Drives the connection until the response body is read (or dropped).
+        tokio::spawn(connection);
+        let request = http::Request::get(path)
+            .header(http::header::HOST, "docker")
+            .header(
+                http::header::USER_AGENT,
+                concat!("hoist/", env!("CARGO_PKG_VERSION")),
             )
-        })?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
+            .header(http::header::ACCEPT, "*/*")
+            .header(http::header::CONNECTION, "close")
+            .body(Empty::new())
+            .map_err(|e| engine_error(socket, op, &e.to_string()))?;
+        sender
+            .send_request(request)
+            .await
+            .map_err(|e| engine_error(socket, op, &with_causes(&e)))
     };
-    let body =
-        if find("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
-            Body::Chunked(Chunked::new(reader))
-        } else if let Some(len) = find("content-length") {
-            let len = len
-                .parse::<u64>()
-                .map_err(|_| engine_error(socket, op, &format!("bad Content-Length `{len}`")))?;
-            Body::Length(reader.take(len))
-        } else {
-            Body::Close(reader)
-        };
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
+    tokio::time::timeout(deadline, exchange)
+        .await
+        .map_err(|_| engine_error(socket, op, &format!("no response within {deadline:?}")))?
 }
 
-/// The Engine's error message (`{"message": …}`), bounded.
-fn error_message(resp: Response) -> String {
-    let status = resp.status;
-    let mut body = Vec::new();
-    let _ = resp.body.take(MAX_ERROR_BODY).read_to_end(&mut body);
+/// Reads at most `limit` bytes of `body` (the rest is left unread), each frame within `idle`.
+async fn read_bounded<B>(body: &mut B, limit: usize, idle: Duration) -> Result<Vec<u8>, String>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: std::error::Error,
+{
+    let mut out = Vec::new();
+    while out.len() < limit {
+        let Some(frame) = tokio::time::timeout(idle, body.frame())
+            .await
+            .map_err(|_| format!("the body stalled for {idle:?}"))?
+        else {
+            break;
+        };
+        let frame = frame.map_err(|e| with_causes(&e))?;
+        if let Ok(data) = frame.into_data() {
+            let take = data.len().min(limit - out.len());
+            out.extend_from_slice(&data[..take]);
+        }
+    }
+    Ok(out)
+}
+
+/// The Engine's error message (`{"message": …}`), from at most [`MAX_ERROR_BODY`] bytes.
+async fn error_message(resp: Response) -> String {
+    let status = resp.status().as_u16();
+    let mut body = resp.into_body();
+    let body = read_bounded(&mut body, MAX_ERROR_BODY, PING_TIMEOUT)
+        .await
+        .unwrap_or_default();
     let message = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|j| j.get("message").and_then(|m| m.as_str()).map(str::to_owned))
@@ -326,14 +233,19 @@ fn parse_api_version(v: &str) -> Option<(u32, u32)> {
 /// Asks the Engine for its API version (`GET /_ping`, header `API-Version`: the newest it
 /// supports; the export endpoint is the same in every version) and returns the path prefix to
 /// use (`/v1.41`); an Engine that does not say gets unversioned paths (its newest version).
-fn negotiate(socket: &Path) -> Result<String, SourceError> {
+async fn negotiate(socket: &Path, deadline: Duration) -> Result<String, SourceError> {
     let op = "GET /_ping";
-    let mut resp = get(socket, "/_ping", op, PING_TIMEOUT)?;
-    if resp.status != 200 {
-        return Err(engine_error(socket, op, &error_message(resp)));
+    let resp = get(socket, "/_ping", op, deadline).await?;
+    if resp.status() != http::StatusCode::OK {
+        return Err(engine_error(socket, op, &error_message(resp).await));
     }
-    let version = resp.header("api-version").and_then(parse_api_version);
-    let _ = std::io::copy(&mut (&mut resp.body).take(1024), &mut std::io::sink());
+    let version = resp
+        .headers()
+        .get("api-version")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_api_version);
+    // The body (`OK`) is not needed; it is read (bounded) so the connection ends cleanly.
+    let _ = read_bounded(&mut resp.into_body(), MAX_PING_BODY, deadline).await;
     Ok(match version {
         Some((major, minor)) => format!("/v{major}.{minor}"),
         None => String::new(),
@@ -341,49 +253,91 @@ fn negotiate(socket: &Path) -> Result<String, SourceError> {
 }
 
 /// Streams the Engine's export of `name` into `out`, returning the number of bytes written.
-fn export(socket: &Path, prefix: &str, name: &str, out: &Path) -> Result<u64, SourceError> {
+/// Each read may wait at most `idle` (the Engine prepares layers before sending; the whole
+/// export has no deadline, a silent Engine does).
+async fn export(
+    socket: &Path,
+    prefix: &str,
+    name: &str,
+    out: &Path,
+    idle: Duration,
+) -> Result<u64, SourceError> {
     let path = format!("{prefix}/images/{name}/get");
     let op = format!("GET {path}");
-    let mut resp = get(socket, &path, &op, EXPORT_IDLE_TIMEOUT)?;
-    match resp.status {
-        200 => {}
-        404 => {
+    let resp = get(socket, &path, &op, idle).await?;
+    match resp.status() {
+        http::StatusCode::OK => {}
+        http::StatusCode::NOT_FOUND => {
             return Err(engine_error(
                 socket,
                 &op,
                 &format!(
                     "{}\nhint: the image must be in this Engine (`docker images`); with docker/build-push-action set `load: true`",
-                    error_message(resp)
+                    error_message(resp).await
                 ),
             ));
         }
-        _ => return Err(engine_error(socket, &op, &error_message(resp))),
+        _ => return Err(engine_error(socket, &op, &error_message(resp).await)),
     }
+    let mut body = resp.into_body();
     let file = std::fs::File::create(out).map_err(|e| io_error(out, e))?;
     let mut writer = std::io::BufWriter::with_capacity(256 * 1024, file);
-    let mut buf = vec![0_u8; 256 * 1024];
     let mut total = 0_u64;
     loop {
-        let n = match resp.body.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
+        let frame = match tokio::time::timeout(idle, body.frame()).await {
+            Err(_) => {
                 return Err(engine_error(
                     socket,
                     &op,
-                    &format!("reading the export after {total} bytes: {e}"),
+                    &format!("the export stalled: nothing for {idle:?} after {total} bytes"),
                 ));
             }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(engine_error(
+                    socket,
+                    &op,
+                    &format!(
+                        "reading the export after {total} bytes: {}",
+                        with_causes(&e)
+                    ),
+                ));
+            }
+            Ok(Some(Ok(frame))) => frame,
         };
-        writer.write_all(&buf[..n]).map_err(|e| io_error(out, e))?;
-        total += n as u64;
+        // Trailers, if any, carry nothing the export needs.
+        if let Ok(data) = frame.into_data() {
+            writer.write_all(&data).map_err(|e| io_error(out, e))?;
+            total += data.len() as u64;
+        }
     }
     writer.flush().map_err(|e| io_error(out, e))?;
     if total == 0 {
         return Err(engine_error(socket, &op, "the export is empty"));
     }
     Ok(total)
+}
+
+/// Negotiates the API version and exports `name` into `out`, on a current-thread runtime of
+/// its own in a thread of its own: [`load`] is synchronous (as the file sources are), runs
+/// before any upload, and may be called from inside the application's runtime.
+fn export_blocking(socket: &Path, name: &str, out: &Path) -> Result<u64, SourceError> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_io()
+                    .enable_time()
+                    .build()
+                    .map_err(|e| engine_error(socket, "starting the client", &e.to_string()))?;
+                runtime.block_on(async {
+                    let prefix = negotiate(socket, PING_TIMEOUT).await?;
+                    export(socket, &prefix, name, out, EXPORT_IDLE_TIMEOUT).await
+                })
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// Whether an OCI layout tar holds its whole image graph with compressed layers (the
@@ -408,14 +362,13 @@ pub fn load(
 ) -> Result<LocalImage, SourceError> {
     let socket = socket_path(docker_host)?;
     let name = engine_name(image)?;
-    let prefix = negotiate(&socket)?;
     std::fs::create_dir_all(spool_base).map_err(|e| io_error(spool_base, e))?;
     let spool = tempfile::Builder::new()
         .prefix("hoist-daemon-")
         .tempdir_in(spool_base)
         .map_err(|e| io_error(spool_base, e))?;
     let tar = spool.path().join("image.tar");
-    export(&socket, &prefix, &name, &tar)?;
+    export_blocking(&socket, &name, &tar)?;
     let local = if let Some(image) = complete_oci_image(&tar) {
         image
     } else {
@@ -489,23 +442,104 @@ mod tests {
         }
     }
 
-    #[test]
-    fn chunked_bodies_decode_and_truncation_is_an_error() {
-        let body = b"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n";
-        let mut out = String::new();
-        Chunked::new(&body[..])
-            .read_to_string(&mut out)
-            .expect("decodes");
-        assert_eq!(out, "hello, world");
-        let mut out = Vec::new();
-        let err = Chunked::new(&b"5\r\nhel"[..])
-            .read_to_end(&mut out)
-            .expect_err("truncated");
-        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
-        let err = Chunked::new(&b"zz\r\n"[..])
-            .read_to_end(&mut out)
-            .expect_err("bad size");
-        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    /// A one-connection fake Engine: reads the request head, writes `reply`, then keeps the
+    /// connection open (silent) until the test ends or 10 s pass.
+    struct Fake {
+        dir: tempfile::TempDir,
+        socket: PathBuf,
+        done: std::sync::mpsc::Sender<()>,
+    }
+
+    impl Fake {
+        fn start(reply: Vec<u8>) -> Self {
+            use std::io::Read;
+            let dir = tempfile::tempdir().expect("dir");
+            let socket = dir.path().join("docker.sock");
+            let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+            let (done, wait) = std::sync::mpsc::channel::<()>();
+            std::thread::spawn(move || {
+                let Ok((mut s, _)) = listener.accept() else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut byte = [0_u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let _ = s.write_all(&reply);
+                let _ = wait.recv_timeout(Duration::from_secs(10));
+            });
+            Self { dir, socket, done }
+        }
+    }
+
+    impl Drop for Fake {
+        fn drop(&mut self) {
+            let _ = self.done.send(());
+        }
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_up_to_their_bound() {
+        let mut body = http_body_util::Full::new(Bytes::from(vec![b'x'; 100_000]));
+        let read = read_bounded(&mut body, MAX_ERROR_BODY, PING_TIMEOUT)
+            .await
+            .expect("reads");
+        assert_eq!(read.len(), MAX_ERROR_BODY);
+    }
+
+    #[tokio::test]
+    async fn error_bodies_are_bounded_and_name_the_status() {
+        let big = format!("{{\"message\":\"{}\"}}", "m".repeat(1 << 20));
+        let mut reply = format!(
+            "HTTP/1.1 500 Internal Server Error\r\nContent-Length: {}\r\n\r\n",
+            big.len()
+        )
+        .into_bytes();
+        reply.extend_from_slice(big.as_bytes());
+        let fake = Fake::start(reply);
+        let err = negotiate(&fake.socket, PING_TIMEOUT)
+            .await
+            .expect_err("a 500");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("GET /_ping") && msg.contains("HTTP 500"),
+            "{msg}"
+        );
+        assert!(msg.len() < MAX_ERROR_BODY + 512, "{} bytes", msg.len());
+    }
+
+    #[tokio::test]
+    async fn a_silent_engine_fails_within_the_deadline() {
+        let fake = Fake::start(Vec::new());
+        let started = std::time::Instant::now();
+        let err = negotiate(&fake.socket, Duration::from_millis(200))
+            .await
+            .expect_err("no response");
+        assert!(
+            err.to_string().contains("no response within 200ms"),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_stalled_export_fails_after_the_idle_timeout_with_what_was_read() {
+        let fake = Fake::start(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n".to_vec(),
+        );
+        let out = fake.dir.path().join("image.tar");
+        let started = std::time::Instant::now();
+        let err = export(&fake.socket, "", "app:v1", &out, Duration::from_millis(300))
+            .await
+            .expect_err("stalled");
+        let msg = err.to_string();
+        assert!(msg.contains("GET /images/app:v1/get"), "{msg}");
+        assert!(
+            msg.contains("stalled") && msg.contains("after 5 bytes"),
+            "{msg}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

@@ -189,6 +189,11 @@ pub async fn run(
         _ => None,
     };
     let docker_config = load_docker_config(env, log);
+    let retry = match push.retry_pacing.as_deref() {
+        Some(spec) => registry::retry::RetryPolicy::parse_overrides(spec)
+            .map_err(PushSettingsError::RetryPacing)?,
+        None => registry::retry::RetryPolicy::default(),
+    };
     let options = PublishOptions {
         policy: push.tag_policy,
         insecure_registries: push.insecure_registries.clone(),
@@ -196,7 +201,8 @@ pub async fn run(
         credentials: push.credentials.clone(),
         ghcr_default,
         docker_config,
-        retry: registry::retry::RetryPolicy::default(),
+        retry,
+        timeout: Some(push.timeout),
     };
     let debug = log.debug;
     let mask: Masker = Arc::new(move |secret: &str| {

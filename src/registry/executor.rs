@@ -1,11 +1,16 @@
 //! The phased executor: preflight every target, then content (blobs HEAD-skipped or streamed,
 //! then manifests by digest, children first), then — only when the tag policy allows — tags,
-//! most specific first, skipping a tag already at our digest. Targets run concurrently and
-//! never cancel each other; every outcome is kept in the report.
+//! most specific first, skipping a tag already at our digest; then every tag is read back on
+//! every registry, and one that no longer points at our digest fails its target (another run
+//! moved it: registries have no compare-and-swap, so this detects a race, it cannot prevent
+//! it). Targets run concurrently and never cancel each other; every outcome is kept in the
+//! report. The whole publish is bounded by [`PublishOptions::timeout`].
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use futures_util::future::join_all;
@@ -14,7 +19,8 @@ use super::endpoint::{Endpoint, EndpointConfig, Masker};
 use super::report::{
     BlobStats, OpError, PushReport, TagReport, TagStatus, TargetReport, TargetStatus,
 };
-use super::retry::{Failure, RetryPolicy, hint, with_retry};
+use super::retry::{Failure, RetryPolicy, hint, human, with_retry};
+use super::text;
 use super::{Credential, Target, credential_for};
 use crate::plan::{Digest, Plan};
 use crate::settings::push::{RegistryCredential, TagPolicy};
@@ -41,8 +47,10 @@ pub struct PublishOptions {
     pub ghcr_default: Option<Credential>,
     /// Credentials from the docker config file (the last fallback).
     pub docker_config: Vec<RegistryCredential>,
-    /// Retry pacing.
+    /// Retry pacing and request deadlines.
     pub retry: RetryPolicy,
+    /// The deadline of the whole publish (input `timeout`); `None`: unbounded.
+    pub timeout: Option<Duration>,
 }
 
 /// The endpoint for a target's host, with its credentials (per the precedence), TLS roots and
@@ -58,6 +66,7 @@ pub fn endpoint_for(
             .iter()
             .any(|h| h == &target.host || h == &target.registry),
         ca_pems: options.ca_pems.clone(),
+        policy: options.retry,
     };
     let cred = credential_for(
         &target.registry,
@@ -111,14 +120,48 @@ fn stop_if_atomic(
 }
 
 fn op_error(operation: String, f: &Failure, attempts: u32, registry: &str) -> OpError {
-    let mut cause = f.to_string();
+    let mut cause = text::inert(&f.to_string());
     if attempts > 1 {
         let _ = write!(cause, " (after {attempts} attempts)");
     }
     OpError {
-        operation,
+        operation: text::inert(&operation),
         cause,
-        hint: hint(f, registry),
+        hint: hint(f, registry).map(|h| text::inert(&h)),
+    }
+}
+
+/// The whole push's deadline.
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: Option<tokio::time::Instant>,
+    timeout: Duration,
+}
+
+impl Deadline {
+    /// Runs `fut` (the `phase` of one target) until the deadline; past it, the target fails.
+    async fn bound<T>(
+        self,
+        phase: &str,
+        fut: impl Future<Output = Result<T, OpError>>,
+    ) -> Result<T, OpError> {
+        let Some(at) = self.at else {
+            return fut.await;
+        };
+        tokio::time::timeout_at(at, fut)
+            .await
+            .unwrap_or_else(|_| Err(self.expired(phase)))
+    }
+
+    fn expired(self, phase: &str) -> OpError {
+        OpError {
+            operation: phase.to_owned(),
+            cause: format!(
+                "the push did not finish within its `timeout` of {}",
+                human(self.timeout)
+            ),
+            hint: Some("a registry is stalling or the push is large: raise input `timeout`".into()),
+        }
     }
 }
 
@@ -293,6 +336,55 @@ async fn push_tags(
     }
 }
 
+/// Reads every tag of one target back (after every target's tag phase): a tag that no longer
+/// points at the root was moved by another run; the target fails and the tag says so.
+async fn verify_tags(
+    ep: &Endpoint,
+    target: &Target,
+    plan: &Plan,
+    retry: &RetryPolicy,
+    report: &mut TargetReport,
+) {
+    let repo = target.repository.as_str();
+    let root = &plan.root().digest;
+    for i in 0..target.tags.len() {
+        if !matches!(
+            report.tags[i].status,
+            TagStatus::Pushed | TagStatus::Unchanged
+        ) {
+            continue;
+        }
+        let tag = target.tags[i].as_str();
+        match with_retry(retry, || ep.manifest_digest(repo, tag)).await {
+            Ok(Some(d)) if &d == root => {}
+            Ok(now) => {
+                report.tags[i].status = TagStatus::Overwritten;
+                let now = now.map_or_else(|| "nothing".to_owned(), |d| d.to_string());
+                report.status = TargetStatus::Failed;
+                report.error.get_or_insert(OpError {
+                    operation: format!("verify tag `{tag}`"),
+                    cause: format!(
+                        "the tag now points at {now}, not at {root}: another run moved it after this one"
+                    ),
+                    hint: Some(
+                        "give the workflow a `concurrency:` group per image so that two runs never push the same tags at once"
+                            .into(),
+                    ),
+                });
+            }
+            Err((f, n)) => {
+                report.status = TargetStatus::Failed;
+                report.error.get_or_insert(op_error(
+                    format!("verify tag `{tag}`"),
+                    &f,
+                    n,
+                    &target.registry,
+                ));
+            }
+        }
+    }
+}
+
 /// Publishes `plan` to every target and reports what landed where.
 pub async fn publish(
     plan: &Plan,
@@ -302,6 +394,10 @@ pub async fn publish(
     mask: &Masker,
 ) -> PushReport {
     let digest = plan.root().digest.to_string();
+    let deadline = Deadline {
+        at: options.timeout.map(|t| tokio::time::Instant::now() + t),
+        timeout: options.timeout.unwrap_or_default(),
+    };
     let mut endpoints: HashMap<&str, Result<Arc<Endpoint>, String>> = HashMap::new();
     for t in targets {
         endpoints
@@ -345,9 +441,17 @@ pub async fn publish(
                 cause: e.clone(),
                 hint: None,
             }),
-            Ok(ep) => with_retry(&options.retry, || ep.preflight(&r.target.repository))
-                .await
-                .map_err(|(f, n)| op_error("preflight".into(), &f, n, &r.target.registry)),
+            Ok(ep) => {
+                deadline
+                    .bound("preflight", async {
+                        with_retry(&options.retry, || ep.preflight(&r.target.repository))
+                            .await
+                            .map_err(|(f, n)| {
+                                op_error("preflight".into(), &f, n, &r.target.registry)
+                            })
+                    })
+                    .await
+            }
         }
     }))
     .await;
@@ -367,9 +471,14 @@ pub async fn publish(
     // fails here, before any upload, and a re-push of present content reads no blob.
     let lacks = join_all(runs.iter().map(|r| async move {
         match (&r.endpoint, r.report.status) {
-            (Ok(ep), TargetStatus::Ok) => {
-                Some(missing_blobs(ep, r.target, plan, &options.retry).await)
-            }
+            (Ok(ep), TargetStatus::Ok) => Some(
+                deadline
+                    .bound(
+                        "check blobs",
+                        missing_blobs(ep, r.target, plan, &options.retry),
+                    )
+                    .await,
+            ),
             _ => None,
         }
     }))
@@ -429,17 +538,21 @@ pub async fn publish(
                     .copied()
                     .filter(|s| *s != r.target.repository)
                     .collect();
-                let result = push_content(
-                    ep,
-                    r.target,
-                    plan,
-                    reader,
-                    &options.retry,
-                    &missing[i],
-                    &siblings,
-                    &mut stats,
-                )
-                .await;
+                let result = deadline
+                    .bound(
+                        "push content",
+                        push_content(
+                            ep,
+                            r.target,
+                            plan,
+                            reader,
+                            &options.retry,
+                            &missing[i],
+                            &siblings,
+                            &mut stats,
+                        ),
+                    )
+                    .await;
                 if result.is_ok() {
                     done.push(&r.target.repository);
                 }
@@ -471,12 +584,30 @@ pub async fn publish(
         Err(report) => return report,
     };
 
-    // Tags, every completed target concurrently.
-    join_all(runs.iter_mut().map(|r| async move {
-        if let (Ok(ep), TargetStatus::Ok) = (&r.endpoint, r.report.status) {
-            push_tags(ep, r.target, plan, &options.retry, &mut r.report).await;
-        }
-    }))
-    .await;
+    // Tags, every completed target concurrently; then, once every tag phase is over, every tag
+    // is read back.
+    for phase in ["tag", "verify tags"] {
+        join_all(runs.iter_mut().map(|r| async move {
+            let (Ok(ep), TargetStatus::Ok) = (&r.endpoint, r.report.status) else {
+                return;
+            };
+            let report = &mut r.report;
+            let done = deadline
+                .bound(phase, async {
+                    if phase == "tag" {
+                        push_tags(ep, r.target, plan, &options.retry, report).await;
+                    } else {
+                        verify_tags(ep, r.target, plan, &options.retry, report).await;
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = done {
+                r.report.status = TargetStatus::Failed;
+                r.report.error.get_or_insert(e);
+            }
+        }))
+        .await;
+    }
     finish(runs, digest)
 }

@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod executor;
 pub mod report;
 pub mod retry;
+pub mod text;
 
 pub use endpoint::{Credential, Masker};
 pub use executor::{PublishOptions, endpoint_for, publish};

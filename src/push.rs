@@ -31,9 +31,12 @@ pub enum PushError {
     /// The source is unreadable or invalid.
     #[error("input `source`: {0}")]
     Source(SourceError),
-    /// An image name cannot be pushed to.
-    #[error("input `images`: {0}")]
+    /// An image name or tag cannot be pushed to (the error names the input).
+    #[error(transparent)]
     Target(#[from] registry::TargetError),
+    /// The plan holds a media type registries refuse.
+    #[error(transparent)]
+    Plan(#[from] registry::PlanError),
     /// The source registry cannot be reached as configured.
     #[error("input `source`: {0}")]
     SourceRegistry(String),
@@ -232,6 +235,7 @@ pub async fn run(
         local => source::load(local, &spool_base, env.docker_host.as_deref())?,
     };
     let plan = source::plan(&image, &push.platforms)?;
+    registry::check_plan(&plan)?;
     if meta.image_names.is_empty() {
         return Err(PushError::NoImages);
     }

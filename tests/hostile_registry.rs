@@ -110,7 +110,7 @@ fn trickle(mut s: TcpStream, stop: &AtomicBool) {
 
 /// The message of [`hostile_text`]: ANSI colour, a CR that would overwrite the line, a C1 CSI,
 /// a Markdown link and image, raw HTML, a table-cell break.
-const HOSTILE_MESSAGE: &str = r#"\u001b[31mboom\u001b[0m\rOK [click](https://evil.example) ![x](https://evil.example/p.png) <img src=x onerror=alert(1)> | \u009b2J"#;
+const HOSTILE_MESSAGE: &str = r"\u001b[31mboom\u001b[0m\rOK [click](https://evil.example) ![x](https://evil.example/p.png) <img src=x onerror=alert(1)> | \u009b2J";
 
 /// Answers everything with 403 `DENIED` and [`HOSTILE_MESSAGE`].
 fn hostile_text(mut s: TcpStream, _: &AtomicBool) {
@@ -167,9 +167,11 @@ fn a_silent_registry_fails_within_the_request_deadline_and_budget_naming_it() {
     assert!(took < Duration::from_secs(10), "took {took:?}");
     let errors = error_lines(&run);
     assert!(
-        errors.iter().any(|l| l.contains(&format!("registry `{}`", server.host()))
-            && l.contains("preflight")
-            && l.contains("got no complete answer within 300ms")),
+        errors
+            .iter()
+            .any(|l| l.contains(&format!("registry `{}`", server.host()))
+                && l.contains("preflight")
+                && l.contains("got no complete answer within 300ms")),
         "{errors:?}\n{}",
         run.stderr
     );
@@ -296,8 +298,9 @@ fn a_tag_the_registry_would_refuse_fails_before_any_request() {
     let (run, _) = push_to(&proxy.host(), &source, &[("tags", tags.as_str())], FAST);
     assert_ne!(run.code, Some(0), "{}", run.stdout);
     assert!(
-        error_lines(&run).iter().any(|l| l.contains("input `tags`")
-            && l.contains("(200 characters) is not a valid tag")),
+        error_lines(&run).iter().any(
+            |l| l.contains("input `tags`") && l.contains("(200 characters) is not a valid tag")
+        ),
         "{}",
         run.stdout
     );
@@ -315,9 +318,11 @@ fn an_image_name_with_a_bad_host_or_port_fails_before_any_upload() {
     let (run, _) = push_to(&proxy.host(), &source, &[("images", images.as_str())], FAST);
     assert_ne!(run.code, Some(0), "{}", run.stdout);
     assert!(
-        error_lines(&run).iter().any(|l| l.contains("input `images`")
-            && l.contains("image `bad_host:99999/app`")
-            && l.contains("`bad_host` is not a valid registry host")),
+        error_lines(&run)
+            .iter()
+            .any(|l| l.contains("input `images`")
+                && l.contains("image `bad_host:99999/app`")
+                && l.contains("`bad_host` is not a valid registry host")),
         "{}",
         run.stdout
     );
@@ -388,7 +393,11 @@ fn two_runs_racing_on_the_same_tags_never_both_succeed_with_mixed_tags() {
         .iter()
         .any(|l| l.starts_with("PUT /v2/team/app/manifests/latest "))
     {
-        assert!(Instant::now() < until, "run A never tagged: {:?}", p2.seen());
+        assert!(
+            Instant::now() < until,
+            "run A never tagged: {:?}",
+            p2.seen()
+        );
         assert!(!run_a.is_finished(), "run A ended before tagging");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -422,5 +431,9 @@ fn two_runs_racing_on_the_same_tags_never_both_succeed_with_mixed_tags() {
         .filter(|g| g["status"] == "overwritten")
         .count();
     assert!(overwritten >= 1, "{results:?}");
-    assert!(run_a.summary.contains("moved by another run"), "{}", run_a.summary);
+    assert!(
+        run_a.summary.contains("moved by another run"),
+        "{}",
+        run_a.summary
+    );
 }

@@ -119,13 +119,13 @@ fn stop_if_atomic(
     Err(finish(runs, digest))
 }
 
-fn op_error(operation: String, f: &Failure, attempts: u32, registry: &str) -> OpError {
+fn op_error(operation: &str, f: &Failure, attempts: u32, registry: &str) -> OpError {
     let mut cause = text::inert(&f.to_string());
     if attempts > 1 {
         let _ = write!(cause, " (after {attempts} attempts)");
     }
     OpError {
-        operation: text::inert(&operation),
+        operation: text::inert(operation),
         cause,
         hint: hint(f, registry).map(|h| text::inert(&h)),
     }
@@ -179,13 +179,13 @@ async fn missing_blobs(
     retry: &RetryPolicy,
 ) -> Result<HashSet<Digest>, OpError> {
     let repo = target.repository.as_str();
-    let results: Vec<Result<Option<Digest>, OpError>> = futures_util::stream::iter(&plan.blobs)
+    let mut results = futures_util::stream::iter(&plan.blobs)
         .map(|blob| async move {
             let exists = with_retry(retry, || ep.blob_exists(repo, &blob.digest))
                 .await
                 .map_err(|(f, n)| {
                     op_error(
-                        format!("check blob {}", blob.digest),
+                        &format!("check blob {}", blob.digest),
                         &f,
                         n,
                         &target.registry,
@@ -193,11 +193,10 @@ async fn missing_blobs(
                 })?;
             Ok((!exists).then(|| blob.digest.clone()))
         })
-        .buffer_unordered(HEAD_CONCURRENCY)
-        .collect()
-        .await;
+        .buffer_unordered(HEAD_CONCURRENCY);
     let mut missing = HashSet::new();
-    for r in results {
+    // The first failure ends the target: the HEADs still in flight are dropped, not waited for.
+    while let Some(r) = results.next().await {
         if let Some(d) = r? {
             missing.insert(d);
         }
@@ -218,7 +217,7 @@ async fn push_content(
     stats: &mut BlobStats,
 ) -> Result<(), OpError> {
     let repo = target.repository.as_str();
-    let results: Vec<Result<BlobOutcome, OpError>> = futures_util::stream::iter(&plan.blobs)
+    let mut results = futures_util::stream::iter(&plan.blobs)
         .map(|blob| async move {
             if !missing.contains(&blob.digest) {
                 return Ok(BlobOutcome::Existing);
@@ -234,7 +233,7 @@ async fn push_content(
                 .await
                 .map_err(|(f, n)| {
                     op_error(
-                        format!("upload blob {}", blob.digest),
+                        &format!("upload blob {}", blob.digest),
                         &f,
                         n,
                         &target.registry,
@@ -242,11 +241,11 @@ async fn push_content(
                 })?;
             Ok(BlobOutcome::Uploaded(blob.size))
         })
-        .buffer_unordered(BLOB_CONCURRENCY)
-        .collect()
-        .await;
+        .buffer_unordered(BLOB_CONCURRENCY);
     let mut first_error = None;
-    for r in results {
+    // The first failure ends the target: the uploads still in flight are dropped (their upload
+    // sessions expire on the registry), not waited for.
+    while let Some(r) = results.next().await {
         match r {
             Ok(BlobOutcome::Existing) => stats.existing += 1,
             Ok(BlobOutcome::Mounted) => stats.mounted += 1,
@@ -255,10 +254,12 @@ async fn push_content(
                 stats.bytes_uploaded += n;
             }
             Err(e) => {
-                first_error.get_or_insert(e);
+                first_error = Some(e);
+                break;
             }
         }
     }
+    drop(results);
     if let Some(e) = first_error {
         return Err(e);
     }
@@ -268,7 +269,7 @@ async fn push_content(
             .await
             .map_err(|(f, n)| {
                 op_error(
-                    format!("check manifest {}", m.digest),
+                    &format!("check manifest {}", m.digest),
                     &f,
                     n,
                     &target.registry,
@@ -281,7 +282,7 @@ async fn push_content(
             .await
             .map_err(|(f, n)| {
                 op_error(
-                    format!("push manifest {}", m.digest),
+                    &format!("push manifest {}", m.digest),
                     &f,
                     n,
                     &target.registry,
@@ -308,7 +309,7 @@ async fn push_tags(
             Err((f, n)) => {
                 report.tags[i].status = TagStatus::Failed;
                 report.error = Some(op_error(
-                    format!("read tag `{tag}`"),
+                    &format!("read tag `{tag}`"),
                     &f,
                     n,
                     &target.registry,
@@ -328,7 +329,7 @@ async fn push_tags(
             }
             Err((f, n)) => {
                 report.tags[i].status = TagStatus::Failed;
-                report.error = Some(op_error(format!("tag `{tag}`"), &f, n, &target.registry));
+                report.error = Some(op_error(&format!("tag `{tag}`"), &f, n, &target.registry));
                 report.status = TargetStatus::Failed;
                 return;
             }
@@ -375,7 +376,7 @@ async fn verify_tags(
             Err((f, n)) => {
                 report.status = TargetStatus::Failed;
                 report.error.get_or_insert(op_error(
-                    format!("verify tag `{tag}`"),
+                    &format!("verify tag `{tag}`"),
                     &f,
                     n,
                     &target.registry,
@@ -446,9 +447,7 @@ pub async fn publish(
                     .bound("preflight", async {
                         with_retry(&options.retry, || ep.preflight(&r.target.repository))
                             .await
-                            .map_err(|(f, n)| {
-                                op_error("preflight".into(), &f, n, &r.target.registry)
-                            })
+                            .map_err(|(f, n)| op_error("preflight", &f, n, &r.target.registry))
                     })
                     .await
             }

@@ -249,21 +249,22 @@ pub async fn within<T>(
 
 /// A duration as users write it (`90s`, `1h30m`, `250ms`).
 pub fn human(d: Duration) -> String {
+    use std::fmt::Write as _;
     let ms = d.as_millis();
-    if ms % 1000 != 0 || ms == 0 {
+    if !ms.is_multiple_of(1000) || ms == 0 {
         return format!("{ms}ms");
     }
     let secs = d.as_secs();
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     let mut out = String::new();
     if h > 0 {
-        out.push_str(&format!("{h}h"));
+        let _ = write!(out, "{h}h");
     }
     if m > 0 {
-        out.push_str(&format!("{m}m"));
+        let _ = write!(out, "{m}m");
     }
     if s > 0 {
-        out.push_str(&format!("{s}s"));
+        let _ = write!(out, "{s}s");
     }
     out
 }

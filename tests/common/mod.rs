@@ -121,7 +121,10 @@ impl Ca {
 /// How a registry is set up.
 pub enum Kind<'a> {
     Anonymous,
-    Htpasswd { user: &'a str, password: &'a str },
+    Htpasswd {
+        user: &'a str,
+        password: &'a str,
+    },
     Tls(&'a Ca),
     Token(&'a TokenServer),
     /// TLS, but the registry's external URL (`http.host`) is plain http: its upload `Location`

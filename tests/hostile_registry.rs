@@ -2,7 +2,7 @@
 //! back-offs, sends control characters and Markdown, names a refused tag or host, or downgrades
 //! an upload to plain http; and two runs racing on the same tags. Each test asserts the bound
 //! (time, or nothing uploaded) and the wording of the error. The retry pacing and request
-//! deadlines are shrunk with the hidden `HOIST_RETRY_PACING` knob so the faults take
+//! deadlines are shrunk with the hidden `--retry-pacing` flag so the faults take
 //! milliseconds to seconds, never the production minutes.
 
 #![allow(clippy::unwrap_used)]
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Ca, Fault, FaultProxy, Kind, Registry, Run, run_hoist_env, write_layout};
+use common::{Ca, Fault, FaultProxy, Kind, Registry, Run, run_hoist_args, write_layout};
 
 /// What a hostile server does with one accepted connection (it must return once `stop` is
 /// set).
@@ -153,7 +153,7 @@ fn push_to(host: &str, source: &str, extra: &[(&str, &str)], pacing: &str) -> (R
     ];
     inputs.extend_from_slice(extra);
     let started = Instant::now();
-    let run = run_hoist_env(&inputs, &[("HOIST_RETRY_PACING", pacing)]);
+    let run = run_hoist_args(&inputs, &["--retry-pacing", pacing]);
     (run, started.elapsed())
 }
 
@@ -343,7 +343,7 @@ fn a_tls_registry_answering_with_an_http_location_gets_no_blob() {
         ("source", source.as_str()),
         ("registry-ca", ca_path.as_str()),
     ];
-    let run = run_hoist_env(&inputs, &[("HOIST_RETRY_PACING", FAST)]);
+    let run = run_hoist_args(&inputs, &["--retry-pacing", FAST]);
     assert_ne!(run.code, Some(0), "{}", run.stdout);
     assert!(
         error_lines(&run).iter().any(|l| l.contains(&reg.host())
@@ -384,7 +384,7 @@ fn two_runs_racing_on_the_same_tags_never_both_succeed_with_mixed_tags() {
                 ("source", source_a.as_str()),
                 ("insecure-registries", insecure.as_str()),
             ];
-            run_hoist_env(&inputs, &[])
+            run_hoist_args(&inputs, &[])
         })
     };
     let until = Instant::now() + Duration::from_secs(60);
@@ -409,7 +409,7 @@ fn two_runs_racing_on_the_same_tags_never_both_succeed_with_mixed_tags() {
         ("source", source_b.as_str()),
         ("insecure-registries", insecure_b.as_str()),
     ];
-    let run_b = run_hoist_env(&inputs_b, &[]);
+    let run_b = run_hoist_args(&inputs_b, &[]);
     p2.release();
     let run_a = run_a.join().unwrap();
 

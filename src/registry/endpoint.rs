@@ -404,13 +404,19 @@ impl Endpoint {
         let mut refreshed = false;
         loop {
             let mut req = build()?;
-            self.authorize(&mut req, scope).await?;
             let what = format!(
                 "{} {} on `{}`",
                 req.method(),
                 req.url().path(),
                 text::inert(&self.host)
             );
+            // The token request (to the realm) gets a request deadline of its own.
+            within(
+                self.policy.request_timeout,
+                &format!("the token for {what}"),
+                self.authorize(&mut req, scope),
+            )
+            .await?;
             let deadline = Instant::now() + limit;
             let mut resp = within(limit, &what, async {
                 self.http.execute(req).await.map_err(|e| transport(&e))

@@ -36,8 +36,9 @@ pub struct PushInputs {
     /// The longest the whole push may take (`90s`, `15m`, `1h`, `1h30m`; default `1h`)
     #[arg(long, env = "INPUT_TIMEOUT")]
     pub timeout: Option<String>,
-    /// Test knob: retry pacing and request deadlines (`base=1ms,request=300ms,budget=2s`)
-    #[arg(long = "retry-pacing", env = "HOIST_RETRY_PACING", hide = true)]
+    /// Test knob (a hidden flag, no input): retry pacing and request deadlines
+    /// (`base=1ms,request=300ms,budget=2s`)
+    #[arg(long = "retry-pacing", hide = true)]
     pub retry_pacing: Option<String>,
 }
 
@@ -92,8 +93,8 @@ pub struct PushSettings {
     pub tag_policy: TagPolicy,
     /// The deadline of the whole push.
     pub timeout: std::time::Duration,
-    /// The hidden test knob `HOIST_RETRY_PACING` (retry pacing and request deadlines), parsed
-    /// by the registry layer (`RetryPolicy::parse_overrides`).
+    /// The hidden test flag `--retry-pacing` (retry pacing and request deadlines), parsed by
+    /// the registry layer (`RetryPolicy::parse_overrides`).
     pub retry_pacing: Option<String>,
 }
 
@@ -154,8 +155,8 @@ pub enum PushSettingsError {
     /// `timeout` is not a duration.
     #[error("input `timeout`: {0}")]
     Timeout(String),
-    /// The hidden test knob `HOIST_RETRY_PACING` is malformed.
-    #[error("environment variable `HOIST_RETRY_PACING`: {0}")]
+    /// The hidden test flag `--retry-pacing` is malformed.
+    #[error("flag `--retry-pacing`: {0}")]
     RetryPacing(String),
 }
 

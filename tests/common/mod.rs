@@ -447,11 +447,11 @@ fn parse_outputs(text: &str) -> HashMap<String, String> {
 
 /// Runs `hoist` as a workflow step with these inputs (names as in action.yml).
 pub fn run_hoist(inputs: &[(&str, &str)]) -> Run {
-    run_hoist_env(inputs, &[])
+    run_hoist_args(inputs, &[])
 }
 
-/// [`run_hoist`] with extra environment variables (e.g. the retry pacing test knob).
-pub fn run_hoist_env(inputs: &[(&str, &str)], extra_env: &[(&str, &str)]) -> Run {
+/// [`run_hoist`] with extra command-line arguments (e.g. the hidden `--retry-pacing` test flag).
+pub fn run_hoist_args(inputs: &[(&str, &str)], args: &[&str]) -> Run {
     let api = ApiStub::start();
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
@@ -480,9 +480,7 @@ pub fn run_hoist_env(inputs: &[(&str, &str)], extra_env: &[(&str, &str)]) -> Run
     for (name, value) in inputs {
         cmd.env(format!("INPUT_{}", name.to_ascii_uppercase()), value);
     }
-    for (name, value) in extra_env {
-        cmd.env(name, value);
-    }
+    cmd.args(args);
     let out = cmd.output().unwrap();
     Run {
         code: out.status.code(),

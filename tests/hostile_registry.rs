@@ -19,7 +19,7 @@ use common::{Ca, Fault, FaultProxy, Kind, Registry, Run, run_hoist_args, write_l
 
 /// What a hostile server does with one accepted connection (it must return once `stop` is
 /// set).
-type Behaviour = fn(TcpStream, &AtomicBool);
+type Behaviour = Arc<dyn Fn(TcpStream, &AtomicBool) + Send + Sync>;
 
 /// A loopback server that is not a registry; stopped (and every connection closed) on drop.
 struct Hostile {
@@ -29,7 +29,8 @@ struct Hostile {
 }
 
 impl Hostile {
-    fn start(behaviour: Behaviour) -> Self {
+    fn start(behaviour: impl Fn(TcpStream, &AtomicBool) + Send + Sync + 'static) -> Self {
+        let behaviour: Behaviour = Arc::new(behaviour);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -43,6 +44,7 @@ impl Hostile {
                     Ok((s, _)) => {
                         let _ = s.set_nonblocking(false);
                         let flag = Arc::clone(&flag);
+                        let behaviour = Arc::clone(&behaviour);
                         workers.push(std::thread::spawn(move || behaviour(s, &flag)));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
@@ -76,6 +78,11 @@ impl Drop for Hostile {
 /// Reads a request head (bounded: 64 KiB, 5 s).
 fn read_head(s: &mut TcpStream) {
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    read_head_from(s);
+}
+
+/// Reads a request head from any stream (bounded: 64 KiB; the caller bounds the time).
+fn read_head_from(s: &mut impl Read) {
     let mut buf = Vec::new();
     let mut chunk = [0_u8; 4096];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 64 * 1024 {
@@ -354,6 +361,71 @@ fn a_tls_registry_answering_with_an_http_location_gets_no_blob() {
         run.stderr
     );
     assert!(!reg.has_blobs());
+}
+
+/// A TLS server (the test CA's certificate for 127.0.0.1) that redirects every request to the
+/// same path on plain http.
+fn tls_redirect_to_http(ca: &Ca) -> Hostile {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(ca.dir.path().join("server.pem"))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let key = PrivateKeyDer::from_pem_file(ca.dir.path().join("server.key")).unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap(),
+    );
+    Hostile::start(move |s: TcpStream, _: &AtomicBool| {
+        let port = s.local_addr().unwrap().port();
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let Ok(conn) = rustls::ServerConnection::new(Arc::clone(&config)) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(conn, s);
+        read_head_from(&mut tls);
+        let _ = tls.write_all(
+            format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{port}/v2/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+    })
+}
+
+#[test]
+fn a_redirect_from_https_to_http_is_refused() {
+    let ca = Ca::new();
+    let server = tls_redirect_to_http(&ca);
+    let (_dir, source, _) = layout(10);
+    let ca_path = ca.ca_pem().display().to_string();
+    let images = format!("{}/team/app", server.host());
+    let inputs = [
+        ("images", images.as_str()),
+        ("tags", "type=raw,value=1.2.3"),
+        ("source", source.as_str()),
+        ("registry-ca", ca_path.as_str()),
+    ];
+    let run = run_hoist_args(&inputs, &["--retry-pacing", FAST]);
+    assert_ne!(run.code, Some(0), "{}", run.stdout);
+    assert!(
+        error_lines(&run).iter().any(|l| l.contains(&server.host())
+            && l.contains("preflight")
+            && l.contains("refused a redirect from https to plain http")),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
 }
 
 #[test]

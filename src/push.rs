@@ -166,6 +166,8 @@ pub async fn run(
     env: &RunnerEnv,
     log: &Log,
 ) -> Result<PushOutcome, PushError> {
+    // Input `timeout` bounds the whole push, reading a `docker://` source included.
+    let started = std::time::Instant::now();
     let push = PushSettings::resolve(raw)?;
     for c in &push.credentials {
         log.add_mask(&c.password);
@@ -206,6 +208,7 @@ pub async fn run(
         docker_config,
         retry,
         timeout: Some(push.timeout),
+        started: Some(started),
     };
     let debug = log.debug;
     let mask: Masker = Arc::new(move |secret: &str| {
@@ -223,14 +226,22 @@ pub async fn run(
             let from = registry::parse_target(&remote.name, &[])?;
             let endpoint = registry::endpoint_for(&from, &options, &mask)
                 .map_err(|cause| PushError::SourceRegistry(format!("{}: {cause}", from.host)))?;
-            source::remote::load(
+            let load = source::remote::load(
                 &endpoint,
                 &from.repository,
                 &remote.reference,
                 &spool_base,
                 &options.retry,
-            )
-            .await?
+            );
+            tokio::time::timeout(push.timeout, load)
+                .await
+                .map_err(|_| {
+                    PushError::SourceRegistry(format!(
+                        "{}: reading the image did not finish within the `timeout` of {}",
+                        from.host,
+                        registry::retry::human(push.timeout)
+                    ))
+                })??
         }
         local => source::load(local, &spool_base, env.docker_host.as_deref())?,
     };

@@ -259,6 +259,40 @@ fn a_huge_retry_after_is_not_slept_through() {
 }
 
 #[test]
+fn a_stalled_blob_upload_fails_at_its_size_scaled_deadline() {
+    let reg = Registry::start(&Kind::Anonymous);
+    // The registry accepts the upload PUT and never answers it (held until the proxy drops).
+    let proxy = FaultProxy::start(reg.port, |_, line| {
+        if line.starts_with("PUT /v2/team/app/blobs/uploads/") {
+            Fault::Hold
+        } else {
+            Fault::Pass
+        }
+    });
+    let (_dir, source, _) = layout(13);
+    let (run, took) = push_to(&proxy.host(), &source, &[], FAST);
+    assert_ne!(run.code, Some(0), "{}", run.stdout);
+    // Every blob here is far below 256 KiB: its deadline is the request's 300 ms.
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let errors = error_lines(&run);
+    assert!(
+        errors.iter().any(|l| l.contains(&proxy.host())
+            && l.contains("upload blob sha256:")
+            && l.contains("PUT /v2/team/app/blobs/uploads/")
+            && l.contains("got no complete answer within 300ms")),
+        "{errors:?}"
+    );
+    // Atomic policy: no tag moved.
+    assert!(
+        run.results()[0]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["status"] == "not-moved")
+    );
+}
+
+#[test]
 fn control_characters_and_markdown_from_a_registry_are_inert_everywhere() {
     let server = Hostile::start(hostile_text);
     let (_dir, source, _) = layout(6);

@@ -49,8 +49,11 @@ pub struct PublishOptions {
     pub docker_config: Vec<RegistryCredential>,
     /// Retry pacing and request deadlines.
     pub retry: RetryPolicy,
-    /// The deadline of the whole publish (input `timeout`); `None`: unbounded.
+    /// The deadline of the whole push (input `timeout`); `None`: unbounded.
     pub timeout: Option<Duration>,
+    /// When the `timeout` started counting (the push began before the publish, reading the
+    /// source); `None`: when the publish starts.
+    pub started: Option<std::time::Instant>,
 }
 
 /// The endpoint for a target's host, with its credentials (per the precedence), TLS roots and
@@ -396,7 +399,12 @@ pub async fn publish(
 ) -> PushReport {
     let digest = plan.root().digest.to_string();
     let deadline = Deadline {
-        at: options.timeout.map(|t| tokio::time::Instant::now() + t),
+        at: options.timeout.map(|t| {
+            options
+                .started
+                .map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std)
+                + t
+        }),
         timeout: options.timeout.unwrap_or_default(),
     };
     let mut endpoints: HashMap<&str, Result<Arc<Endpoint>, String>> = HashMap::new();

@@ -230,6 +230,9 @@ impl Endpoint {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(30).min(config.policy.request_timeout))
+            // No client-wide read timeout: it would also fire while a large upload is still
+            // being written. Each exchange has its own deadline instead (`send_within`); a
+            // body read after it is bounded by its reader (`time_left`, input `timeout`).
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
                 let downgrade = attempt.url().scheme() == "http"
                     && attempt
@@ -459,6 +462,7 @@ impl Endpoint {
     pub async fn preflight(&self, repo: &str) -> Result<(), Failure> {
         let ping = self.url("v2/")?;
         let limit = self.policy.request_timeout;
+        let deadline = Instant::now() + limit;
         let what = format!("GET /v2/ on `{}`", text::inert(&self.host));
         let mut resp = within(limit, &what, async {
             self.http
@@ -468,8 +472,7 @@ impl Endpoint {
                 .map_err(|e| transport(&e))
         })
         .await?;
-        resp.extensions_mut()
-            .insert(Deadline(Instant::now() + limit));
+        resp.extensions_mut().insert(Deadline(deadline));
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED {
             let challenge = resp

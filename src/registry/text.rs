@@ -46,8 +46,10 @@ pub fn inert_bytes(bytes: &[u8]) -> String {
 }
 
 /// `s` for a Markdown table cell: [`inert`], then every ASCII punctuation character that
-/// Markdown or HTML could act on backslash-escaped (`<` and `&` as entities), so links, images,
-/// emphasis, tags and `|` cell breaks show as typed.
+/// Markdown or HTML could act on backslash-escaped (`<`, `>` and `&` as entities), so links,
+/// images, emphasis, HTML tags and `|` cell breaks show as typed. `:` and `@` are escaped too,
+/// which stops GitHub's autolinks (`https://…`, `user@host`); a backslash escape of ASCII
+/// punctuation renders as the character itself (`CommonMark`).
 pub fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in inert(s).chars() {

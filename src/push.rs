@@ -31,9 +31,12 @@ pub enum PushError {
     /// The source is unreadable or invalid.
     #[error("input `source`: {0}")]
     Source(SourceError),
-    /// An image name cannot be pushed to.
-    #[error("input `images`: {0}")]
+    /// An image name or tag cannot be pushed to (the error names the input).
+    #[error(transparent)]
     Target(#[from] registry::TargetError),
+    /// The plan holds a media type registries refuse.
+    #[error(transparent)]
+    Plan(#[from] registry::PlanError),
     /// The source registry cannot be reached as configured.
     #[error("input `source`: {0}")]
     SourceRegistry(String),
@@ -163,6 +166,8 @@ pub async fn run(
     env: &RunnerEnv,
     log: &Log,
 ) -> Result<PushOutcome, PushError> {
+    // Input `timeout` bounds the whole push, reading a `docker://` source included.
+    let started = std::time::Instant::now();
     let push = PushSettings::resolve(raw)?;
     for c in &push.credentials {
         log.add_mask(&c.password);
@@ -189,6 +194,11 @@ pub async fn run(
         _ => None,
     };
     let docker_config = load_docker_config(env, log);
+    let retry = match push.retry_pacing.as_deref() {
+        Some(spec) => registry::retry::RetryPolicy::parse_overrides(spec)
+            .map_err(PushSettingsError::RetryPacing)?,
+        None => registry::retry::RetryPolicy::default(),
+    };
     let options = PublishOptions {
         policy: push.tag_policy,
         insecure_registries: push.insecure_registries.clone(),
@@ -196,7 +206,9 @@ pub async fn run(
         credentials: push.credentials.clone(),
         ghcr_default,
         docker_config,
-        retry: registry::retry::RetryPolicy::default(),
+        retry,
+        timeout: Some(push.timeout),
+        started: Some(started),
     };
     let debug = log.debug;
     let mask: Masker = Arc::new(move |secret: &str| {
@@ -214,18 +226,27 @@ pub async fn run(
             let from = registry::parse_target(&remote.name, &[])?;
             let endpoint = registry::endpoint_for(&from, &options, &mask)
                 .map_err(|cause| PushError::SourceRegistry(format!("{}: {cause}", from.host)))?;
-            source::remote::load(
+            let load = source::remote::load(
                 &endpoint,
                 &from.repository,
                 &remote.reference,
                 &spool_base,
                 &options.retry,
-            )
-            .await?
+            );
+            tokio::time::timeout(push.timeout, load)
+                .await
+                .map_err(|_| {
+                    PushError::SourceRegistry(format!(
+                        "{}: reading the image did not finish within the `timeout` of {}",
+                        from.host,
+                        registry::retry::human(push.timeout)
+                    ))
+                })??
         }
         local => source::load(local, &spool_base, env.docker_host.as_deref())?,
     };
     let plan = source::plan(&image, &push.platforms)?;
+    registry::check_plan(&plan)?;
     if meta.image_names.is_empty() {
         return Err(PushError::NoImages);
     }

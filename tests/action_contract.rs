@@ -27,6 +27,7 @@ const PUSH_INPUTS: &[&str] = &[
     "registry-ca",
     "platforms",
     "tag-policy",
+    "timeout",
 ];
 
 /// Written only when `source` is set (a push or a `push: false` preview), so a metadata-only run

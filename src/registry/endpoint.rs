@@ -5,17 +5,21 @@
 //!
 //! Credentials are attached only to requests whose scheme, host and port are this endpoint's
 //! (a `Location` or token realm elsewhere gets none); every token is handed to the mask
-//! callback before use. Must not decide what to push or print anything.
+//! callback before use. No request follows an https → http downgrade (redirect or upload
+//! `Location`). Every request has a total deadline (headers and body, see
+//! [`RetryPolicy`]); error bodies are read within what is left of it. Registry text is made
+//! inert ([`super::text`]) as it is read. Must not decide what to push or print anything.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use tokio_util::io::ReaderStream;
 
-use super::retry::{Failure, parse_retry_after};
+use super::retry::{Failure, RetryPolicy, parse_retry_after, within};
+use super::text;
 use crate::plan::{self, Digest, Manifest};
 use crate::source::BlobReader;
 
@@ -102,6 +106,7 @@ pub struct Endpoint {
     pub host: String,
     base: Url,
     http: reqwest::Client,
+    policy: RetryPolicy,
     credential: Option<Credential>,
     auth: tokio::sync::Mutex<AuthState>,
     mask: Masker,
@@ -135,7 +140,22 @@ fn transport(e: &reqwest::Error) -> Failure {
     }
 }
 
-/// Turns an unexpected response into a [`Failure`], reading at most 8 KiB of the body.
+/// The deadline of a request's whole exchange, set by [`Endpoint::send`] on its response so
+/// that later body reads stop in time.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline(pub Instant);
+
+/// The time left to read `resp`'s body: until its [`Deadline`], or a minute when unset.
+pub fn time_left(resp: &reqwest::Response) -> Duration {
+    resp.extensions()
+        .get::<Deadline>()
+        .map_or(Duration::from_secs(60), |d| {
+            d.0.saturating_duration_since(Instant::now())
+        })
+}
+
+/// Turns an unexpected response into a [`Failure`], reading at most 8 KiB of the body, and
+/// only until the request's deadline (a trickled body is cut, not waited for).
 async fn status_failure(resp: reqwest::Response) -> Failure {
     let status = resp.status().as_u16();
     let retry_after = resp
@@ -145,13 +165,17 @@ async fn status_failure(resp: reqwest::Response) -> Failure {
         .and_then(parse_retry_after);
     let mut body = Vec::new();
     let mut resp = resp;
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() > 8192 {
-            body.truncate(8192);
-            break;
+    let left = time_left(&resp);
+    let _ = tokio::time::timeout(left, async {
+        while let Ok(Some(chunk)) = resp.chunk().await {
+            body.extend_from_slice(&chunk);
+            if body.len() > 8192 {
+                body.truncate(8192);
+                break;
+            }
         }
-    }
+    })
+    .await;
     let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     let first = json
         .as_ref()
@@ -160,17 +184,13 @@ async fn status_failure(resp: reqwest::Response) -> Failure {
     let code = first
         .and_then(|e| e.get("code"))
         .and_then(|c| c.as_str())
-        .map(str::to_owned);
+        .map(|c| text::inert(&c.chars().take(64).collect::<String>()));
     let message = match first
         .and_then(|e| e.get("message"))
         .and_then(|m| m.as_str())
     {
-        Some(m) => m.to_owned(),
-        None => String::from_utf8_lossy(&body)
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(200)
-            .collect::<String>()
+        Some(m) => text::inert(&m.chars().take(500).collect::<String>()),
+        None => text::inert_bytes(&body[..body.len().min(200)])
             .trim()
             .to_owned(),
     };
@@ -189,6 +209,8 @@ pub struct EndpointConfig {
     pub insecure: bool,
     /// Extra CA certificates (PEM bundles), with the file they came from.
     pub ca_pems: Vec<(String, Vec<u8>)>,
+    /// Request deadlines (and the retry pacing the caller uses).
+    pub policy: RetryPolicy,
 }
 
 impl Endpoint {
@@ -207,9 +229,27 @@ impl Endpoint {
             .map_err(|e| format!("`{host}` is not a valid registry host: {e}"))?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(30))
-            .read_timeout(Duration::from_secs(300))
-            .redirect(reqwest::redirect::Policy::limited(10));
+            .connect_timeout(Duration::from_secs(30).min(config.policy.request_timeout))
+            // No client-wide read timeout: it would also fire while a large upload is still
+            // being written. Each exchange has its own deadline instead (`send_within`); a
+            // body read after it is bounded by its reader (`time_left`, input `timeout`).
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let downgrade = attempt.url().scheme() == "http"
+                    && attempt
+                        .previous()
+                        .last()
+                        .is_some_and(|u| u.scheme() == "https");
+                if downgrade {
+                    let to = text::inert(attempt.url().as_str());
+                    attempt.error(format!(
+                        "refused a redirect from https to plain http (`{to}`)"
+                    ))
+                } else if attempt.previous().len() >= 10 {
+                    attempt.error("more than 10 redirects")
+                } else {
+                    attempt.follow()
+                }
+            }));
         let mut certs = Vec::new();
         for (path, pem) in &config.ca_pems {
             let bundle = reqwest::Certificate::from_pem_bundle(pem)
@@ -234,6 +274,7 @@ impl Endpoint {
             host: host.to_owned(),
             base,
             http,
+            policy: config.policy,
             credential,
             auth: tokio::sync::Mutex::new(AuthState::default()),
             mask,
@@ -350,11 +391,41 @@ impl Endpoint {
         scope: &str,
         build: &(dyn Fn() -> Result<reqwest::Request, Failure> + Sync),
     ) -> Result<reqwest::Response, Failure> {
+        self.send_within(scope, self.policy.request_timeout, build)
+            .await
+    }
+
+    /// [`Self::send`] with its own deadline for each exchange (a blob upload's is scaled to
+    /// its size). The deadline covers the request and the response headers here, and is set on
+    /// the response ([`Deadline`]) for the body reads that follow.
+    async fn send_within(
+        &self,
+        scope: &str,
+        limit: Duration,
+        build: &(dyn Fn() -> Result<reqwest::Request, Failure> + Sync),
+    ) -> Result<reqwest::Response, Failure> {
         let mut refreshed = false;
         loop {
             let mut req = build()?;
-            self.authorize(&mut req, scope).await?;
-            let resp = self.http.execute(req).await.map_err(|e| transport(&e))?;
+            let what = format!(
+                "{} {} on `{}`",
+                req.method(),
+                req.url().path(),
+                text::inert(&self.host)
+            );
+            // The token request (to the realm) gets a request deadline of its own.
+            within(
+                self.policy.request_timeout,
+                &format!("the token for {what}"),
+                self.authorize(&mut req, scope),
+            )
+            .await?;
+            let deadline = Instant::now() + limit;
+            let mut resp = within(limit, &what, async {
+                self.http.execute(req).await.map_err(|e| transport(&e))
+            })
+            .await?;
+            resp.extensions_mut().insert(Deadline(deadline));
             if resp.status() != StatusCode::UNAUTHORIZED || refreshed {
                 return Ok(resp);
             }
@@ -390,12 +461,18 @@ impl Endpoint {
     /// Basic credentials), then opens an upload session and cancels it, proving push access.
     pub async fn preflight(&self, repo: &str) -> Result<(), Failure> {
         let ping = self.url("v2/")?;
-        let resp = self
-            .http
-            .get(ping.clone())
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
+        let limit = self.policy.request_timeout;
+        let deadline = Instant::now() + limit;
+        let what = format!("GET /v2/ on `{}`", text::inert(&self.host));
+        let mut resp = within(limit, &what, async {
+            self.http
+                .get(ping.clone())
+                .send()
+                .await
+                .map_err(|e| transport(&e))
+        })
+        .await?;
+        resp.extensions_mut().insert(Deadline(deadline));
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED {
             let challenge = resp
@@ -431,7 +508,7 @@ impl Endpoint {
         }
         // Push access: open an upload session, then cancel it (best effort).
         let resp = self.open_upload(repo).await?;
-        if let Some(loc) = Self::location(&resp) {
+        if let Some(loc) = self.location(&resp)? {
             self.cancel_upload(repo, loc).await;
         }
         Ok(())
@@ -454,9 +531,28 @@ impl Endpoint {
         Ok(resp)
     }
 
-    fn location(resp: &reqwest::Response) -> Option<Url> {
-        let loc = resp.headers().get(header::LOCATION)?.to_str().ok()?;
-        resp.url().join(loc).ok()
+    /// The upload `Location` of `resp`, resolved against the request URL; a downgrade from
+    /// https to plain http is refused (the blob would travel in clear text).
+    fn location(&self, resp: &reqwest::Response) -> Result<Option<Url>, Failure> {
+        let Some(loc) = resp
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Ok(None);
+        };
+        let Ok(url) = resp.url().join(loc) else {
+            return Ok(None);
+        };
+        if url.scheme() != "https" && resp.url().scheme() == "https" {
+            return Err(Failure::Fatal(format!(
+                "`{}` answered with an upload `Location` on plain {} (`{}`): refused, the blob would travel in clear text (hint: fix the registry's external URL, e.g. distribution's `http.host`, or its proxy headers)",
+                text::inert(&self.host),
+                text::inert(url.scheme()),
+                text::inert(url.as_str())
+            )));
+        }
+        Ok(Some(url))
     }
 
     async fn cancel_upload(&self, repo: &str, url: Url) {
@@ -495,7 +591,7 @@ impl Endpoint {
         reader: &dyn BlobReader,
     ) -> Result<(), Failure> {
         let resp = self.open_upload(repo).await?;
-        let Some(mut put_url) = Self::location(&resp) else {
+        let Some(mut put_url) = self.location(&resp)? else {
             return Err(Failure::Fatal(
                 "the registry opened an upload session without a `Location`".into(),
             ));
@@ -504,19 +600,23 @@ impl Endpoint {
             .query_pairs_mut()
             .append_pair("digest", blob.digest.as_str());
         let result = self
-            .send(&push_scope(repo), &|| {
-                let stream = reader
-                    .open_blob(&blob.digest)
-                    .map_err(|e| Failure::Fatal(format!("reading the source: {e}")))?;
-                let body =
-                    reqwest::Body::wrap_stream(ReaderStream::with_capacity(stream, 64 * 1024));
-                self.request(Method::PUT, put_url.clone())
-                    .header(header::CONTENT_LENGTH, blob.size.to_string())
-                    .header(header::CONTENT_TYPE, "application/octet-stream")
-                    .body(body)
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
-            })
+            .send_within(
+                &push_scope(repo),
+                self.policy.upload_timeout(blob.size),
+                &|| {
+                    let stream = reader
+                        .open_blob(&blob.digest)
+                        .map_err(|e| Failure::Fatal(format!("reading the source: {e}")))?;
+                    let body =
+                        reqwest::Body::wrap_stream(ReaderStream::with_capacity(stream, 64 * 1024));
+                    self.request(Method::PUT, put_url.clone())
+                        .header(header::CONTENT_LENGTH, blob.size.to_string())
+                        .header(header::CONTENT_TYPE, "application/octet-stream")
+                        .body(body)
+                        .build()
+                        .map_err(|e| Failure::Fatal(chain(&e)))
+                },
+            )
             .await;
         match result {
             Ok(resp) if resp.status().is_success() => Ok(()),
@@ -556,7 +656,7 @@ impl Endpoint {
         if resp.status() == StatusCode::CREATED {
             return true;
         }
-        if let (StatusCode::ACCEPTED, Some(loc)) = (resp.status(), Self::location(&resp)) {
+        if let (StatusCode::ACCEPTED, Ok(Some(loc))) = (resp.status(), self.location(&resp)) {
             self.cancel_upload(repo, loc).await;
         }
         false
@@ -600,14 +700,23 @@ impl Endpoint {
                 if !resp.status().is_success() {
                     return Err(status_failure(resp).await);
                 }
-                let mut body = Vec::new();
                 let mut resp = resp;
-                while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
-                    body.extend_from_slice(&chunk);
-                    if body.len() as u64 > plan::MAX_MANIFEST_BYTES {
-                        return Err(Failure::Fatal("the manifest is too large".into()));
+                let left = time_left(&resp);
+                let what = format!(
+                    "GET manifest `{reference}` on `{}`",
+                    text::inert(&self.host)
+                );
+                let body = within(left, &what, async {
+                    let mut body = Vec::new();
+                    while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
+                        body.extend_from_slice(&chunk);
+                        if body.len() as u64 > plan::MAX_MANIFEST_BYTES {
+                            return Err(Failure::Fatal("the manifest is too large".into()));
+                        }
                     }
-                }
+                    Ok(body)
+                })
+                .await?;
                 Ok(Some(Digest::of(&body)))
             }
             _ => Err(status_failure(resp).await),

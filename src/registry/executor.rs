@@ -1,11 +1,16 @@
 //! The phased executor: preflight every target, then content (blobs HEAD-skipped or streamed,
 //! then manifests by digest, children first), then — only when the tag policy allows — tags,
-//! most specific first, skipping a tag already at our digest. Targets run concurrently and
-//! never cancel each other; every outcome is kept in the report.
+//! most specific first, skipping a tag already at our digest; then every tag is read back on
+//! every registry, and one that no longer points at our digest fails its target (another run
+//! moved it: registries have no compare-and-swap, so this detects a race, it cannot prevent
+//! it). Targets run concurrently and never cancel each other; every outcome is kept in the
+//! report. The whole publish is bounded by [`PublishOptions::timeout`].
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use futures_util::future::join_all;
@@ -14,7 +19,8 @@ use super::endpoint::{Endpoint, EndpointConfig, Masker};
 use super::report::{
     BlobStats, OpError, PushReport, TagReport, TagStatus, TargetReport, TargetStatus,
 };
-use super::retry::{Failure, RetryPolicy, hint, with_retry};
+use super::retry::{Failure, RetryPolicy, hint, human, with_retry};
+use super::text;
 use super::{Credential, Target, credential_for};
 use crate::plan::{Digest, Plan};
 use crate::settings::push::{RegistryCredential, TagPolicy};
@@ -41,8 +47,13 @@ pub struct PublishOptions {
     pub ghcr_default: Option<Credential>,
     /// Credentials from the docker config file (the last fallback).
     pub docker_config: Vec<RegistryCredential>,
-    /// Retry pacing.
+    /// Retry pacing and request deadlines.
     pub retry: RetryPolicy,
+    /// The deadline of the whole push (input `timeout`); `None`: unbounded.
+    pub timeout: Option<Duration>,
+    /// When the `timeout` started counting (the push began before the publish, reading the
+    /// source); `None`: when the publish starts.
+    pub started: Option<std::time::Instant>,
 }
 
 /// The endpoint for a target's host, with its credentials (per the precedence), TLS roots and
@@ -58,6 +69,7 @@ pub fn endpoint_for(
             .iter()
             .any(|h| h == &target.host || h == &target.registry),
         ca_pems: options.ca_pems.clone(),
+        policy: options.retry,
     };
     let cred = credential_for(
         &target.registry,
@@ -110,15 +122,49 @@ fn stop_if_atomic(
     Err(finish(runs, digest))
 }
 
-fn op_error(operation: String, f: &Failure, attempts: u32, registry: &str) -> OpError {
-    let mut cause = f.to_string();
+fn op_error(operation: &str, f: &Failure, attempts: u32, registry: &str) -> OpError {
+    let mut cause = text::inert(&f.to_string());
     if attempts > 1 {
         let _ = write!(cause, " (after {attempts} attempts)");
     }
     OpError {
-        operation,
+        operation: text::inert(operation),
         cause,
-        hint: hint(f, registry),
+        hint: hint(f, registry).map(|h| text::inert(&h)),
+    }
+}
+
+/// The whole push's deadline.
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: Option<tokio::time::Instant>,
+    timeout: Duration,
+}
+
+impl Deadline {
+    /// Runs `fut` (the `phase` of one target) until the deadline; past it, the target fails.
+    async fn bound<T>(
+        self,
+        phase: &str,
+        fut: impl Future<Output = Result<T, OpError>>,
+    ) -> Result<T, OpError> {
+        let Some(at) = self.at else {
+            return fut.await;
+        };
+        tokio::time::timeout_at(at, fut)
+            .await
+            .unwrap_or_else(|_| Err(self.expired(phase)))
+    }
+
+    fn expired(self, phase: &str) -> OpError {
+        OpError {
+            operation: phase.to_owned(),
+            cause: format!(
+                "the push did not finish within its `timeout` of {}",
+                human(self.timeout)
+            ),
+            hint: Some("a registry is stalling or the push is large: raise input `timeout`".into()),
+        }
     }
 }
 
@@ -136,13 +182,13 @@ async fn missing_blobs(
     retry: &RetryPolicy,
 ) -> Result<HashSet<Digest>, OpError> {
     let repo = target.repository.as_str();
-    let results: Vec<Result<Option<Digest>, OpError>> = futures_util::stream::iter(&plan.blobs)
+    let mut results = futures_util::stream::iter(&plan.blobs)
         .map(|blob| async move {
             let exists = with_retry(retry, || ep.blob_exists(repo, &blob.digest))
                 .await
                 .map_err(|(f, n)| {
                     op_error(
-                        format!("check blob {}", blob.digest),
+                        &format!("check blob {}", blob.digest),
                         &f,
                         n,
                         &target.registry,
@@ -150,11 +196,10 @@ async fn missing_blobs(
                 })?;
             Ok((!exists).then(|| blob.digest.clone()))
         })
-        .buffer_unordered(HEAD_CONCURRENCY)
-        .collect()
-        .await;
+        .buffer_unordered(HEAD_CONCURRENCY);
     let mut missing = HashSet::new();
-    for r in results {
+    // The first failure ends the target: the HEADs still in flight are dropped, not waited for.
+    while let Some(r) = results.next().await {
         if let Some(d) = r? {
             missing.insert(d);
         }
@@ -175,7 +220,7 @@ async fn push_content(
     stats: &mut BlobStats,
 ) -> Result<(), OpError> {
     let repo = target.repository.as_str();
-    let results: Vec<Result<BlobOutcome, OpError>> = futures_util::stream::iter(&plan.blobs)
+    let mut results = futures_util::stream::iter(&plan.blobs)
         .map(|blob| async move {
             if !missing.contains(&blob.digest) {
                 return Ok(BlobOutcome::Existing);
@@ -191,7 +236,7 @@ async fn push_content(
                 .await
                 .map_err(|(f, n)| {
                     op_error(
-                        format!("upload blob {}", blob.digest),
+                        &format!("upload blob {}", blob.digest),
                         &f,
                         n,
                         &target.registry,
@@ -199,11 +244,11 @@ async fn push_content(
                 })?;
             Ok(BlobOutcome::Uploaded(blob.size))
         })
-        .buffer_unordered(BLOB_CONCURRENCY)
-        .collect()
-        .await;
+        .buffer_unordered(BLOB_CONCURRENCY);
     let mut first_error = None;
-    for r in results {
+    // The first failure ends the target: the uploads still in flight are dropped (their upload
+    // sessions expire on the registry), not waited for.
+    while let Some(r) = results.next().await {
         match r {
             Ok(BlobOutcome::Existing) => stats.existing += 1,
             Ok(BlobOutcome::Mounted) => stats.mounted += 1,
@@ -212,10 +257,12 @@ async fn push_content(
                 stats.bytes_uploaded += n;
             }
             Err(e) => {
-                first_error.get_or_insert(e);
+                first_error = Some(e);
+                break;
             }
         }
     }
+    drop(results);
     if let Some(e) = first_error {
         return Err(e);
     }
@@ -225,7 +272,7 @@ async fn push_content(
             .await
             .map_err(|(f, n)| {
                 op_error(
-                    format!("check manifest {}", m.digest),
+                    &format!("check manifest {}", m.digest),
                     &f,
                     n,
                     &target.registry,
@@ -238,7 +285,7 @@ async fn push_content(
             .await
             .map_err(|(f, n)| {
                 op_error(
-                    format!("push manifest {}", m.digest),
+                    &format!("push manifest {}", m.digest),
                     &f,
                     n,
                     &target.registry,
@@ -265,7 +312,7 @@ async fn push_tags(
             Err((f, n)) => {
                 report.tags[i].status = TagStatus::Failed;
                 report.error = Some(op_error(
-                    format!("read tag `{tag}`"),
+                    &format!("read tag `{tag}`"),
                     &f,
                     n,
                     &target.registry,
@@ -285,9 +332,58 @@ async fn push_tags(
             }
             Err((f, n)) => {
                 report.tags[i].status = TagStatus::Failed;
-                report.error = Some(op_error(format!("tag `{tag}`"), &f, n, &target.registry));
+                report.error = Some(op_error(&format!("tag `{tag}`"), &f, n, &target.registry));
                 report.status = TargetStatus::Failed;
                 return;
+            }
+        }
+    }
+}
+
+/// Reads every tag of one target back (after every target's tag phase): a tag that no longer
+/// points at the root was moved by another run; the target fails and the tag says so.
+async fn verify_tags(
+    ep: &Endpoint,
+    target: &Target,
+    plan: &Plan,
+    retry: &RetryPolicy,
+    report: &mut TargetReport,
+) {
+    let repo = target.repository.as_str();
+    let root = &plan.root().digest;
+    for i in 0..target.tags.len() {
+        if !matches!(
+            report.tags[i].status,
+            TagStatus::Pushed | TagStatus::Unchanged
+        ) {
+            continue;
+        }
+        let tag = target.tags[i].as_str();
+        match with_retry(retry, || ep.manifest_digest(repo, tag)).await {
+            Ok(Some(d)) if &d == root => {}
+            Ok(now) => {
+                report.tags[i].status = TagStatus::Overwritten;
+                let now = now.map_or_else(|| "nothing".to_owned(), |d| d.to_string());
+                report.status = TargetStatus::Failed;
+                report.error.get_or_insert(OpError {
+                    operation: format!("verify tag `{tag}`"),
+                    cause: format!(
+                        "the tag now points at {now}, not at {root}: another run moved it after this one"
+                    ),
+                    hint: Some(
+                        "give the workflow a `concurrency:` group per image so that two runs never push the same tags at once"
+                            .into(),
+                    ),
+                });
+            }
+            Err((f, n)) => {
+                report.status = TargetStatus::Failed;
+                report.error.get_or_insert(op_error(
+                    &format!("verify tag `{tag}`"),
+                    &f,
+                    n,
+                    &target.registry,
+                ));
             }
         }
     }
@@ -302,6 +398,15 @@ pub async fn publish(
     mask: &Masker,
 ) -> PushReport {
     let digest = plan.root().digest.to_string();
+    let deadline = Deadline {
+        at: options.timeout.map(|t| {
+            options
+                .started
+                .map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std)
+                + t
+        }),
+        timeout: options.timeout.unwrap_or_default(),
+    };
     let mut endpoints: HashMap<&str, Result<Arc<Endpoint>, String>> = HashMap::new();
     for t in targets {
         endpoints
@@ -345,9 +450,15 @@ pub async fn publish(
                 cause: e.clone(),
                 hint: None,
             }),
-            Ok(ep) => with_retry(&options.retry, || ep.preflight(&r.target.repository))
-                .await
-                .map_err(|(f, n)| op_error("preflight".into(), &f, n, &r.target.registry)),
+            Ok(ep) => {
+                deadline
+                    .bound("preflight", async {
+                        with_retry(&options.retry, || ep.preflight(&r.target.repository))
+                            .await
+                            .map_err(|(f, n)| op_error("preflight", &f, n, &r.target.registry))
+                    })
+                    .await
+            }
         }
     }))
     .await;
@@ -367,9 +478,14 @@ pub async fn publish(
     // fails here, before any upload, and a re-push of present content reads no blob.
     let lacks = join_all(runs.iter().map(|r| async move {
         match (&r.endpoint, r.report.status) {
-            (Ok(ep), TargetStatus::Ok) => {
-                Some(missing_blobs(ep, r.target, plan, &options.retry).await)
-            }
+            (Ok(ep), TargetStatus::Ok) => Some(
+                deadline
+                    .bound(
+                        "check blobs",
+                        missing_blobs(ep, r.target, plan, &options.retry),
+                    )
+                    .await,
+            ),
             _ => None,
         }
     }))
@@ -429,17 +545,21 @@ pub async fn publish(
                     .copied()
                     .filter(|s| *s != r.target.repository)
                     .collect();
-                let result = push_content(
-                    ep,
-                    r.target,
-                    plan,
-                    reader,
-                    &options.retry,
-                    &missing[i],
-                    &siblings,
-                    &mut stats,
-                )
-                .await;
+                let result = deadline
+                    .bound(
+                        "push content",
+                        push_content(
+                            ep,
+                            r.target,
+                            plan,
+                            reader,
+                            &options.retry,
+                            &missing[i],
+                            &siblings,
+                            &mut stats,
+                        ),
+                    )
+                    .await;
                 if result.is_ok() {
                     done.push(&r.target.repository);
                 }
@@ -471,12 +591,30 @@ pub async fn publish(
         Err(report) => return report,
     };
 
-    // Tags, every completed target concurrently.
-    join_all(runs.iter_mut().map(|r| async move {
-        if let (Ok(ep), TargetStatus::Ok) = (&r.endpoint, r.report.status) {
-            push_tags(ep, r.target, plan, &options.retry, &mut r.report).await;
-        }
-    }))
-    .await;
+    // Tags, every completed target concurrently; then, once every tag phase is over, every tag
+    // is read back.
+    for phase in ["tag", "verify tags"] {
+        join_all(runs.iter_mut().map(|r| async move {
+            let (Ok(ep), TargetStatus::Ok) = (&r.endpoint, r.report.status) else {
+                return;
+            };
+            let report = &mut r.report;
+            let done = deadline
+                .bound(phase, async {
+                    if phase == "tag" {
+                        push_tags(ep, r.target, plan, &options.retry, report).await;
+                    } else {
+                        verify_tags(ep, r.target, plan, &options.retry, report).await;
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = done {
+                r.report.status = TargetStatus::Failed;
+                r.report.error.get_or_insert(e);
+            }
+        }))
+        .await;
+    }
     finish(runs, digest)
 }

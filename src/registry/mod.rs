@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod executor;
 pub mod report;
 pub mod retry;
+pub mod text;
 
 pub use endpoint::{Credential, Masker};
 pub use executor::{PublishOptions, endpoint_for, publish};
@@ -34,14 +35,158 @@ pub struct Target {
     pub tags: Vec<String>,
 }
 
-/// An image name that is not a valid push target.
+/// An image name or tag that is not a valid push target (the distribution spec's grammar).
 #[derive(Debug, thiserror::Error)]
-#[error("image `{image}`: {why}")]
+#[error("input `{input}`: image `{image}`: {why}")]
 pub struct TargetError {
-    /// The name.
+    /// The input at fault (`images` or `tags`).
+    pub input: &'static str,
+    /// The name (inert).
     pub image: String,
     /// What is wrong.
     pub why: String,
+}
+
+/// The longest repository name (with the registry) the distribution spec allows.
+const MAX_NAME_LEN: usize = 255;
+
+/// One repository path component: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
+fn valid_component(c: &str) -> bool {
+    let b = c.as_bytes();
+    let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if alnum(b[i]) {
+            i += 1;
+            continue;
+        }
+        // A separator run: `.`, `_`, `__` or `-+`, always followed by an alphanumeric.
+        let start = i;
+        while i < b.len() && !alnum(b[i]) {
+            i += 1;
+        }
+        let sep = &c[start..i];
+        let ok = matches!(sep, "." | "_" | "__") || sep.bytes().all(|x| x == b'-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// A tag: `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
+pub fn valid_tag(tag: &str) -> bool {
+    let b = tag.as_bytes();
+    !b.is_empty()
+        && b.len() <= 128
+        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
+        && b[1..]
+            .iter()
+            .all(|x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'.' | b'-'))
+}
+
+/// A registry `host[:port]`: DNS labels (letters, digits, inner `-`) or a bracketed IPv6
+/// address, and a port from 1 to 65535.
+fn valid_host(host: &str) -> Result<(), String> {
+    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
+        let Some((addr, after)) = rest.split_once(']') else {
+            return Err("an IPv6 address lacks its closing `]`".into());
+        };
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("`[{}]` is not an IPv6 address", text::inert(addr)));
+        }
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or("junk after the IPv6 address")?),
+        };
+        (None, port)
+    } else {
+        match host.rsplit_once(':') {
+            Some((n, p)) => (Some(n), Some(p)),
+            None => (Some(host), None),
+        }
+    };
+    let label_ok = |l: &str| {
+        let b = l.as_bytes();
+        !b.is_empty()
+            && b.len() <= 63
+            && b[0].is_ascii_alphanumeric()
+            && b[b.len() - 1].is_ascii_alphanumeric()
+            && b.iter().all(|x| x.is_ascii_alphanumeric() || *x == b'-')
+    };
+    if let Some(name) = name.filter(|n| !n.split('.').all(label_ok)) {
+        return Err(format!(
+            "`{}` is not a valid registry host (letters, digits, `-` and `.`)",
+            text::inert(name)
+        ));
+    }
+    if let Some(port) = port {
+        let valid = (1..=5).contains(&port.len())
+            && port.bytes().all(|x| x.is_ascii_digit())
+            && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
+        if !valid {
+            return Err(format!(
+                "`{}` is not a valid port (1 to 65535)",
+                text::inert(port)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Media types a registry stores as manifests (distribution 2.8 and 3.x, the OCI spec).
+pub const MANIFEST_MEDIA_TYPES: [&str; 4] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+/// A plan a registry would refuse (checked before any upload).
+#[derive(Debug, thiserror::Error)]
+#[error("input `source`: {0}")]
+pub struct PlanError(pub String);
+
+/// A media type as RFC 6838 writes one: `type/subtype`, each a letter or digit followed by at
+/// most 126 of `[A-Za-z0-9!#$&^_.+-]` (no spaces, no CR or LF, no parameters).
+pub fn valid_media_type(mt: &str) -> bool {
+    let part = |p: &str| {
+        let b = p.as_bytes();
+        !b.is_empty()
+            && b.len() <= 127
+            && b[0].is_ascii_alphanumeric()
+            && b.iter()
+                .all(|x| x.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(x))
+    };
+    mt.split_once('/')
+        .is_some_and(|(t, sub)| part(t) && part(sub))
+}
+
+/// Checks what registries will accept before anything is uploaded: every manifest's media
+/// type is one registries store as a manifest, every blob's is well formed.
+pub fn check_plan(plan: &crate::plan::Plan) -> Result<(), PlanError> {
+    for m in &plan.manifests {
+        if !MANIFEST_MEDIA_TYPES.contains(&m.media_type.as_str()) {
+            return Err(PlanError(format!(
+                "manifest {} has media type `{}`, which registries do not accept for a manifest",
+                m.digest,
+                text::inert(&m.media_type)
+            )));
+        }
+    }
+    for b in &plan.blobs {
+        if !valid_media_type(&b.media_type) {
+            return Err(PlanError(format!(
+                "blob {} has media type `{}`, which is not a valid media type",
+                b.digest,
+                text::inert(&b.media_type)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Docker Hub's names for itself.
@@ -68,10 +213,13 @@ pub fn normalize_registry(name: &str) -> String {
     }
 }
 
-/// Splits an image name (`ghcr.io/o/app`, `user/app`, `alpine`) into a target.
+/// Splits an image name (`ghcr.io/o/app`, `user/app`, `alpine`) into a target, checking the
+/// host, the repository and every tag against the distribution spec's grammar (so that nothing
+/// is uploaded to a registry that will refuse the name or a tag).
 pub fn parse_target(image: &str, tags: &[String]) -> Result<Target, TargetError> {
     let err = |why: &str| TargetError {
-        image: image.to_owned(),
+        input: "images",
+        image: text::inert(image),
         why: why.to_owned(),
     };
     if image.contains('@') {
@@ -90,17 +238,32 @@ pub fn parse_target(image: &str, tags: &[String]) -> Result<Target, TargetError>
     } else {
         repository
     };
-    let valid = !repository.is_empty()
-        && repository.split('/').all(|c| {
-            !c.is_empty()
-                && c.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-                })
-        });
+    if registry != "docker.io" {
+        valid_host(&registry).map_err(|why| err(&why))?;
+    }
+    let valid = !repository.is_empty() && repository.split('/').all(valid_component);
     if !valid {
         return Err(err(
-            "not a valid repository name (lowercase letters, digits, `.`, `_`, `-`, `/`)",
+            "not a valid repository name (path components of lowercase letters and digits, separated inside by `.`, `_`, `__` or dashes, joined by `/`)",
         ));
+    }
+    if registry.len() + 1 + repository.len() > MAX_NAME_LEN {
+        return Err(err(&format!(
+            "the name is longer than {MAX_NAME_LEN} characters"
+        )));
+    }
+    if let Some(bad) = tags.iter().find(|t| !valid_tag(t)) {
+        let shown: String = bad.chars().take(40).collect();
+        return Err(TargetError {
+            input: "tags",
+            image: text::inert(image),
+            why: format!(
+                "tag `{}{}` ({} characters) is not a valid tag (`[A-Za-z0-9_][A-Za-z0-9._-]`, at most 128 characters)",
+                text::inert(&shown),
+                if shown.len() < bad.len() { "…" } else { "" },
+                bad.chars().count()
+            ),
+        });
     }
     let host = if registry == "docker.io" {
         "registry-1.docker.io".to_owned()
@@ -204,6 +367,82 @@ mod tests {
         assert_eq!(t.registry, "localhost");
         assert!(parse_target("ghcr.io/O/App", &[]).is_err());
         assert!(parse_target("ghcr.io/o/app@sha256:00", &[]).is_err());
+    }
+
+    #[test]
+    fn media_types_follow_rfc_6838() {
+        assert!(valid_media_type(
+            "application/vnd.oci.image.layer.v1.tar+gzip"
+        ));
+        assert!(valid_media_type("application/vnd.in-toto+json"));
+        for bad in [
+            "",
+            "application",
+            "application/",
+            "application/json; charset=utf-8",
+            "application/x\r\nX-Injected: 1",
+            "a/b/c",
+        ] {
+            assert!(!valid_media_type(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn names_hosts_and_tags_follow_the_distribution_grammar() {
+        for ok in [
+            "ghcr.io/o/my-app",
+            "ghcr.io/o/a__b",
+            "ghcr.io/o/a--b.c_d",
+            "localhost:5000/x",
+            "[::1]:5000/x",
+            "reg-1.example.com:65535/a/b/c",
+        ] {
+            assert!(parse_target(ok, &[]).is_ok(), "{ok}");
+        }
+        for bad in [
+            "bad_host:99999/app",
+            "reg.io:99999/app",
+            "reg.io:0/app",
+            "reg.io:/app",
+            "-reg.io/app",
+            "ghcr.io/o/a___b",
+            "ghcr.io/o/-app",
+            "ghcr.io/o/app.",
+            "ghcr.io/o//app",
+            "ghcr.io/o/a._b",
+        ] {
+            let e = parse_target(bad, &[]).expect_err(bad).to_string();
+            assert!(e.starts_with("input `images`: image `"), "{e}");
+        }
+        let e = parse_target("bad_host:99999/app", &[])
+            .expect_err("bad")
+            .to_string();
+        assert!(e.contains("`bad_host` is not a valid registry host"), "{e}");
+        assert!(
+            parse_target("reg.io:99999/app", &[])
+                .expect_err("bad port")
+                .to_string()
+                .contains("`99999` is not a valid port"),
+        );
+        let tags = |t: &str| vec!["ok".to_owned(), t.to_owned()];
+        assert!(parse_target("ghcr.io/o/app", &tags(&"a".repeat(128))).is_ok());
+        assert!(parse_target("ghcr.io/o/app", &tags("_x.Y-1")).is_ok());
+        for bad in [".x", "-x", "a/b", "a b", "a\u{1b}[0m", ""] {
+            let e = parse_target("ghcr.io/o/app", &tags(bad))
+                .expect_err(bad)
+                .to_string();
+            assert!(
+                e.starts_with("input `tags`: image `ghcr.io/o/app`: tag `"),
+                "{e}"
+            );
+            assert!(!e.contains('\u{1b}'), "{e}");
+        }
+        let e = parse_target("ghcr.io/o/app", &tags(&"a".repeat(200)))
+            .expect_err("too long")
+            .to_string();
+        assert!(e.contains("(200 characters)"), "{e}");
+        let long = format!("ghcr.io/{}", "a/".repeat(130) + "b");
+        assert!(parse_target(&long, &[]).is_err());
     }
 
     #[test]

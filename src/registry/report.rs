@@ -1,9 +1,12 @@
-//! The per-target push report ([`PushReport`]) and its pure renderings: the `push-results` JSON
-//! and the job summary Markdown table.
+//! The per-target push report ([`PushReport`]) and its pure renderings: the `push-results` JSON,
+//! the one-line `::error::` message and the job summary Markdown table. Registry text is inert
+//! in all three ([`super::text`]): no control characters, and no Markdown or HTML in the table.
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
+
+use super::text;
 
 /// How a target ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -29,6 +32,8 @@ pub enum TagStatus {
     NotMoved,
     /// The PUT failed.
     Failed,
+    /// Read back after the tag phase, it pointed elsewhere: another run moved it.
+    Overwritten,
 }
 
 /// One tag's outcome.
@@ -100,7 +105,7 @@ impl TargetReport {
         if let Some(h) = &e.hint {
             let _ = write!(s, " (hint: {h})");
         }
-        Some(s)
+        Some(text::inert(&s))
     }
 }
 
@@ -126,7 +131,7 @@ impl PushReport {
 
     /// The job summary: one table row per target.
     pub fn render_summary(&self) -> String {
-        let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        let cell = text::markdown;
         let mut md = format!(
             "### hoist push\n\nDigest: `{}`\n\n| Image | Status | Tags | Blobs uploaded / existing | Bytes uploaded | Error |\n|---|---|---|---|---|---|\n",
             self.digest
@@ -141,8 +146,9 @@ impl PushReport {
                         TagStatus::Unchanged => " (unchanged)",
                         TagStatus::NotMoved => " (not moved)",
                         TagStatus::Failed => " (failed)",
+                        TagStatus::Overwritten => " (moved by another run)",
                     };
-                    format!("`{}`{mark}", g.tag)
+                    format!("{}{mark}", cell(&g.tag))
                 })
                 .collect();
             let status = match t.status {
@@ -157,7 +163,7 @@ impl PushReport {
                 .unwrap_or_default();
             let _ = writeln!(
                 md,
-                "| `{}` | {status} | {} | {} / {} | {} | {} |",
+                "| {} | {status} | {} | {} / {} | {} | {} |",
                 cell(&t.image),
                 tags.join(" "),
                 t.blobs.uploaded,
@@ -213,6 +219,16 @@ mod tests {
     fn summary_escapes_cells_and_error_line_names_everything() {
         let r = report();
         assert!(r.render_summary().contains("HTTP 401 \\| UNAUTHORIZED"));
+        let mut hostile = r.clone();
+        hostile.targets[0].error.as_mut().expect("set").cause =
+            "\u{1b}[31m[click](https://evil) <img src=x>\r".into();
+        let md = hostile.render_summary();
+        assert!(
+            md.contains("\\x1b\\[31m\\[click\\]\\(https\\://evil\\) &lt;img src\\=x&gt;\\\\r"),
+            "{md}"
+        );
+        let line = hostile.targets[0].error_line().expect("failed");
+        assert!(!line.contains('\u{1b}') && !line.contains('\r'), "{line}");
         let line = r.targets[0].error_line().expect("failed target");
         assert_eq!(
             line,

@@ -1,10 +1,12 @@
 //! The one retry layer: a failed operation is classified by the pure [`classify`] (transient,
 //! fatal), and transient failures are retried with exponential backoff and jitter, `Retry-After`
-//! winning when the registry sent it, a bounded number of times. Retries are per operation (a
-//! HEAD, a blob POST+PUT with a fresh stream, a manifest PUT), never per registry.
+//! winning when the registry sent it (capped at a minute), a bounded number of times and within
+//! a time budget per operation. Retries are per operation (a HEAD, a blob POST+PUT with a fresh
+//! stream, a manifest PUT), never per registry. [`RetryPolicy`] also carries the per-request
+//! deadlines the endpoint applies, so tests can shrink every wait at once.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What went wrong in one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,8 +142,15 @@ pub fn hint(f: &Failure, registry: &str) -> Option<String> {
     }
 }
 
-/// The retry budget and pacing.
-#[derive(Clone, Copy, Debug)]
+/// The retry budget, pacing and per-request deadlines.
+///
+/// Deadlines (documented in `docs/usage.md`, section `timeout`): every request has a total
+/// deadline covering its headers and its body ([`Self::request_timeout`]); a blob upload gets
+/// that plus the time its size takes at [`Self::min_throughput`] bytes per second (a slower
+/// transfer is a stall). An operation starts no new attempt once [`Self::budget`] has passed
+/// since its first attempt, so a stalled peer fails an operation within `budget` plus one
+/// request's deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all (the first included).
     pub attempts: u32,
@@ -151,6 +160,12 @@ pub struct RetryPolicy {
     pub cap: Duration,
     /// The largest `Retry-After` honoured.
     pub retry_after_cap: Duration,
+    /// The time after which an operation starts no new attempt.
+    pub budget: Duration,
+    /// The total deadline of one request (headers and body), blob uploads aside.
+    pub request_timeout: Duration,
+    /// The slowest blob upload accepted, in bytes per second.
+    pub min_throughput: u64,
 }
 
 impl Default for RetryPolicy {
@@ -159,7 +174,10 @@ impl Default for RetryPolicy {
             attempts: 5,
             base: Duration::from_millis(500),
             cap: Duration::from_secs(30),
-            retry_after_cap: Duration::from_secs(120),
+            retry_after_cap: Duration::from_secs(60),
+            budget: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(60),
+            min_throughput: 256 * 1024,
         }
     }
 }
@@ -177,6 +195,78 @@ impl RetryPolicy {
             .min(self.cap);
         exp.mul_f64(0.8 + 0.4 * jitter.clamp(0.0, 1.0))
     }
+
+    /// The deadline of one upload of `size` bytes: the request deadline plus the time the
+    /// size takes at the minimum throughput.
+    pub fn upload_timeout(&self, size: u64) -> Duration {
+        self.request_timeout
+            .saturating_add(Duration::from_secs(size / self.min_throughput.max(1)))
+    }
+
+    /// A policy scaled down for tests: every delay and deadline divided by the same factor.
+    /// Parsed from `base=1ms,request=300ms,budget=2s,retry-after-cap=100ms,attempts=3`
+    /// (any subset; units `ms`, `s`, `m`, `h`).
+    pub fn parse_overrides(spec: &str) -> Result<Self, String> {
+        let mut p = Self::default();
+        for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (key, value) = item
+                .split_once('=')
+                .ok_or_else(|| format!("`{item}` is not `key=value`"))?;
+            let dur = || crate::settings::push::parse_duration(value);
+            match key.trim() {
+                "attempts" => {
+                    p.attempts = value
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("`{value}` is not a number of attempts"))?;
+                }
+                "base" => p.base = dur()?,
+                "cap" => p.cap = dur()?,
+                "retry-after-cap" => p.retry_after_cap = dur()?,
+                "budget" => p.budget = dur()?,
+                "request" => p.request_timeout = dur()?,
+                other => return Err(format!("unknown key `{other}`")),
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// Runs `fut` within `limit`; a late answer becomes a transient transport failure naming
+/// `what` (the endpoint adds the registry and the executor the operation).
+pub async fn within<T>(
+    limit: Duration,
+    what: &str,
+    fut: impl Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
+        Err(Failure::Transport {
+            transient: true,
+            message: format!("{what} got no complete answer within {}", human(limit)),
+        })
+    })
+}
+
+/// A duration as users write it (`90s`, `1h30m`, `250ms`).
+pub fn human(d: Duration) -> String {
+    use std::fmt::Write as _;
+    let ms = d.as_millis();
+    if !ms.is_multiple_of(1000) || ms == 0 {
+        return format!("{ms}ms");
+    }
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        let _ = write!(out, "{h}h");
+    }
+    if m > 0 {
+        let _ = write!(out, "{m}m");
+    }
+    if s > 0 {
+        let _ = write!(out, "{s}s");
+    }
+    out
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -186,20 +276,25 @@ fn jitter() -> f64 {
     x / (1_u64 << 53) as f64
 }
 
-/// Runs `op` until it succeeds, fails fatally, or the budget is spent. The error says how many
-/// attempts were made.
+/// Runs `op` until it succeeds, fails fatally, or the budget (attempts, or time: no attempt
+/// starts after `policy.budget`) is spent. The error says how many attempts were made.
 pub async fn with_retry<T, F, Fut>(policy: &RetryPolicy, mut op: F) -> Result<T, (Failure, u32)>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
+    let start = Instant::now();
     let mut attempt = 1;
     loop {
         match op().await {
             Ok(v) => return Ok(v),
             Err(f) => match classify(&f) {
                 Decision::Retry(after) if attempt < policy.attempts => {
-                    tokio::time::sleep(policy.delay(attempt, after, jitter())).await;
+                    let delay = policy.delay(attempt, after, jitter());
+                    if start.elapsed() + delay > policy.budget {
+                        return Err((f, attempt));
+                    }
+                    tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
                 _ => return Err((f, attempt)),
@@ -282,9 +377,57 @@ mod tests {
         };
         assert_eq!(p.delay(1, after, 0.5), Duration::from_secs(3));
         assert_eq!(
-            p.delay(1, Some(Duration::from_secs(9999)), 0.5),
-            p.retry_after_cap
+            p.delay(1, Some(Duration::from_secs(100_000)), 0.5),
+            Duration::from_secs(60)
         );
+    }
+
+    #[test]
+    fn deadlines_scale_with_size_and_overrides_parse() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.upload_timeout(0), Duration::from_secs(60));
+        assert_eq!(
+            p.upload_timeout(1024 * 1024 * 1024),
+            Duration::from_secs(60 + 4096)
+        );
+        let t = RetryPolicy::parse_overrides("base=1ms, request=300ms,budget=2s,attempts=3")
+            .expect("parses");
+        assert_eq!(t.base, Duration::from_millis(1));
+        assert_eq!(t.request_timeout, Duration::from_millis(300));
+        assert_eq!(t.budget, Duration::from_secs(2));
+        assert_eq!(t.attempts, 3);
+        assert_eq!(t.retry_after_cap, Duration::from_secs(60));
+        assert!(RetryPolicy::parse_overrides("speed=1s").is_err());
+        assert!(RetryPolicy::parse_overrides("base").is_err());
+        assert_eq!(human(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(human(Duration::from_millis(300)), "300ms");
+    }
+
+    #[tokio::test]
+    async fn with_retry_stops_when_the_time_budget_is_spent() {
+        let p = RetryPolicy {
+            base: Duration::from_millis(20),
+            budget: Duration::from_millis(40),
+            ..RetryPolicy::default()
+        };
+        let mut calls = 0;
+        let r: Result<(), _> = with_retry(&p, || {
+            calls += 1;
+            async { Err(status(503, None)) }
+        })
+        .await;
+        // 1st attempt, ~20 ms, 2nd attempt; the ~40 ms delay would pass the 40 ms budget.
+        assert_eq!(r.expect_err("must fail").1, 2);
+        assert_eq!(calls, 2);
+    }
+
+    #[tokio::test]
+    async fn within_turns_a_stall_into_a_transient_failure() {
+        let r: Result<(), Failure> =
+            within(Duration::from_millis(20), "HEAD x", std::future::pending()).await;
+        let f = r.expect_err("times out");
+        assert_eq!(classify(&f), Decision::Retry(None));
+        assert_eq!(f.to_string(), "HEAD x got no complete answer within 20ms");
     }
 
     #[test]

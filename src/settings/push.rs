@@ -33,6 +33,13 @@ pub struct PushInputs {
     /// `atomic` (default: no tag moves unless every registry holds the image) or `partial`
     #[arg(long = "tag-policy", env = "INPUT_TAG-POLICY")]
     pub tag_policy: Option<String>,
+    /// The longest the whole push may take (`90s`, `15m`, `1h`, `1h30m`; default `1h`)
+    #[arg(long, env = "INPUT_TIMEOUT")]
+    pub timeout: Option<String>,
+    /// Test knob (a hidden flag, no input): retry pacing and request deadlines
+    /// (`base=1ms,request=300ms,budget=2s`)
+    #[arg(long = "retry-pacing", hide = true)]
+    pub retry_pacing: Option<String>,
 }
 
 /// When tags move.
@@ -84,6 +91,48 @@ pub struct PushSettings {
     pub platforms: Vec<String>,
     /// When tags move.
     pub tag_policy: TagPolicy,
+    /// The deadline of the whole push.
+    pub timeout: std::time::Duration,
+    /// The hidden test flag `--retry-pacing` (retry pacing and request deadlines), parsed by
+    /// the registry layer (`RetryPolicy::parse_overrides`).
+    pub retry_pacing: Option<String>,
+}
+
+/// The default of input `timeout`: well under a job's 6 hours.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Parses a duration: one or more `<number><unit>` with units `h`, `m`, `s`, `ms`
+/// (`90s`, `15m`, `1h30m`, `250ms`). Zero is refused.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let s = text.trim();
+    let bad = || format!("`{s}` is not a duration such as `90s`, `15m`, `1h` or `1h30m`");
+    let mut total = std::time::Duration::ZERO;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 9 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let letters = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let unit = match &rest[..letters] {
+            "h" => std::time::Duration::from_secs(n * 3600),
+            "m" => std::time::Duration::from_secs(n * 60),
+            "s" => std::time::Duration::from_secs(n),
+            "ms" => std::time::Duration::from_millis(n),
+            _ => return Err(bad()),
+        };
+        rest = &rest[letters..];
+        total = total.saturating_add(unit);
+    }
+    if total.is_zero() {
+        return Err(bad());
+    }
+    Ok(total)
 }
 
 /// A bad push input.
@@ -103,6 +152,12 @@ pub enum PushSettingsError {
     /// A platform is not `os/arch[/variant]`.
     #[error("input `platforms`: `{0}` is not `os/arch[/variant]`")]
     Platform(String),
+    /// `timeout` is not a duration.
+    #[error("input `timeout`: {0}")]
+    Timeout(String),
+    /// The hidden test flag `--retry-pacing` is malformed.
+    #[error("flag `--retry-pacing`: {0}")]
+    RetryPacing(String),
 }
 
 fn trimmed(v: Option<&String>) -> Option<String> {
@@ -209,9 +264,15 @@ impl PushSettings {
                 return Err(PushSettingsError::Platform(p.clone()));
             }
         }
+        let timeout = match trimmed(raw.timeout.as_ref()) {
+            Some(t) => parse_duration(&t).map_err(PushSettingsError::Timeout)?,
+            None => DEFAULT_TIMEOUT,
+        };
         Ok(Self {
             source,
             push,
+            timeout,
+            retry_pacing: trimmed(raw.retry_pacing.as_ref()),
             credentials,
             insecure_registries: list(raw.insecure_registries.as_ref()),
             registry_ca: list(raw.registry_ca.as_ref())
@@ -265,6 +326,31 @@ mod tests {
             .expect_err("must fail")
             .to_string();
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn timeout_is_a_duration_named_in_errors() {
+        use std::time::Duration;
+        let t = |v: &str| {
+            PushSettings::resolve(&PushInputs {
+                timeout: Some(v.into()),
+                ..PushInputs::default()
+            })
+            .map(|s| s.timeout)
+        };
+        assert_eq!(t("90s").expect("ok"), Duration::from_secs(90));
+        assert_eq!(t("15m").expect("ok"), Duration::from_secs(900));
+        assert_eq!(t(" 1h30m ").expect("ok"), Duration::from_secs(5400));
+        assert_eq!(
+            PushSettings::resolve(&PushInputs::default())
+                .expect("ok")
+                .timeout,
+            DEFAULT_TIMEOUT
+        );
+        for bad in ["0s", "1 h", "h", "10", "1d", "-5m", "99999999999s"] {
+            let e = t(bad).expect_err(bad).to_string();
+            assert!(e.starts_with("input `timeout`: "), "{e}");
+        }
     }
 
     #[test]

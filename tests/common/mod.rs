@@ -121,9 +121,15 @@ impl Ca {
 /// How a registry is set up.
 pub enum Kind<'a> {
     Anonymous,
-    Htpasswd { user: &'a str, password: &'a str },
+    Htpasswd {
+        user: &'a str,
+        password: &'a str,
+    },
     Tls(&'a Ca),
     Token(&'a TokenServer),
+    /// TLS, but the registry's external URL (`http.host`) is plain http: its upload `Location`
+    /// headers name `http://` (a misconfigured proxy in front of a TLS registry).
+    TlsHttpLocation(&'a Ca),
 }
 
 /// A running registry, killed on drop.
@@ -159,7 +165,10 @@ impl Registry {
                 ));
             }
             Kind::Token(server) => config.push_str(&server.registry_auth_config()),
-            Kind::Tls(ca) => {
+            Kind::Tls(ca) | Kind::TlsHttpLocation(ca) => {
+                if matches!(kind, Kind::TlsHttpLocation(_)) {
+                    config.push_str(&format!("  host: http://127.0.0.1:{port}\n"));
+                }
                 config.push_str(&format!(
                     "  tls:\n    certificate: {}\n    key: {}\n",
                     ca.dir.path().join("server.pem").display(),
@@ -438,6 +447,11 @@ fn parse_outputs(text: &str) -> HashMap<String, String> {
 
 /// Runs `hoist` as a workflow step with these inputs (names as in action.yml).
 pub fn run_hoist(inputs: &[(&str, &str)]) -> Run {
+    run_hoist_args(inputs, &[])
+}
+
+/// [`run_hoist`] with extra command-line arguments (e.g. the hidden `--retry-pacing` test flag).
+pub fn run_hoist_args(inputs: &[(&str, &str)], args: &[&str]) -> Run {
     let api = ApiStub::start();
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
@@ -466,6 +480,7 @@ pub fn run_hoist(inputs: &[(&str, &str)]) -> Run {
     for (name, value) in inputs {
         cmd.env(format!("INPUT_{}", name.to_ascii_uppercase()), value);
     }
+    cmd.args(args);
     let out = cmd.output().unwrap();
     Run {
         code: out.status.code(),
@@ -503,6 +518,8 @@ pub enum Fault {
     Reset,
     /// Drop the connection at once, as a dead registry would.
     Dead,
+    /// Hold the request until [`FaultProxy::release`] (at most 60 s), then forward it.
+    Hold,
 }
 
 /// A loopback HTTP proxy in front of a real registry. It forces one request per connection
@@ -511,6 +528,7 @@ pub enum Fault {
 pub struct FaultProxy {
     pub port: u16,
     pub requests: Arc<std::sync::Mutex<Vec<String>>>,
+    released: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -574,7 +592,7 @@ fn proxy_connection(mut client: TcpStream, upstream: u16, fault: Fault, head: &[
             let _ = client.shutdown(std::net::Shutdown::Both);
             return;
         }
-        Fault::Pass | Fault::Reset => {}
+        Fault::Pass | Fault::Reset | Fault::Hold => {}
     }
     let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
         return;
@@ -617,6 +635,8 @@ impl FaultProxy {
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
         let flag = Arc::clone(&stop);
+        let released = Arc::new(AtomicBool::new(false));
+        let gate = Arc::clone(&released);
         let log = Arc::clone(&requests);
         let decide = Arc::new(decide);
         let thread = std::thread::spawn(move || {
@@ -628,6 +648,7 @@ impl FaultProxy {
                         let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
                         let log = Arc::clone(&log);
                         let decide = Arc::clone(&decide);
+                        let gate = Arc::clone(&gate);
                         workers.push(std::thread::spawn(move || {
                             let Some((head, rest)) = read_head(&mut client) else {
                                 return;
@@ -643,6 +664,12 @@ impl FaultProxy {
                                 l.push(line);
                                 f
                             };
+                            if fault == Fault::Hold {
+                                let until = Instant::now() + Duration::from_secs(60);
+                                while !gate.load(Ordering::SeqCst) && Instant::now() < until {
+                                    std::thread::sleep(Duration::from_millis(10));
+                                }
+                            }
                             proxy_connection(client, upstream, fault, &head, &rest);
                         }));
                     }
@@ -656,9 +683,15 @@ impl FaultProxy {
         Self {
             port,
             requests,
+            released,
             stop,
             thread: Some(thread),
         }
+    }
+
+    /// Lets every held request ([`Fault::Hold`]) through.
+    pub fn release(&self) {
+        self.released.store(true, Ordering::SeqCst);
     }
 
     pub fn host(&self) -> String {
@@ -673,6 +706,7 @@ impl FaultProxy {
 
 impl Drop for FaultProxy {
     fn drop(&mut self) {
+        self.released.store(true, Ordering::SeqCst);
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();

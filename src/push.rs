@@ -266,6 +266,11 @@ pub async fn run(
         ghcr_default,
         docker_config,
         retry: registry::retry::RetryPolicy::default(),
+        progress: crate::progress::Renderer::new(
+            log,
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+        .progress(),
     };
     let mask_log = log.clone();
     let mask: Masker = Arc::new(move |secret: &str| mask_log.add_mask(secret));

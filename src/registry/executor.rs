@@ -43,6 +43,8 @@ pub struct PublishOptions {
     pub docker_config: Vec<RegistryCredential>,
     /// Retry pacing.
     pub retry: RetryPolicy,
+    /// Where progress events go.
+    pub progress: crate::progress::Progress,
 }
 
 /// The endpoint for a target's host, with its credentials (per the precedence), TLS roots and
@@ -173,17 +175,25 @@ async fn push_content(
     missing: &HashSet<Digest>,
     siblings: &[&str],
     stats: &mut BlobStats,
+    progress: &crate::progress::Progress,
 ) -> Result<(), OpError> {
+    let done = || {
+        progress.emit(&crate::progress::Event::BlobDone {
+            image: &target.image,
+        });
+    };
     let repo = target.repository.as_str();
     let results: Vec<Result<BlobOutcome, OpError>> = futures_util::stream::iter(&plan.blobs)
         .map(|blob| async move {
             if !missing.contains(&blob.digest) {
+                done();
                 return Ok(BlobOutcome::Existing);
             }
             // Mount from a sibling repository on the same host; any failure falls back to
             // an upload (mount is an optimisation only).
             for from in siblings {
                 if ep.mount_blob(repo, from, &blob.digest).await {
+                    done();
                     return Ok(BlobOutcome::Mounted);
                 }
             }
@@ -197,6 +207,7 @@ async fn push_content(
                         &target.registry,
                     )
                 })?;
+            done();
             Ok(BlobOutcome::Uploaded(blob.size))
         })
         .buffer_unordered(BLOB_CONCURRENCY)
@@ -429,17 +440,33 @@ pub async fn publish(
                     .copied()
                     .filter(|s| *s != r.target.repository)
                     .collect();
+                let image = r.target.image.as_str();
+                options.progress.emit(&crate::progress::Event::Start {
+                    image,
+                    blobs: plan.blobs.len(),
+                    bytes: plan
+                        .blobs
+                        .iter()
+                        .filter(|b| missing[i].contains(&b.digest))
+                        .map(|b| b.size)
+                        .sum(),
+                });
                 let result = push_content(
                     ep,
                     r.target,
                     plan,
-                    reader,
+                    &options.progress.reader(reader, image),
                     &options.retry,
                     &missing[i],
                     &siblings,
                     &mut stats,
+                    &options.progress,
                 )
                 .await;
+                let ok = result.is_ok();
+                options
+                    .progress
+                    .emit(&crate::progress::Event::Done { image, ok });
                 if result.is_ok() {
                     done.push(&r.target.repository);
                 }

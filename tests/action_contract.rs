@@ -1,7 +1,7 @@
 //! The action's contract: `action.yml` ⇔ the binary's inputs (`RawInputs`, clap `env`) ⇔ the
 //! outputs the binary actually writes to `$GITHUB_OUTPUT`.
 //!
-//! `action.yml` is read with serde_norway (the crate's YAML parser); a construct the contract
+//! `action.yml` is read with `serde_norway` (the crate's YAML parser); a construct the contract
 //! does not expect (a list where a scalar belongs) fails the test rather than being skipped.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -100,7 +100,7 @@ fn key_text(k: &Yaml) -> String {
         .to_owned()
 }
 
-/// Reads action.yml with serde_norway: `inputs` and `outputs` in file order (each a mapping of
+/// Reads action.yml with `serde_norway`: `inputs` and `outputs` in file order (each a mapping of
 /// scalars), every other top-level scalar, and the keys of other mappings as `section.key`.
 fn parse_action_yml(text: &str) -> ActionYml {
     let doc: Yaml = serde_norway::from_str(text).expect("action.yml is valid YAML");

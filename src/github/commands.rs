@@ -242,10 +242,12 @@ impl Log {
         }
     }
 
-    /// The legacy stdout form of an output, when there is no `GITHUB_OUTPUT` file.
+    /// The legacy stdout form of an output, when there is no `GITHUB_OUTPUT` file. Not
+    /// scrubbed: an output's value is the contract (`push-results` is scrubbed before it gets
+    /// here), and the runner masks the line.
     pub fn set_output_command(&self, name: &str, value: &str) {
-        self.write("");
-        self.write(&format!(
+        self.raw("");
+        self.raw(&format!(
             "::set-output name={}::{}",
             escape_property(name),
             escape_data(value)

@@ -297,20 +297,26 @@ impl Renderer {
             return;
         }
         st.last_draw = Some(now);
-        let mut out = String::new();
-        if st.drawn > 0 {
-            let _ = write!(out, "\x1b[{}A", st.drawn);
-        }
-        for image in &st.order {
-            if let Some(t) = st.targets.get(image) {
-                out.push_str("\r\x1b[2K");
-                out.push_str(&self.log.secrets.scrub(&line(image, t, now)));
-                out.push('\n');
-            }
-        }
-        st.drawn = st.order.len();
+        let out = self.log.secrets.scrub(&frame(st, now));
         let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), out.as_bytes());
     }
+}
+
+/// One redraw: back up over the lines drawn last time, then one cleared line per target.
+fn frame(st: &mut State, now: Instant) -> String {
+    let mut out = String::new();
+    if st.drawn > 0 {
+        let _ = write!(out, "\x1b[{}A", st.drawn);
+    }
+    for image in &st.order {
+        if let Some(t) = st.targets.get(image) {
+            out.push_str("\r\x1b[2K");
+            out.push_str(&line(image, t, now));
+            out.push('\n');
+        }
+    }
+    st.drawn = st.order.len();
+    out
 }
 
 #[cfg(test)]
@@ -342,6 +348,35 @@ mod tests {
             l.starts_with("r/app: pushing blobs 2/4, 1.0 KiB of 2.0 KiB ("),
             "{l}"
         );
+    }
+
+    #[test]
+    fn a_terminal_frame_redraws_every_target_in_place() {
+        let now = Instant::now();
+        let mut st = State::default();
+        for image in ["a/x", "b/x"] {
+            st.order.push(image.to_owned());
+            st.targets.insert(
+                image.to_owned(),
+                TargetState {
+                    blobs: 2,
+                    blobs_done: 1,
+                    bytes: 10,
+                    sent: 5,
+                    started: now,
+                    last_line: now,
+                    state: "pushing",
+                },
+            );
+        }
+        let first = frame(&mut st, now);
+        assert!(
+            first.starts_with("\r\x1b[2Ka/x: pushing blobs 1/2"),
+            "{first:?}"
+        );
+        assert_eq!(first.matches('\n').count(), 2);
+        let second = frame(&mut st, now);
+        assert!(second.starts_with("\x1b[2A\r\x1b[2Ka/x"), "{second:?}");
     }
 
     #[test]

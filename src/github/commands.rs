@@ -30,7 +30,12 @@ fn looks_like_command(line: &str) -> bool {
 /// registry tokens): every clone shares one set. [`Secrets::scrub`] replaces each occurrence
 /// with `***` in text that comes from a peer or goes to a file (`push-results`, the summary).
 #[derive(Clone, Default)]
-pub struct Secrets(Arc<Mutex<Vec<String>>>);
+pub struct Secrets {
+    known: Arc<Mutex<Vec<String>>>,
+    /// Those given to the runner with `::add-mask::` (a scrubbed-only secret, such as the
+    /// `GITHUB_TOKEN` variable, may still be masked later when it is used as a credential).
+    announced: Arc<Mutex<Vec<String>>>,
+}
 
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -41,9 +46,22 @@ impl std::fmt::Debug for Secrets {
 impl Secrets {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
         // A poisoned set is still the set: the secrets in it must still be scrubbed.
-        self.0
+        self.known
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records that `secret` is (about to be) masked on the runner; whether it was not yet.
+    fn announce(&self, secret: &str) -> bool {
+        let mut set = self
+            .announced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if secret.is_empty() || set.iter().any(|s| s == secret) {
+            return false;
+        }
+        set.push(secret.to_owned());
+        true
     }
 
     /// Adds a secret; returns whether it was new (empty values are not secrets).
@@ -224,7 +242,8 @@ impl Log {
     /// from every later log line. Locally nothing is printed: there is no runner to mask it,
     /// and the scrubber keeps it out of every line.
     pub fn add_mask(&self, secret: &str) {
-        if self.secrets.add(secret) && !self.cli {
+        self.secrets.add(secret);
+        if !self.cli && self.secrets.announce(secret) {
             // The one line that carries the secret, unscrubbed: the runner reads it.
             self.raw(&format!("::add-mask::{}", escape_data(secret)));
         }
@@ -300,6 +319,9 @@ mod tests {
             "bad *** or ***, ***"
         );
         assert_eq!(format!("{s:?}"), "Secrets(<2 redacted>)");
+        // Scrubbed-only secrets are still announced once when they are masked.
+        assert!(s.announce("pass"));
+        assert!(!s.announce("pass"));
         let log = Log::local(false, false);
         log.add_mask("hunter2");
         assert!(!format!("{log:?}").contains("hunter2"));

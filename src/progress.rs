@@ -39,6 +39,10 @@ pub enum Event<'a> {
     BlobDone {
         /// The image name.
         image: &'a str,
+        /// Its size.
+        size: u64,
+        /// Mounted from a sibling repository: counted in `Start`'s bytes but never sent.
+        mounted: bool,
     },
     /// The target's content is in place (`ok`) or failed.
     Done {
@@ -149,6 +153,7 @@ struct TargetState {
     blobs_done: usize,
     bytes: u64,
     sent: u64,
+    mounted: usize,
     started: Instant,
     last_line: Instant,
     state: &'static str,
@@ -197,8 +202,13 @@ fn line(image: &str, t: &TargetState, now: Instant) -> String {
         clippy::cast_sign_loss
     )]
     let rate = (t.sent as f64 / secs) as u64;
+    let mounted = if t.mounted > 0 {
+        format!(", {} mounted", t.mounted)
+    } else {
+        String::new()
+    };
     format!(
-        "{image}: {} blobs {}/{}, {} of {} ({}/s)",
+        "{image}: {} blobs {}/{}{mounted}, {} of {} ({}/s)",
         t.state,
         t.blobs_done,
         t.blobs,
@@ -249,6 +259,7 @@ impl Renderer {
                         blobs_done: 0,
                         bytes,
                         sent: 0,
+                        mounted: 0,
                         started: now,
                         last_line: now,
                         state: "pushing",
@@ -262,9 +273,17 @@ impl Renderer {
                 }
                 (image, false)
             }
-            Event::BlobDone { image } => {
+            Event::BlobDone {
+                image,
+                size,
+                mounted,
+            } => {
                 if let Some(t) = st.targets.get_mut(image) {
                     t.blobs_done = (t.blobs_done + 1).min(t.blobs);
+                    if mounted {
+                        t.bytes = t.bytes.saturating_sub(size);
+                        t.mounted += 1;
+                    }
                 }
                 (image, true)
             }
@@ -339,6 +358,7 @@ mod tests {
             blobs_done: 2,
             bytes: 2048,
             sent: 1024,
+            mounted: 0,
             started: now.checked_sub(Duration::from_secs(2)).unwrap_or(now),
             last_line: now,
             state: "pushing",
@@ -363,6 +383,7 @@ mod tests {
                     blobs_done: 1,
                     bytes: 10,
                     sent: 5,
+                    mounted: 0,
                     started: now,
                     last_line: now,
                     state: "pushing",
@@ -381,7 +402,11 @@ mod tests {
 
     #[test]
     fn the_off_progress_emits_nothing_and_the_on_one_counts() {
-        Progress::default().emit(&Event::BlobDone { image: "x" });
+        Progress::default().emit(&Event::BlobDone {
+            image: "x",
+            size: 1,
+            mounted: false,
+        });
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = Arc::clone(&seen);
         let p = Progress::new(move |e| {
@@ -390,7 +415,11 @@ mod tests {
             }
         });
         p.emit(&Event::Bytes { image: "x", n: 7 });
-        p.emit(&Event::BlobDone { image: "x" });
+        p.emit(&Event::BlobDone {
+            image: "x",
+            size: 1,
+            mounted: true,
+        });
         assert_eq!(*seen.lock().expect("lock"), vec![7]);
     }
 }

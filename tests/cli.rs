@@ -251,12 +251,14 @@ fn a_push_to_a_pipe_prints_a_progress_line_per_blob_and_a_final_one() {
     write_layout(&dir.path().join("layout"), 11, false);
     let source = format!("oci:{}", dir.path().join("layout").display());
     let image = format!("{}/p/app", reg.host());
+    let sibling = format!("{}/q/app", reg.host());
+    let images = format!("{image}\n{sibling}");
     let run = hoist(
         dir.path(),
         &NO_ENV,
         &[
             "--images",
-            &image,
+            &images,
             "--tags",
             "type=raw,value=v1",
             "--source",
@@ -286,4 +288,12 @@ fn a_push_to_a_pipe_prints_a_progress_line_per_blob_and_a_final_one() {
         "{lines:?}"
     );
     assert!(!run.stderr.contains("\x1b["), "no terminal codes in a pipe");
+    // The second repository on the host mounts what the first uploaded: nothing left to send.
+    assert!(
+        run.stderr.lines().any(|l| l.starts_with(&format!(
+            "{sibling}: done, blobs 4/4, 4 mounted, 0 B of 0 B"
+        ))),
+        "{}",
+        run.stderr
+    );
 }

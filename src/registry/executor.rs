@@ -177,23 +177,25 @@ async fn push_content(
     stats: &mut BlobStats,
     progress: &crate::progress::Progress,
 ) -> Result<(), OpError> {
-    let done = || {
+    let done = |size: u64, mounted: bool| {
         progress.emit(&crate::progress::Event::BlobDone {
             image: &target.image,
+            size,
+            mounted,
         });
     };
     let repo = target.repository.as_str();
     let results: Vec<Result<BlobOutcome, OpError>> = futures_util::stream::iter(&plan.blobs)
         .map(|blob| async move {
             if !missing.contains(&blob.digest) {
-                done();
+                done(blob.size, false);
                 return Ok(BlobOutcome::Existing);
             }
             // Mount from a sibling repository on the same host; any failure falls back to
             // an upload (mount is an optimisation only).
             for from in siblings {
                 if ep.mount_blob(repo, from, &blob.digest).await {
-                    done();
+                    done(blob.size, true);
                     return Ok(BlobOutcome::Mounted);
                 }
             }
@@ -207,7 +209,7 @@ async fn push_content(
                         &target.registry,
                     )
                 })?;
-            done();
+            done(blob.size, false);
             Ok(BlobOutcome::Uploaded(blob.size))
         })
         .buffer_unordered(BLOB_CONCURRENCY)

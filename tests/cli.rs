@@ -184,6 +184,26 @@ fn exit_codes_errors_and_invalid_utf8_inputs() {
     assert_eq!(run.stderr, "error: Invalid context source: nope\n");
     assert_eq!(run.stdout, "");
 
+    // A password YAML reads as a number: an error asking to quote it, the value never shown.
+    let run = hoist(
+        dir.path(),
+        &NO_ENV,
+        &[
+            "-q",
+            "--registry-auth",
+            "- registry: r.example\n  username: u\n  password: 0x1F",
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let last = run.stderr.lines().rev().find(|l| l.starts_with("error: "));
+    assert!(
+        last.is_some_and(|l| l.contains("input `registry-auth`: entry 1 (r.example): `password`")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint: quote it"), "{}", run.stderr);
+    assert!(!run.stderr.contains("0x1F") && !run.stderr.contains("31"));
+
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt as _;

@@ -241,7 +241,9 @@ async fn repo_info(
     match api.fetch_repo(owner, name).await {
         Ok(r) => Ok(r),
         Err(e) if !env.in_actions() => {
-            log.info(&format!("{e}: repository labels left empty"));
+            log.warning(&format!(
+                "cannot read the repository from the GitHub API: {e}; repository labels from what is known locally"
+            ));
             Ok(RepoInfo::default())
         }
         Err(e) => Err(e.into()),
@@ -314,9 +316,25 @@ fn write_bake(dir: &BakeDir, name: &str, text: &str) -> Result<String> {
 
 /// Runs the whole step.
 pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
-    let settings = Settings::resolve(raw)?;
+    let mut settings = Settings::resolve(raw)?;
+    // Every secret first, before any other line (on a runner: `::add-mask::`).
     if let Some(t) = settings.github_token.as_deref() {
         log.add_mask(t);
+    }
+    if let Some(t) = env.token.as_deref() {
+        // Not an input: scrubbed, not announced.
+        log.secrets.add(t);
+    }
+    let prepared = crate::push::prepare(&raw.push, env, log);
+    let cwd = std::env::current_dir().ok();
+    if !env.in_actions()
+        && !settings.context_given
+        && cwd
+            .as_deref()
+            .is_some_and(crate::github::remote::is_repository)
+    {
+        log.debug("no `context` given and a git repository is here: context `git`");
+        settings.context = ContextSource::Git;
     }
     meta::validate(&settings.meta)?;
     let now = now_ms(env)?;
@@ -325,7 +343,21 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
     // metadata-action reads the commit date, then the repository; both reads go out at once
     // here (one client), with the same outcome: a commit-date failure means "now", a repository
     // failure fails the step.
-    let api = match context::repo_of(env, &ctx.payload) {
+    let mut from_remote = None;
+    let mut repo_of = context::repo_of(env, &ctx.payload);
+    if repo_of.is_none()
+        && !env.in_actions()
+        && settings.context == ContextSource::Git
+        && let Some(found) = cwd.as_deref().and_then(crate::github::remote::origin_repo)
+    {
+        log.debug(&format!(
+            "repository {}/{} from the `origin` remote",
+            found.0, found.1
+        ));
+        from_remote = Some(found.clone());
+        repo_of = Some(found);
+    }
+    let api = match repo_of {
         Some((owner, name)) => Some((api(env, &settings)?, owner, name)),
         None => None,
     };
@@ -342,7 +374,14 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
     if let Some(ms) = commit_date {
         ctx.commit_date_ms = ms;
     }
-    let repo = repo?;
+    let mut repo = repo?;
+    if let Some((owner, name)) = &from_remote
+        && repo.html_url.is_none()
+    {
+        // Offline: what the remote tells, so that `source` and `url` are still filled.
+        repo.html_url = Some(format!("https://github.com/{owner}/{name}"));
+        repo.name = Some(name.clone());
+    }
     let in_actions = env.in_actions();
     let mut sink = if in_actions {
         let export_env = match env.set_output_env.as_deref().filter(|v| !v.is_empty()) {
@@ -354,29 +393,37 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
         Sink::Cli(Vec::new())
     };
 
+    let context_lines = [
+        format!(
+            "eventName: {}",
+            ctx.event_name.as_deref().unwrap_or("undefined")
+        ),
+        format!("sha: {}", ctx.sha.as_deref().unwrap_or("undefined")),
+        format!("ref: {}", ctx.git_ref.as_deref().unwrap_or("undefined")),
+        format!(
+            "workflow: {}",
+            env.workflow.as_deref().unwrap_or("undefined")
+        ),
+        format!("action: {}", env.action.as_deref().unwrap_or("undefined")),
+        format!("actor: {}", env.actor.as_deref().unwrap_or("undefined")),
+        format!("runNumber: {}", env.run_number.as_deref().unwrap_or("NaN")),
+        format!("runId: {}", env.run_id.as_deref().unwrap_or("NaN")),
+        format!(
+            "commitDate: {}",
+            crate::js::moment::to_js_date_string(ctx.commit_date_ms)
+        ),
+    ];
+    // A local run omits what it does not know rather than print JavaScript's `undefined`.
+    let unknown = |l: &String| {
+        !in_actions
+            && [": undefined", ": NaN", ": Invalid Date"]
+                .iter()
+                .any(|u| l.ends_with(u))
+    };
     group(
         log,
         "Context info",
-        [
-            format!(
-                "eventName: {}",
-                ctx.event_name.as_deref().unwrap_or("undefined")
-            ),
-            format!("sha: {}", ctx.sha.as_deref().unwrap_or("undefined")),
-            format!("ref: {}", ctx.git_ref.as_deref().unwrap_or("undefined")),
-            format!(
-                "workflow: {}",
-                env.workflow.as_deref().unwrap_or("undefined")
-            ),
-            format!("action: {}", env.action.as_deref().unwrap_or("undefined")),
-            format!("actor: {}", env.actor.as_deref().unwrap_or("undefined")),
-            format!("runNumber: {}", env.run_number.as_deref().unwrap_or("NaN")),
-            format!("runId: {}", env.run_id.as_deref().unwrap_or("NaN")),
-            format!(
-                "commitDate: {}",
-                crate::js::moment::to_js_date_string(ctx.commit_date_ms)
-            ),
-        ],
+        context_lines.into_iter().filter(|l| !unknown(l)),
     );
     if env.runner_debug.as_deref() == Some("1") {
         group(
@@ -444,10 +491,13 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
     group(log, "Annotations", prefixed.iter().cloned());
     sink.set(log, "annotations", &prefixed.join(&sep.sep_annotations))?;
 
-    group(log, "JSON output", [out.json_pretty()]);
+    if in_actions {
+        // Locally the result carries it, once.
+        group(log, "JSON output", [out.json_pretty()]);
+    }
     sink.set(log, "json", &out.json().to_string())?;
 
-    let pushed = crate::push::run(&raw.push, &settings, &meta, env, log)
+    let pushed = crate::push::run(prepared, &settings, &meta, env, log)
         .await
         .unwrap_or_else(crate::push::PushOutcome::failed);
     for (name, value) in pushed.outputs() {
@@ -455,7 +505,13 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
     }
 
     if let Sink::Cli(values) = &sink {
-        print_cli(log, settings.format, values, &out);
+        let lists = [
+            ("tags", meta.tags.clone()),
+            ("tag-names", meta.tag_names.clone()),
+            ("labels", labels.to_vec()),
+            ("annotations", prefixed),
+        ];
+        print_cli(log, settings.format, values, &lists, &out);
         return Ok(pushed.finish()?);
     }
     let dir = bake_dir(env, log)?;
@@ -486,13 +542,27 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
     Ok(pushed.finish()?)
 }
 
-/// Prints a local run's result.
-fn print_cli(log: &Log, format: OutputFormat, values: &[(String, String)], out: &Outputs<'_>) {
+/// Prints a local run's result, once, on stdout: list outputs are JSON arrays and `json` and
+/// `push-results` are objects in `--format json`.
+fn print_cli(
+    log: &Log,
+    format: OutputFormat,
+    values: &[(String, String)],
+    lists: &[(&str, Vec<String>)],
+    out: &Outputs<'_>,
+) {
     match format {
         OutputFormat::Json => {
             let mut map = serde_json::Map::new();
             for (k, v) in values {
-                map.insert(k.clone(), serde_json::Value::String(v.clone()));
+                let value = if let Some((_, list)) = lists.iter().find(|(n, _)| n == k) {
+                    serde_json::Value::from(list.clone())
+                } else if k == "push-results" {
+                    serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.clone()))
+                } else {
+                    serde_json::Value::String(v.clone())
+                };
+                map.insert(k.clone(), value);
             }
             map.insert("json".into(), out.json());
             log.result(

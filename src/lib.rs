@@ -6,6 +6,7 @@ pub mod github;
 pub mod js;
 pub mod meta;
 pub mod plan;
+pub mod progress;
 pub mod push;
 pub mod registry;
 pub mod report;

@@ -124,7 +124,8 @@ fn describe_plan(plan: &crate::plan::Plan, targets: &[Target]) -> Vec<String> {
 }
 
 /// Reads `$DOCKER_CONFIG/config.json` (or `$HOME/.docker/config.json`) for the credentials
-/// fallback, masking every password. A missing file is normal; an unreadable one is a warning.
+/// fallback. A missing file is normal; an unreadable one is a warning; `credsStore` and
+/// `credHelpers` are not run, which is said in a warning.
 fn load_docker_config(
     env: &RunnerEnv,
     log: &Log,
@@ -136,7 +137,7 @@ fn load_docker_config(
     let Some(path) = dir.map(|d| d.join("config.json")) else {
         return Vec::new();
     };
-    let bytes = match std::fs::read(&path) {
+    let bytes = match read_bounded(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
         Err(e) => {
@@ -146,8 +147,21 @@ fn load_docker_config(
     };
     match registry::parse_docker_config(&bytes) {
         Ok(creds) => {
+            // Masked before anything else is said about the file.
             for c in &creds {
                 log.add_mask(&c.password);
+            }
+            if let Ok(serde_json::Value::Object(doc)) =
+                serde_json::from_slice::<serde_json::Value>(&bytes)
+            {
+                for key in ["credsStore", "credHelpers"] {
+                    if doc.contains_key(key) {
+                        log.warning(&format!(
+                            "{}: `{key}` is present but credential helpers are not supported yet: its registries are pushed to anonymously\nhint: pass their credentials in `registry-auth`",
+                            path.display()
+                        ));
+                    }
+                }
             }
             creds
         }
@@ -158,9 +172,67 @@ fn load_docker_config(
     }
 }
 
+/// The largest docker config read (a real one is a few KiB).
+const DOCKER_CONFIG_MAX: u64 = 4 << 20;
+
+fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(DOCKER_CONFIG_MAX + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > DOCKER_CONFIG_MAX {
+        return Err(std::io::Error::other(format!(
+            "larger than {DOCKER_CONFIG_MAX} bytes"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The push inputs and the docker config, read and masked at the start of the run, before any
+/// other output and before any network.
+#[derive(Debug)]
+pub struct Prepared {
+    push: Result<PushSettings, PushSettingsError>,
+    docker_config: Vec<crate::settings::push::RegistryCredential>,
+}
+
+/// Resolves the push inputs and reads the docker config (only when there is a `source`), and
+/// hands every password to the log's mask (`::add-mask::` on a runner, the scrubber locally).
+/// A bad push input is kept and fails the step after the metadata outputs are written.
+pub fn prepare(raw: &PushInputs, env: &RunnerEnv, log: &Log) -> Prepared {
+    let push = PushSettings::resolve(raw);
+    let mut docker_config = Vec::new();
+    if let Ok(push) = &push {
+        for c in &push.credentials {
+            log.add_mask(&c.password);
+        }
+        if push.source.is_some() {
+            docker_config = load_docker_config(env, log);
+        }
+    }
+    Prepared {
+        push,
+        docker_config,
+    }
+}
+
+/// Replaces the known secrets in the peer-provided texts of a report.
+fn scrub_report(report: &mut registry::PushReport, log: &Log) {
+    for t in &mut report.targets {
+        if let Some(e) = &mut t.error {
+            e.operation = log.secrets.scrub(&e.operation);
+            e.cause = log.secrets.scrub(&e.cause);
+            if let Some(h) = &mut e.hint {
+                *h = log.secrets.scrub(h);
+            }
+        }
+    }
+}
+
 /// Runs the push half. Without `source`, does nothing.
 pub async fn run(
-    raw: &PushInputs,
+    prepared: Prepared,
     settings: &Settings,
     meta: &Metadata,
     env: &RunnerEnv,
@@ -168,10 +240,7 @@ pub async fn run(
 ) -> Result<PushOutcome, PushError> {
     // Input `timeout` bounds the whole push, reading a `docker://` source included.
     let started = std::time::Instant::now();
-    let push = PushSettings::resolve(raw)?;
-    for c in &push.credentials {
-        log.add_mask(&c.password);
-    }
+    let push = prepared.push?;
     let Some(source_input) = push.source.as_deref() else {
         return Ok(PushOutcome::default());
     };
@@ -193,7 +262,7 @@ pub async fn run(
         }),
         _ => None,
     };
-    let docker_config = load_docker_config(env, log);
+    let docker_config = prepared.docker_config;
     let retry = match push.retry_pacing.as_deref() {
         Some(spec) => registry::retry::RetryPolicy::parse_overrides(spec)
             .map_err(PushSettingsError::RetryPacing)?,
@@ -209,15 +278,14 @@ pub async fn run(
         retry,
         timeout: Some(push.timeout),
         started: Some(started),
+        progress: crate::progress::Renderer::new(
+            log,
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+        .progress(),
     };
-    let debug = log.debug;
-    let mask: Masker = Arc::new(move |secret: &str| {
-        Log {
-            debug,
-            to_stderr: false,
-        }
-        .add_mask(secret);
-    });
+    let mask_log = log.clone();
+    let mask: Masker = Arc::new(move |secret: &str| mask_log.add_mask(secret));
     let source_ref = source::parse_source(source_input)?;
     let spool_base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
     let image = match &source_ref {
@@ -270,7 +338,8 @@ pub async fn run(
         });
     }
 
-    let report = registry::publish(&plan, &image, &targets, &options, &mask).await;
+    let mut report = registry::publish(&plan, &image, &targets, &options, &mask).await;
+    scrub_report(&mut report, log);
 
     log.group("Push results");
     for t in &report.targets {

@@ -1,9 +1,8 @@
 //! The action's contract: `action.yml` ⇔ the binary's inputs (`RawInputs`, clap `env`) ⇔ the
 //! outputs the binary actually writes to `$GITHUB_OUTPUT`.
 //!
-//! `action.yml` is read with a small line parser (the file uses plain block mappings only, and
-//! the crate has no YAML dependency); a construct it does not understand fails the test rather
-//! than being skipped.
+//! `action.yml` is read with `serde_norway` (the crate's YAML parser); a construct the contract
+//! does not expect (a list where a scalar belongs) fails the test rather than being skipped.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -15,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use clap::CommandFactory as _;
+use serde_norway::Value as Yaml;
 
 /// Push inputs and outputs: declared in `action.yml` now, implemented by the push engine
 /// (`src/settings/push.rs`, `PushInputs` flattened into `RawInputs`). Until it lands they may be
@@ -84,84 +84,65 @@ struct ActionYml {
     scalars: BTreeMap<String, String>,
 }
 
-/// Removes one level of YAML quotes (`'it''s'`, `"x"`); plain scalars are returned as they are.
-fn unquote(v: &str) -> String {
-    let v = v.trim();
-    if v.len() >= 2 && v.starts_with('\'') && v.ends_with('\'') {
-        v[1..v.len() - 1].replace("''", "'")
-    } else if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
-        let inner = &v[1..v.len() - 1];
-        assert!(
-            !inner.contains('\\'),
-            "escapes in double-quoted YAML are not supported by this parser: {v}"
-        );
-        inner.to_owned()
-    } else {
-        v.to_owned()
+/// A scalar as text, the way a workflow reads it (`true` → `"true"`, `~` → `""`).
+fn scalar_text(v: &Yaml, at: &str) -> String {
+    match v {
+        Yaml::String(s) => s.clone(),
+        Yaml::Bool(b) => b.to_string(),
+        Yaml::Number(n) => n.to_string(),
+        Yaml::Null => String::new(),
+        other => panic!("action.yml: `{at}` is not a scalar: {other:?}"),
     }
 }
 
-/// Parses the block-mapping subset of YAML that action.yml uses.
+fn key_text(k: &Yaml) -> String {
+    k.as_str()
+        .unwrap_or_else(|| panic!("action.yml: a key that is not a string: {k:?}"))
+        .to_owned()
+}
+
+/// Reads action.yml with `serde_norway`: `inputs` and `outputs` in file order (each a mapping of
+/// scalars), every other top-level scalar, and the keys of other mappings as `section.key`.
 fn parse_action_yml(text: &str) -> ActionYml {
+    let doc: Yaml = serde_norway::from_str(text).expect("action.yml is valid YAML");
+    let Yaml::Mapping(top) = doc else {
+        panic!("action.yml is not a mapping")
+    };
     let mut yml = ActionYml::default();
-    let mut section = String::new();
-    for (n, raw) in text.lines().enumerate() {
-        let line = raw.trim_end();
-        let content = line.trim_start();
-        if content.is_empty() || content.starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - content.len();
-        let (key, value) = content
-            .split_once(':')
-            .unwrap_or_else(|| panic!("action.yml:{}: not a `key: value` line: {raw}", n + 1));
-        assert!(
-            !key.contains(' ') && !key.starts_with('-'),
-            "action.yml:{}: unsupported YAML (sequence or odd key): {raw}",
-            n + 1
-        );
-        let value = value.trim();
-        // A value may carry a trailing comment only after a space; the file has none in values.
-        assert!(
-            !value.starts_with('{') && !value.starts_with('[') && !value.starts_with('|'),
-            "action.yml:{}: flow or block scalars are not supported by this parser: {raw}",
-            n + 1
-        );
-        match indent {
-            0 => {
-                key.clone_into(&mut section);
-                if !value.is_empty() {
-                    yml.scalars.insert(key.to_owned(), unquote(value));
-                }
-            }
-            2 => {
-                let entry = (key.to_owned(), Entry::default());
-                match section.as_str() {
-                    "inputs" => {
-                        assert!(value.is_empty(), "input `{key}` must be a mapping");
-                        yml.inputs.push(entry);
+    for (key, value) in &top {
+        let section = key_text(key);
+        match (section.as_str(), value) {
+            ("inputs" | "outputs", Yaml::Mapping(entries)) => {
+                for (name, props) in entries {
+                    let name = key_text(name);
+                    let Yaml::Mapping(props) = props else {
+                        panic!("{section} `{name}` must be a mapping")
+                    };
+                    let mut entry = Entry::default();
+                    for (k, v) in props {
+                        let k = key_text(k);
+                        let text = scalar_text(v, &format!("{section}.{name}.{k}"));
+                        entry.props.insert(k, text);
                     }
-                    "outputs" => {
-                        assert!(value.is_empty(), "output `{key}` must be a mapping");
-                        yml.outputs.push(entry);
-                    }
-                    other => {
-                        yml.scalars.insert(format!("{other}.{key}"), unquote(value));
+                    if section == "inputs" {
+                        yml.inputs.push((name, entry));
+                    } else {
+                        yml.outputs.push((name, entry));
                     }
                 }
             }
-            4 => {
-                let list = match section.as_str() {
-                    "inputs" => &mut yml.inputs,
-                    "outputs" => &mut yml.outputs,
-                    other => panic!("action.yml:{}: unexpected nesting under `{other}`", n + 1),
-                };
-                let (_, entry) = list
-                    .last_mut()
-                    .unwrap_or_else(|| panic!("action.yml:{}: property before any entry", n + 1));
-                entry.props.insert(key.to_owned(), unquote(value));
+            (_, Yaml::Mapping(entries)) => {
+                for (k, v) in entries {
+                    let k = key_text(k);
+                    let at = format!("{section}.{k}");
+                    let text = scalar_text(v, &at);
+                    yml.scalars.insert(at, text);
+                }
             }
-            _ => panic!("action.yml:{}: unexpected indentation {indent}", n + 1),
+            (_, v) => {
+                let text = scalar_text(v, &section);
+                yml.scalars.insert(section, text);
+            }
         }
     }
     yml

@@ -9,3 +9,4 @@ pub mod env;
 pub mod files;
 pub mod git;
 pub mod paths;
+pub mod remote;

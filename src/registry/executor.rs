@@ -54,6 +54,8 @@ pub struct PublishOptions {
     /// When the `timeout` started counting (the push began before the publish, reading the
     /// source); `None`: when the publish starts.
     pub started: Option<std::time::Instant>,
+    /// Where progress events go.
+    pub progress: crate::progress::Progress,
 }
 
 /// The endpoint for a target's host, with its credentials (per the precedence), TLS roots and
@@ -218,17 +220,27 @@ async fn push_content(
     missing: &HashSet<Digest>,
     siblings: &[&str],
     stats: &mut BlobStats,
+    progress: &crate::progress::Progress,
 ) -> Result<(), OpError> {
+    let done = |size: u64, mounted: bool| {
+        progress.emit(&crate::progress::Event::BlobDone {
+            image: &target.image,
+            size,
+            mounted,
+        });
+    };
     let repo = target.repository.as_str();
     let mut results = futures_util::stream::iter(&plan.blobs)
         .map(|blob| async move {
             if !missing.contains(&blob.digest) {
+                done(blob.size, false);
                 return Ok(BlobOutcome::Existing);
             }
             // Mount from a sibling repository on the same host; any failure falls back to
             // an upload (mount is an optimisation only).
             for from in siblings {
                 if ep.mount_blob(repo, from, &blob.digest).await {
+                    done(blob.size, true);
                     return Ok(BlobOutcome::Mounted);
                 }
             }
@@ -242,6 +254,7 @@ async fn push_content(
                         &target.registry,
                     )
                 })?;
+            done(blob.size, false);
             Ok(BlobOutcome::Uploaded(blob.size))
         })
         .buffer_unordered(BLOB_CONCURRENCY);
@@ -545,6 +558,18 @@ pub async fn publish(
                     .copied()
                     .filter(|s| *s != r.target.repository)
                     .collect();
+                let image = r.target.image.as_str();
+                options.progress.emit(&crate::progress::Event::Start {
+                    image,
+                    blobs: plan.blobs.len(),
+                    bytes: plan
+                        .blobs
+                        .iter()
+                        .filter(|b| missing[i].contains(&b.digest))
+                        .map(|b| b.size)
+                        .sum(),
+                });
+                let counted = options.progress.reader(reader, image);
                 let result = deadline
                     .bound(
                         "push content",
@@ -552,14 +577,19 @@ pub async fn publish(
                             ep,
                             r.target,
                             plan,
-                            reader,
+                            &counted,
                             &options.retry,
                             &missing[i],
                             &siblings,
                             &mut stats,
+                            &options.progress,
                         ),
                     )
                     .await;
+                let ok = result.is_ok();
+                options
+                    .progress
+                    .emit(&crate::progress::Event::Done { image, ok });
                 if result.is_ok() {
                     done.push(&r.target.repository);
                 }

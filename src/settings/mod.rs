@@ -28,9 +28,14 @@ pub enum OutputFormat {
     name = "hoist",
     version,
     about = "Compute image tags, labels and annotations exactly as docker/metadata-action does",
-    long_about = None
+    long_about = None,
+    allow_hyphen_values = true,
+    after_help = "Every flag is also read from the runner's `INPUT_<NAME>` variable (e.g. `INPUT_TAGS`).\nExit codes: 0 ok, 1 the run failed (bad input, push failure), 2 usage error (unknown flag).\nSee docs/cli.md."
 )]
 pub struct RawInputs {
+    /// A utility subcommand (completions, man page) instead of a run.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Where to get the git context: `workflow` (the runner's event) or `git` (the local checkout)
     #[arg(long, env = "INPUT_CONTEXT")]
     pub context: Option<String>,
@@ -82,6 +87,25 @@ pub struct RawInputs {
     /// How to print the result outside GitHub Actions
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Outside GitHub Actions: print only errors on stderr
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Outside GitHub Actions: print debug lines too
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// `hoist <subcommand>`: helpers that do not run the pipeline.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Command {
+    /// Print a shell completion script on stdout (`hoist completions bash > /etc/bash_completion.d/hoist`)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout (`hoist man > hoist.1`)
+    Man,
 }
 
 /// Where the git context comes from.
@@ -100,6 +124,8 @@ pub struct Settings {
     pub context: ContextSource,
     /// The metadata engine's inputs.
     pub meta: MetaInputs,
+    /// Whether `context` was given (otherwise a local run may default to `git`).
+    pub context_given: bool,
     /// The token for the GitHub API (`None` when the input is empty).
     pub github_token: Option<String>,
     /// Output format outside Actions.
@@ -149,7 +175,8 @@ fn list(input: &'static str, value: Option<&String>) -> Result<Vec<String>, Sett
 impl Settings {
     /// Resolves raw inputs into settings, the way metadata-action's `getInputs` does.
     pub fn resolve(raw: &RawInputs) -> Result<Self, SettingsError> {
-        let context = match trimmed(raw.context.as_ref()).as_deref() {
+        let context_input = trimmed(raw.context.as_ref());
+        let context = match context_input.as_deref() {
             None | Some("workflow") => ContextSource::Workflow,
             Some("git") => ContextSource::Git,
             Some(other) => return Err(SettingsError::Context(other.to_owned())),
@@ -168,6 +195,7 @@ impl Settings {
         };
         Ok(Self {
             context,
+            context_given: context_input.is_some(),
             meta,
             github_token: trimmed(raw.github_token.as_ref()),
             format: raw.format,
@@ -206,6 +234,30 @@ mod tests {
         assert_eq!(s.meta.sep_tags, " , ");
         assert_eq!(s.meta.bake_target, "app");
         assert_eq!(s.context, ContextSource::Git);
+    }
+
+    #[test]
+    fn flag_values_may_start_with_a_hyphen_and_subcommands_parse() {
+        let r = RawInputs::try_parse_from([
+            "hoist",
+            "--registry-auth",
+            "- registry: x",
+            "--tags",
+            "-x",
+            "-q",
+        ])
+        .expect("parses");
+        assert_eq!(r.push.registry_auth.as_deref(), Some("- registry: x"));
+        assert_eq!(r.tags.as_deref(), Some("-x"));
+        assert!(r.quiet);
+        let r = RawInputs::try_parse_from(["hoist", "completions", "bash"]).expect("parses");
+        assert!(matches!(
+            r.command,
+            Some(Command::Completions {
+                shell: clap_complete::Shell::Bash
+            })
+        ));
+        assert!(RawInputs::try_parse_from(["hoist", "--nope"]).is_err());
     }
 
     #[test]

@@ -3,12 +3,12 @@
 //! format, a YAML list of `registry`/`username`/`password`. Must not read the environment or
 //! files, and must never quote a password in an error.
 
-use serde_yaml::Value as Yaml;
+use serde_norway::Value as Yaml;
 
 /// The push inputs, raw (`INPUT_<NAME>` or `--flag`).
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct PushInputs {
-    /// Image to push: `oci:DIR[:REF]`, `oci-archive:FILE[:REF]` or `docker-archive:FILE[:REF]` (empty: metadata only)
+    /// Image to push: `oci:DIR[:REF]`, `oci-archive:FILE[:REF]`, `docker-archive:FILE[:REF]`, `docker-daemon:IMAGE[:TAG]` or `docker://IMAGE[:TAG|@DIGEST]` (empty: metadata only)
     #[arg(long, env = "INPUT_SOURCE")]
     pub source: Option<String>,
     /// Push to the registries (default `true` when `source` is set; `false` prints the plan)
@@ -188,9 +188,32 @@ fn scalar(v: &Yaml) -> Option<String> {
     }
 }
 
+/// A `username` or `password`: YAML must read it as a string. `1e3`, `0x1F`, `true`, `~` are
+/// read as numbers, booleans or null and would not be the text the user typed: an error asking
+/// to quote it (the value never quoted back).
+fn secret_field(
+    map: &serde_norway::Mapping,
+    key: &str,
+    n: usize,
+    registry: &str,
+) -> Result<String, PushSettingsError> {
+    match map.get(key) {
+        None => Err(PushSettingsError::Auth(format!(
+            "entry {n} ({registry}): no `{key}`"
+        ))),
+        Some(Yaml::String(s)) if s.is_empty() => Err(PushSettingsError::Auth(format!(
+            "entry {n} ({registry}): no `{key}`"
+        ))),
+        Some(Yaml::String(s)) => Ok(s.clone()),
+        Some(_) => Err(PushSettingsError::Auth(format!(
+            "entry {n} ({registry}): `{key}` is not a string to YAML (it reads as a number, boolean, list, mapping or nothing)\nhint: quote it, e.g. `{key}: '...'`, or pass it from a secret"
+        ))),
+    }
+}
+
 /// Parses `registry-auth`. Errors give the entry number and field, never a value.
 pub fn parse_registry_auth(text: &str) -> Result<Vec<RegistryCredential>, PushSettingsError> {
-    let doc: Yaml = serde_yaml::from_str(text).map_err(|e| {
+    let doc: Yaml = serde_norway::from_str(text).map_err(|e| {
         PushSettingsError::Auth(match e.location() {
             Some(l) => format!("not valid YAML (line {}, column {})", l.line(), l.column()),
             None => "not valid YAML".into(),
@@ -223,12 +246,8 @@ pub fn parse_registry_auth(text: &str) -> Result<Vec<RegistryCredential>, PushSe
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty())
             .unwrap_or_else(|| "docker.io".to_owned());
-        let username = field("username").filter(|u| !u.is_empty()).ok_or_else(|| {
-            PushSettingsError::Auth(format!("entry {n} ({registry}): no `username`"))
-        })?;
-        let password = field("password").filter(|p| !p.is_empty()).ok_or_else(|| {
-            PushSettingsError::Auth(format!("entry {n} ({registry}): no `password`"))
-        })?;
+        let username = secret_field(map, "username", n, &registry)?;
+        let password = secret_field(map, "password", n, &registry)?;
         out.push(RegistryCredential {
             registry,
             username,
@@ -305,7 +324,7 @@ mod tests {
     #[test]
     fn registry_auth_is_login_action_yaml() {
         let creds = parse_registry_auth(
-            "- registry: ghcr.io\n  username: me\n  password: s3cret\n- username: hub\n  password: 1234\n",
+            "- registry: ghcr.io\n  username: me\n  password: s3cret\n- username: hub\n  password: '1234'\n",
         )
         .expect("parses");
         assert_eq!(creds.len(), 2);
@@ -351,6 +370,40 @@ mod tests {
             let e = t(bad).expect_err(bad).to_string();
             assert!(e.starts_with("input `timeout`: "), "{e}");
         }
+    }
+
+    #[test]
+    fn a_password_or_username_yaml_reads_as_a_non_string_is_an_error_asking_to_quote_it() {
+        for (value, shown) in [
+            ("1e3", "1000"),
+            ("0x1F", "31"),
+            ("true", "true"),
+            ("null", "null"),
+            ("1234", "1234"),
+            ("[zq]", "zq"),
+        ] {
+            for key in ["username", "password"] {
+                let other = if key == "username" {
+                    "password"
+                } else {
+                    "username"
+                };
+                let text = format!("- registry: r.io\n  {other}: ok-x\n  {key}: {value}\n");
+                let err = parse_registry_auth(&text)
+                    .expect_err("must fail")
+                    .to_string();
+                assert!(err.contains(&format!("entry 1 (r.io): `{key}`")), "{err}");
+                assert!(err.contains("quote it"), "{err}");
+                assert!(!err.contains(value) && !err.contains(shown), "{err}");
+            }
+        }
+        let creds =
+            parse_registry_auth("- registry: r.io\n  username: \"007\"\n  password: '1e3'\n")
+                .expect("quoted values are strings");
+        assert_eq!(
+            (creds[0].username.as_str(), creds[0].password.as_str()),
+            ("007", "1e3")
+        );
     }
 
     #[test]

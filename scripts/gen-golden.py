@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates tests/golden/*.json from docker/metadata-action's own unit tests.
+"""Regenerates fixtures/golden/*.json from docker/metadata-action's own unit tests.
 
 Usage: scripts/gen-golden.py [UPSTREAM_TESTS_DIR]   (default /tmp/ma/__tests__)
 
@@ -41,7 +41,7 @@ import sys
 from pathlib import Path
 
 UP = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/ma/__tests__")
-OUT = Path(__file__).resolve().parent.parent / "tests" / "golden"
+OUT = Path(__file__).resolve().parent.parent / "fixtures" / "golden"
 NOW = "2020-01-10T00:30:00Z"
 UNDEF = {"__undefined__": True}
 

@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
 # Runs docker/metadata-action's own test suite (fixtures/conformance/upstream-cases.jsonl, the
-# reference's recorded outputs) against the release binary, the way the runner runs a step, with
+# reference's recorded outputs; plus hoist-cases.jsonl, cases of hoist's own recorded from the
+# same reference) against the release binary, the way the runner runs a step, with
 # the runner in scripts/conformance/. Fails on any case that differs, except those listed with a
 # reason in fixtures/conformance/known.txt; fails too when a listed case starts passing (so the
 # list only shrinks). Reads nothing outside the repository unless CONFORMANCE_CORPUS names
-# another corpus (e.g. a wider one kept elsewhere).
+# other corpus files (space-separated, e.g. a wider corpus kept elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-corpus="${CONFORMANCE_CORPUS:-fixtures/conformance/upstream-cases.jsonl}"
+read -r -a corpus <<<"${CONFORMANCE_CORPUS:-fixtures/conformance/upstream-cases.jsonl fixtures/conformance/hoist-cases.jsonl}"
 known=fixtures/conformance/known.txt
-if [ ! -f "$corpus" ]; then
-  echo "conformance corpus not found at $corpus" >&2
-  exit 1
-fi
+for f in "${corpus[@]}"; do
+  if [ ! -f "$f" ]; then
+    echo "error: conformance corpus not found at \`$f\`" >&2
+    exit 1
+  fi
+done
 bin="${CARGO_TARGET_DIR:-target}/release/hoist"
 [ -x "$bin" ] || cargo build --release --locked
 report="$(mktemp)"
 trap 'rm -f "$report"' EXIT
 set +e
-CANDIDATE="$bin" python3 scripts/conformance/compare.py "$corpus" \
+CANDIDATE="$bin" python3 scripts/conformance/compare.py "${corpus[@]}" \
   --epoch-env SOURCE_DATE_EPOCH -j 2 --json-report "$report" | tail -n 40
 set -e
 python3 - "$report" "$known" <<'PY'

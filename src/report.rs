@@ -182,11 +182,18 @@ mod tests {
             (&["index", "manifest"], &["index", "manifest"]),
             (&["index:linux/amd64"], &["index"]),
             (&["index:linux/amd64", "manifest:linux/arm64"], &["index"]),
-            (&["manifest", "index:linux/amd64", "manifest"], &["manifest", "index"]),
+            (
+                &["manifest", "index:linux/amd64", "manifest"],
+                &["manifest", "index"],
+            ),
             (&["", " index"], &["", " index"]),
         ];
         for (levels, want) in cases {
-            assert_eq!(bake_file_levels(&strings(levels)), strings(want), "{levels:?}");
+            assert_eq!(
+                bake_file_levels(&strings(levels)),
+                strings(want),
+                "{levels:?}"
+            );
         }
     }
 }

@@ -19,6 +19,21 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+echo "== workflows"
+# Every third-party action pinned by full commit SHA, with its version in a comment.
+unpinned="$(grep -nE '^[[:space:]-]*uses:' .github/workflows/*.yml \
+  | grep -vE 'uses:[[:space:]]+\./' \
+  | grep -vE 'uses:[[:space:]]+[^@[:space:]]+@[0-9a-f]{40}[[:space:]]+# v[0-9]' || true)"
+if [ -n "$unpinned" ]; then
+  echo "error: actions not pinned by full commit SHA with a \`# vX.Y.Z\` comment:" >&2
+  echo "$unpinned" >&2
+  exit 1
+fi
+if command -v zizmor >/dev/null 2>&1; then
+  zizmor --offline --no-progress .github/workflows/
+else
+  echo "zizmor not installed (pip install zizmor): workflow audit skipped"
+fi
 echo "== fmt"
 cargo fmt --all -- --check
 echo "== clippy"

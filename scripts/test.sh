@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test on a fresh machine: installs what the tests need (Debian packages), then
-# format and lint checks, the unit and integration tests, and the metadata-action conformance
-# corpus. Usage: scripts/test.sh   (from anywhere)
+# Runs every test on a fresh machine: installs what the tests need (Debian packages), then the
+# workflow checks (actions pinned by SHA; zizmor when installed), format and lint checks, the
+# unit and integration tests, and the metadata-action conformance corpus (fixtures/conformance).
+# Reads nothing outside the repository. Usage: scripts/test.sh   (from anywhere)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -32,11 +32,18 @@ RUN case "$TARGETPLATFORM" in \
  && rustup target add "$(cat /rust-target)"
 WORKDIR /src
 COPY . .
+# Deterministic build settings (docs/release.md, "Reproducibility"): one codegen unit, no
+# incremental state, and the build machine's paths rewritten in the panic locations the binary
+# keeps (the target's rustflags in .cargo/config.toml stay: `--config` arrays are appended).
+ENV CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    CARGO_INCREMENTAL=0
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target,id=hoist-target-${TARGETPLATFORM} \
-    cargo zigbuild --release --locked --bin hoist --target "$(cat /rust-target)" \
+    t="$(cat /rust-target)" \
+ && cargo zigbuild --release --locked --bin hoist --target "$t" \
+      --config "target.$t.rustflags=[\"--remap-path-prefix=/src=/hoist\", \"--remap-path-prefix=/usr/local/cargo=/cargo\"]" \
  && mkdir -p /rootfs/etc/ssl/certs \
- && cp "target/$(cat /rust-target)/release/hoist" /rootfs/hoist \
+ && cp "target/$t/release/hoist" /rootfs/hoist \
  && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ca-certificates.crt
 
 # ---- final stage ----------------------------------------------------------------------------

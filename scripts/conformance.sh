@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# Runs docker/metadata-action's own test suite (../shared/conformance, the reference's recorded
-# outputs) against the release binary, the way the runner runs a step. Fails on any case that
-# differs, except those listed with a reason in tests/conformance-known.txt; fails too when a
-# listed case starts passing (so the list only shrinks).
+# Runs docker/metadata-action's own test suite (fixtures/conformance/upstream-cases.jsonl, the
+# reference's recorded outputs; plus hoist-cases.jsonl, cases of hoist's own recorded from the
+# same reference) against the release binary, the way the runner runs a step, with
+# the runner in scripts/conformance/. Fails on any case that differs, except those listed with a
+# reason in fixtures/conformance/known.txt; fails too when a listed case starts passing (so the
+# list only shrinks). Reads nothing outside the repository unless CONFORMANCE_CORPUS names
+# other corpus files (space-separated, e.g. a wider corpus kept elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-corpus="${CONFORMANCE_CORPUS:-../shared/conformance/upstream-cases.jsonl}"
-tools="$(dirname "$corpus")/tools"
-if [ ! -f "$corpus" ]; then
-  echo "conformance corpus not found at $corpus" >&2
-  exit 1
-fi
-[ -x target/release/hoist ] || cargo build --release --locked
+read -r -a corpus <<<"${CONFORMANCE_CORPUS:-fixtures/conformance/upstream-cases.jsonl fixtures/conformance/hoist-cases.jsonl}"
+known=fixtures/conformance/known.txt
+for f in "${corpus[@]}"; do
+  if [ ! -f "$f" ]; then
+    echo "error: conformance corpus not found at \`$f\`" >&2
+    exit 1
+  fi
+done
+bin="${CARGO_TARGET_DIR:-target}/release/hoist"
+[ -x "$bin" ] || cargo build --release --locked
 report="$(mktemp)"
 trap 'rm -f "$report"' EXIT
 set +e
-CANDIDATE=target/release/hoist python3 "$tools/compare.py" "$corpus" \
+CANDIDATE="$bin" python3 scripts/conformance/compare.py "${corpus[@]}" \
   --epoch-env SOURCE_DATE_EPOCH -j 2 --json-report "$report" | tail -n 40
 set -e
-python3 - "$report" tests/conformance-known.txt <<'PY'
+python3 - "$report" "$known" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
 known = {}
@@ -36,7 +42,7 @@ print(f"conformance: {total - len(failed)}/{total} identical, {len(failed & set(
 for cid in unexpected:
     print(f"  REGRESSION: {cid}")
 for cid in fixed:
-    print(f"  now passing, remove from tests/conformance-known.txt: {cid}")
+    print(f"  now passing, remove from fixtures/conformance/known.txt: {cid}")
 passed = total - len(failed)
 print(f"{passed} passed, {len(failed)} failed")
 sys.exit(1 if unexpected or fixed else 0)

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Regenerates tests/golden/*.json from docker/metadata-action's own unit tests.
+"""Regenerates fixtures/golden/*.json from docker/metadata-action's own unit tests.
 
-Usage: scripts/gen-golden.py [UPSTREAM_TESTS_DIR]   (default /tmp/ma/__tests__)
+Usage: scripts/gen-golden.py UPSTREAM_TESTS_DIR
+  (the `__tests__` directory of a docker/metadata-action checkout; a maintainer's tool, not run
+  by the tests: they read the generated fixtures/golden/*.json)
 
 Reads the `test.each` tables of `meta.test.ts` (every row), the `getInputs` and `getContext`
 cases of `context.test.ts`, and the rows of `tag.test.ts` / `flavor.test.ts` /
@@ -40,8 +42,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-UP = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/ma/__tests__")
-OUT = Path(__file__).resolve().parent.parent / "tests" / "golden"
+if len(sys.argv) != 2:
+    sys.exit("usage: scripts/gen-golden.py UPSTREAM_TESTS_DIR (docker/metadata-action's `__tests__`)")
+UP = Path(sys.argv[1])
+OUT = Path(__file__).resolve().parent.parent / "fixtures" / "golden"
 NOW = "2020-01-10T00:30:00Z"
 UNDEF = {"__undefined__": True}
 

@@ -13,6 +13,17 @@ pub fn level_prefixed(annotations: &[String], levels: &[String]) -> Vec<String> 
         .collect()
 }
 
+/// The levels of the annotations bake file. metadata-action builds that file from the kind
+/// string `'annotations:' + DOCKER_METADATA_ANNOTATIONS_LEVELS` and reads its levels back with
+/// `kind.split(':')[1].split(',')`, so everything from the first `:` of the levels on is dropped:
+/// `index:linux/amd64,manifest` gives the one level `index`, `manifest,index:linux/amd64` gives
+/// `manifest` and `index`. The `annotations` and `json` outputs keep the full levels.
+pub fn bake_file_levels(levels: &[String]) -> Vec<String> {
+    let joined = levels.join(",");
+    let before_colon = joined.split(':').next().unwrap_or_default();
+    before_colon.split(',').map(str::to_owned).collect()
+}
+
 /// JS `JSON.stringify(v, null, 2)`.
 fn pretty(v: &Json) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
@@ -100,9 +111,14 @@ impl<'a> Outputs<'a> {
         self.bake(json!({ "labels": self.labels_object() }))
     }
 
-    /// `docker-metadata-action-bake-annotations.json`.
+    /// `docker-metadata-action-bake-annotations.json`: the annotations prefixed with the levels
+    /// metadata-action reads back for this file ([`bake_file_levels`]).
     pub fn bake_annotations(&self) -> String {
-        self.bake(json!({ "annotations": self.prefixed_annotations() }))
+        let prefixed = level_prefixed(
+            self.meta.annotations.as_deref().unwrap_or_default(),
+            &bake_file_levels(self.levels),
+        );
+        self.bake(json!({ "annotations": prefixed }))
     }
 
     /// `docker-metadata-action-bake.json` (tags, labels and args).
@@ -153,5 +169,31 @@ mod tests {
             level_prefixed(&a, &levels),
             ["manifest:k=v", " index:k=v", ":k=v"]
         );
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn bake_file_levels_stop_at_the_first_colon() {
+        let cases: [(&[&str], &[&str]); 6] = [
+            (&["manifest"], &["manifest"]),
+            (&["index", "manifest"], &["index", "manifest"]),
+            (&["index:linux/amd64"], &["index"]),
+            (&["index:linux/amd64", "manifest:linux/arm64"], &["index"]),
+            (
+                &["manifest", "index:linux/amd64", "manifest"],
+                &["manifest", "index"],
+            ),
+            (&["", " index"], &["", " index"]),
+        ];
+        for (levels, want) in cases {
+            assert_eq!(
+                bake_file_levels(&strings(levels)),
+                strings(want),
+                "{levels:?}"
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! Golden cases: docker/metadata-action's own test tables as data (`tests/golden/*.json`,
+//! Golden cases: docker/metadata-action's own test tables as data (`fixtures/golden/*.json`,
 //! written by `scripts/gen-golden.py` from the upstream `__tests__`, plus hoist's own cases in
-//! `tests/golden/hoist-*.json`), run through the pure core (`meta::compute`, `report::Outputs`)
+//! `fixtures/golden/hoist-*.json`), run through the pure core (`meta::compute`, `report::Outputs`)
 //! with the clock injected, and compared exactly. Every case runs; all failures are reported
 //! together, each with its name, where it comes from and a diff.
 //!
@@ -48,12 +48,12 @@ struct Case {
 }
 
 fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden")
 }
 
 fn load_cases() -> Vec<Case> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(golden_dir())
-        .expect("tests/golden exists")
+        .expect("fixtures/golden exists")
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
@@ -67,16 +67,16 @@ fn load_cases() -> Vec<Case> {
             .into_owned();
         let text = std::fs::read_to_string(&path).expect("read golden file");
         let doc: Json = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("tests/golden/{file}: not JSON: {e}"));
+            .unwrap_or_else(|e| panic!("fixtures/golden/{file}: not JSON: {e}"));
         let list = match doc {
             Json::Array(items) => items,
             one @ Json::Object(_) => vec![one],
-            _ => panic!("tests/golden/{file}: expected a case or an array of cases"),
+            _ => panic!("fixtures/golden/{file}: expected a case or an array of cases"),
         };
         for body in list {
             let name = body["name"]
                 .as_str()
-                .unwrap_or_else(|| panic!("tests/golden/{file}: a case without a name"))
+                .unwrap_or_else(|| panic!("fixtures/golden/{file}: a case without a name"))
                 .to_owned();
             let source = body["source"].as_str().unwrap_or_default().to_owned();
             cases.push(Case {
@@ -93,7 +93,7 @@ fn load_cases() -> Vec<Case> {
 #[test]
 fn golden_cases() {
     let cases = load_cases();
-    assert!(!cases.is_empty(), "no golden cases in tests/golden");
+    assert!(!cases.is_empty(), "no golden cases in fixtures/golden");
     let mut seen = BTreeMap::new();
     for c in &cases {
         if let Some(other) = seen.insert(c.name.clone(), c.file.clone()) {

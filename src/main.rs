@@ -10,6 +10,8 @@ use hoist::settings::RawInputs;
 
 fn main() -> std::process::ExitCode {
     let raw = RawInputs::parse();
+    // SIGTERM/SIGINT remove the spools before exiting (drop guards do not run on a signal).
+    hoist::source::spool::watch_signals();
     let env = RunnerEnv::read();
     let log = Log {
         debug: env.runner_debug.as_deref() == Some("1"),

@@ -7,7 +7,7 @@
 //! Must not re-serialise a manifest, except an index narrowed by the `platforms` filter, which
 //! is a new index by definition.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 
 use serde_json::Value as Json;
@@ -26,7 +26,59 @@ pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.
 pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
 /// How deep indexes may nest (an index of indexes of manifests is depth 2).
-const MAX_DEPTH: usize = 4;
+pub const MAX_DEPTH: usize = 8;
+
+/// The most descriptors one image may list in all (index entries, configs and layers; a
+/// descriptor listed twice counts twice, a manifest's own list is walked once).
+pub const MAX_DESCRIPTORS: usize = 10_000;
+
+/// Shows untrusted text (a media type, a file name, a header field) inertly in a message:
+/// control characters (C0, DEL, C1) and the line/paragraph separators escaped as `\u{..}`
+/// (`\r`, `\n`, `\t` as such), invalid UTF-8 as `\xNN`; everything else unchanged.
+pub fn escape_untrusted(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\r' => out.push_str("\\r"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                    let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+/// Whether `media_type` follows RFC 6838's `type "/" subtype` grammar (the distribution spec's
+/// media type rule): restricted-name characters only, no parameters, no whitespace.
+pub fn is_media_type(media_type: &str) -> bool {
+    let name = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 127
+            && s.as_bytes()[0].is_ascii_alphanumeric()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    media_type
+        .split_once('/')
+        .is_some_and(|(t, sub)| name(t) && name(sub))
+}
+
+/// Whether hoist can push a manifest of this media type (the four a registry stores as
+/// manifests; anything else would be refused at the manifest PUT, after the blob uploads).
+pub fn is_manifest_type(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        OCI_INDEX | OCI_MANIFEST | DOCKER_LIST | DOCKER_MANIFEST
+    )
+}
 
 /// A `sha256:<64 lowercase hex>` content digest.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -114,6 +166,12 @@ impl Descriptor {
             .and_then(Json::as_str)
             .unwrap_or_default()
             .to_owned();
+        if !media_type.is_empty() && !is_media_type(&media_type) {
+            return Err(bad(&format!(
+                "`mediaType` `{}` is not a media type (`type/subtype`)",
+                escape_untrusted(media_type.as_bytes())
+            )));
+        }
         Ok(Self {
             media_type,
             digest: Digest::parse(digest)?,
@@ -205,8 +263,23 @@ pub enum PlanError {
     #[error("blob {0} is referenced with two different sizes")]
     SizeConflict(Digest),
     /// Indexes nest too deep.
-    #[error("indexes nest more than {MAX_DEPTH} levels deep")]
-    TooDeep,
+    #[error("{0}: indexes nest more than {MAX_DEPTH} levels deep")]
+    TooDeep(String),
+    /// The image lists too many descriptors.
+    #[error("the image lists more than {MAX_DESCRIPTORS} descriptors (at {0})")]
+    TooMany(String),
+    /// A manifest of a kind no registry stores as a manifest.
+    #[error(
+        "{what}: manifest {digest} has media type `{media_type}`, which is not an image index or manifest\nhint: hoist pushes `{OCI_INDEX}`, `{OCI_MANIFEST}`, `{DOCKER_LIST}` and `{DOCKER_MANIFEST}`"
+    )]
+    MediaType {
+        /// The descriptor that names it.
+        what: String,
+        /// Which manifest.
+        digest: Digest,
+        /// The media type, escaped.
+        media_type: String,
+    },
     /// The platform filter leaves nothing.
     #[error("no manifest in the index matches platforms {0}")]
     NoPlatform(String),
@@ -300,11 +373,23 @@ struct Builder<'a> {
     platforms: &'a [String],
     manifests: Vec<Manifest>,
     seen: HashSet<Digest>,
+    /// Each manifest walked once: source digest → (its size, the digest it was pushed as).
+    visited: HashMap<Digest, (u64, Digest)>,
+    /// Descriptors met so far, bounded by [`MAX_DESCRIPTORS`].
+    descriptors: usize,
     blobs: BTreeMap<Digest, Blob>,
     blob_order: Vec<Digest>,
 }
 
 impl Builder<'_> {
+    fn count(&mut self, n: usize, at: &dyn Fn() -> String) -> Result<(), PlanError> {
+        self.descriptors = self.descriptors.saturating_add(n);
+        if self.descriptors > MAX_DESCRIPTORS {
+            return Err(PlanError::TooMany(at()));
+        }
+        Ok(())
+    }
+
     fn add_blob(&mut self, d: Descriptor) -> Result<(), PlanError> {
         if let Some(b) = self.blobs.get(&d.digest) {
             return if b.size == d.size {
@@ -325,15 +410,40 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// Walks the manifest `desc` (named `what` in errors) once: a digest met again (an index
+    /// listing one child many times, nested) is answered from `visited`, never re-read.
     fn visit(
         &mut self,
         desc: &Descriptor,
+        what: &str,
         platform: Option<String>,
         depth: usize,
     ) -> Result<Digest, PlanError> {
-        if depth > MAX_DEPTH {
-            return Err(PlanError::TooDeep);
+        if let Some((size, pushed)) = self.visited.get(&desc.digest) {
+            if *size != desc.size {
+                return Err(PlanError::Corrupt {
+                    digest: desc.digest.clone(),
+                    cause: format!("{what} gives it {} bytes, another {size}", desc.size),
+                });
+            }
+            return Ok(pushed.clone());
         }
+        if depth > MAX_DEPTH {
+            return Err(PlanError::TooDeep(what.to_owned()));
+        }
+        let pushed = self.walk(desc, what, platform, depth)?;
+        self.visited
+            .insert(desc.digest.clone(), (desc.size, pushed.clone()));
+        Ok(pushed)
+    }
+
+    fn walk(
+        &mut self,
+        desc: &Descriptor,
+        what: &str,
+        platform: Option<String>,
+        depth: usize,
+    ) -> Result<Digest, PlanError> {
         let digest = desc.digest.clone();
         if desc.size > MAX_MANIFEST_BYTES {
             return Err(PlanError::Invalid {
@@ -373,6 +483,13 @@ impl Builder<'_> {
             .map_or_else(|| desc.media_type.clone(), str::to_owned);
         let index_like = is_index(&media_type)
             || (media_type.is_empty() && json.get("manifests").is_some_and(Json::is_array));
+        if !media_type.is_empty() && !is_manifest_type(&media_type) {
+            return Err(PlanError::MediaType {
+                what: what.to_owned(),
+                digest,
+                media_type: escape_untrusted(media_type.as_bytes()),
+            });
+        }
         if index_like {
             let media_type = if media_type.is_empty() {
                 OCI_INDEX.to_owned()
@@ -389,9 +506,11 @@ impl Builder<'_> {
                 .get("manifests")
                 .and_then(Json::as_array)
                 .ok_or_else(|| invalid("an index without `manifests`".into()))?;
+            self.count(entries.len(), &|| format!("index {digest}"))?;
             for (i, entry) in entries.iter().enumerate() {
-                let child = Descriptor::from_json(entry, &format!("{digest} manifests[{i}]"))?;
-                self.visit(&child, platform_of(entry), depth + 1)?;
+                let what = format!("index {digest} manifests[{i}]");
+                let child = Descriptor::from_json(entry, &what)?;
+                self.visit(&child, &what, platform_of(entry), depth + 1)?;
             }
             let (bytes, digest) = match narrowed {
                 Some(n) => {
@@ -421,11 +540,13 @@ impl Builder<'_> {
         } else {
             media_type
         };
+        self.count(1, &|| format!("manifest {digest}"))?;
         self.add_blob(Descriptor::from_json(config, &format!("{digest} config"))?)?;
         if let Some(layers) = json.get("layers") {
             let layers = layers
                 .as_array()
                 .ok_or_else(|| invalid("`layers` is not a list".into()))?;
+            self.count(layers.len(), &|| format!("manifest {digest}"))?;
             for (i, layer) in layers.iter().enumerate() {
                 let d = Descriptor::from_json(layer, &format!("{digest} layers[{i}]"))?;
                 // Foreign layers live elsewhere (`urls`); registries do not expect them.
@@ -462,10 +583,12 @@ pub fn build_plan(
         platforms,
         manifests: Vec::new(),
         seen: HashSet::new(),
+        visited: HashMap::new(),
+        descriptors: 0,
         blobs: BTreeMap::new(),
         blob_order: Vec::new(),
     };
-    b.visit(root, None, 0)?;
+    b.visit(root, "the image", None, 0)?;
     let Builder {
         manifests,
         mut blobs,

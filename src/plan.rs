@@ -762,4 +762,116 @@ mod tests {
         assert!(Digest::parse(&format!("sha256:{}", "A".repeat(64))).is_err());
         assert!(Digest::parse(&format!("sha256:{}", "a".repeat(64))).is_ok());
     }
+    /// An index listing `child` `n` times.
+    fn repeat_index(child: &[u8], n: usize) -> Vec<u8> {
+        let entry = serde_json::json!({"mediaType": OCI_INDEX, "digest": Digest::of(child).to_string(), "size": child.len()});
+        serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": vec![entry; n]}))
+            .expect("serialises")
+    }
+
+    #[test]
+    fn an_index_bomb_reads_each_manifest_once() {
+        // 4 nested indexes of 100 identical entries: 100^4 paths, 5 distinct manifests.
+        let leaf = manifest(b"cfg", &[b"l1"]);
+        let mut leaf_entry = serde_json::from_slice::<Json>(&repeat_index(&leaf, 100)).expect("json");
+        for e in leaf_entry["manifests"].as_array_mut().expect("list") {
+            e["mediaType"] = OCI_MANIFEST.into();
+        }
+        let mut level = serde_json::to_vec(&leaf_entry).expect("serialises");
+        let mut items = vec![leaf.clone(), level.clone()];
+        for _ in 0..3 {
+            level = repeat_index(&level, 100);
+            items.push(level.clone());
+        }
+        let s: HashMap<Digest, Vec<u8>> = items.iter().map(|b| (Digest::of(b), b.clone())).collect();
+        let mut reads: HashMap<Digest, usize> = HashMap::new();
+        let mut read = |d: &Descriptor| {
+            *reads.entry(d.digest.clone()).or_default() += 1;
+            s.get(&d.digest).cloned().ok_or_else(|| "missing".to_owned())
+        };
+        let plan = build_plan(&desc(OCI_INDEX, &level), &mut read, &[]).expect("plan");
+        assert_eq!(plan.manifests.len(), 5);
+        assert_eq!(plan.blobs.len(), 2);
+        assert_eq!(reads.len(), 5);
+        assert!(reads.values().all(|&n| n == 1), "{reads:?}");
+    }
+
+    #[test]
+    fn nesting_and_descriptor_counts_are_bounded() {
+        let mut level = manifest(b"cfg", &[b"l1"]);
+        let mut items = vec![level.clone()];
+        let mut first = true;
+        for _ in 0..=MAX_DEPTH {
+            let mut idx = serde_json::from_slice::<Json>(&repeat_index(&level, 1)).expect("json");
+            if first {
+                idx["manifests"][0]["mediaType"] = OCI_MANIFEST.into();
+                first = false;
+            }
+            level = serde_json::to_vec(&idx).expect("serialises");
+            items.push(level.clone());
+        }
+        let s: HashMap<Digest, Vec<u8>> = items.iter().map(|b| (Digest::of(b), b.clone())).collect();
+        let err = build_plan(&desc(OCI_INDEX, &level), &mut reader(&s), &[]).expect_err("too deep");
+        assert!(matches!(err, PlanError::TooDeep(_)), "{err}");
+        assert!(err.to_string().contains(&format!("more than {MAX_DEPTH} levels")), "{err}");
+
+        let layers: Vec<Vec<u8>> = (0..=MAX_DESCRIPTORS).map(|i| i.to_string().into_bytes()).collect();
+        let refs: Vec<&[u8]> = layers.iter().map(Vec::as_slice).collect();
+        let big = manifest(b"cfg", &refs);
+        let s = store(&[&big]);
+        let err = build_plan(&desc(OCI_MANIFEST, &big), &mut reader(&s), &[]).expect_err("too many");
+        assert!(matches!(err, PlanError::TooMany(_)), "{err}");
+        assert!(err.to_string().contains(&Digest::of(&big).to_string()), "{err}");
+    }
+
+    #[test]
+    fn unknown_or_crlf_media_types_fail_in_planning() {
+        let m = manifest(b"cfg", &[b"l1"]);
+        let mut json: Json = serde_json::from_slice(&m).expect("json");
+        json["mediaType"] = "application/vnd.example.thing+json".into();
+        let odd = serde_json::to_vec(&json).expect("serialises");
+        let idx = index(&[(odd.clone(), "linux/amd64", None)]);
+        let s = store(&[&odd, &idx]);
+        let err = build_plan(&desc(OCI_INDEX, &idx), &mut reader(&s), &[]).expect_err("unknown");
+        let msg = err.to_string();
+        assert!(msg.contains("manifests[0]") && msg.contains(&Digest::of(&odd).to_string()), "{msg}");
+        assert!(msg.contains("`application/vnd.example.thing+json`"), "{msg}");
+
+        json["mediaType"] = format!("{OCI_MANIFEST}\r\nX-Evil: 1").into();
+        let crlf = serde_json::to_vec(&json).expect("serialises");
+        let s = store(&[&crlf]);
+        let err = build_plan(&desc("", &crlf), &mut reader(&s), &[]).expect_err("crlf");
+        let msg = err.to_string();
+        assert!(!msg.contains('\r') && msg.contains("\\r\\nX-Evil"), "{msg}");
+
+        let bad = format!(r#"{{"mediaType":"a/b\r\n","digest":"{}","size":1}}"#, Digest::of(b"x"));
+        let err = Descriptor::from_json(&serde_json::from_str(&bad).expect("json"), "index.json")
+            .expect_err("grammar");
+        assert!(err.to_string().contains("index.json: `mediaType` `a/b\\r\\n`"), "{err}");
+        assert!(is_media_type("application/vnd.oci.image.layer.v1.tar+gzip"));
+        assert!(!is_media_type("text/plain; charset=utf-8"));
+        assert!(!is_media_type("/x") && !is_media_type("x/"));
+    }
+
+    #[test]
+    fn one_digest_with_two_sizes_is_corrupt() {
+        let leaf = manifest(b"cfg", &[b"l1"]);
+        let d = Digest::of(&leaf).to_string();
+        let idx = serde_json::to_vec(&serde_json::json!({"mediaType": OCI_INDEX, "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": d, "size": leaf.len()},
+            {"mediaType": OCI_MANIFEST, "digest": d, "size": leaf.len() + 1},
+        ]}))
+        .expect("serialises");
+        let s = store(&[&leaf, &idx]);
+        let err = build_plan(&desc(OCI_INDEX, &idx), &mut reader(&s), &[]).expect_err("sizes");
+        assert!(matches!(err, PlanError::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn untrusted_text_is_escaped() {
+        assert_eq!(escape_untrusted(b"ok/name"), "ok/name");
+        assert_eq!(escape_untrusted(b"a\x1b[31mb\rc\n"), "a\\u{1b}[31mb\\rc\\n");
+        assert_eq!(escape_untrusted(b"\xff\xfeok"), "\\xff\\xfeok");
+        assert_eq!(escape_untrusted("\u{85}é".as_bytes()), "\\u{85}é");
+    }
 }

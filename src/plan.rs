@@ -773,7 +773,8 @@ mod tests {
     fn an_index_bomb_reads_each_manifest_once() {
         // 4 nested indexes of 100 identical entries: 100^4 paths, 5 distinct manifests.
         let leaf = manifest(b"cfg", &[b"l1"]);
-        let mut leaf_entry = serde_json::from_slice::<Json>(&repeat_index(&leaf, 100)).expect("json");
+        let mut leaf_entry =
+            serde_json::from_slice::<Json>(&repeat_index(&leaf, 100)).expect("json");
         for e in leaf_entry["manifests"].as_array_mut().expect("list") {
             e["mediaType"] = OCI_MANIFEST.into();
         }
@@ -783,11 +784,14 @@ mod tests {
             level = repeat_index(&level, 100);
             items.push(level.clone());
         }
-        let s: HashMap<Digest, Vec<u8>> = items.iter().map(|b| (Digest::of(b), b.clone())).collect();
+        let s: HashMap<Digest, Vec<u8>> =
+            items.iter().map(|b| (Digest::of(b), b.clone())).collect();
         let mut reads: HashMap<Digest, usize> = HashMap::new();
         let mut read = |d: &Descriptor| {
             *reads.entry(d.digest.clone()).or_default() += 1;
-            s.get(&d.digest).cloned().ok_or_else(|| "missing".to_owned())
+            s.get(&d.digest)
+                .cloned()
+                .ok_or_else(|| "missing".to_owned())
         };
         let plan = build_plan(&desc(OCI_INDEX, &level), &mut read, &[]).expect("plan");
         assert_eq!(plan.manifests.len(), 5);
@@ -810,18 +814,29 @@ mod tests {
             level = serde_json::to_vec(&idx).expect("serialises");
             items.push(level.clone());
         }
-        let s: HashMap<Digest, Vec<u8>> = items.iter().map(|b| (Digest::of(b), b.clone())).collect();
+        let s: HashMap<Digest, Vec<u8>> =
+            items.iter().map(|b| (Digest::of(b), b.clone())).collect();
         let err = build_plan(&desc(OCI_INDEX, &level), &mut reader(&s), &[]).expect_err("too deep");
         assert!(matches!(err, PlanError::TooDeep(_)), "{err}");
-        assert!(err.to_string().contains(&format!("more than {MAX_DEPTH} levels")), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("more than {MAX_DEPTH} levels")),
+            "{err}"
+        );
 
-        let layers: Vec<Vec<u8>> = (0..=MAX_DESCRIPTORS).map(|i| i.to_string().into_bytes()).collect();
+        let layers: Vec<Vec<u8>> = (0..=MAX_DESCRIPTORS)
+            .map(|i| i.to_string().into_bytes())
+            .collect();
         let refs: Vec<&[u8]> = layers.iter().map(Vec::as_slice).collect();
         let big = manifest(b"cfg", &refs);
         let s = store(&[&big]);
-        let err = build_plan(&desc(OCI_MANIFEST, &big), &mut reader(&s), &[]).expect_err("too many");
+        let err =
+            build_plan(&desc(OCI_MANIFEST, &big), &mut reader(&s), &[]).expect_err("too many");
         assert!(matches!(err, PlanError::TooMany(_)), "{err}");
-        assert!(err.to_string().contains(&Digest::of(&big).to_string()), "{err}");
+        assert!(
+            err.to_string().contains(&Digest::of(&big).to_string()),
+            "{err}"
+        );
     }
 
     #[test]
@@ -834,8 +849,14 @@ mod tests {
         let s = store(&[&odd, &idx]);
         let err = build_plan(&desc(OCI_INDEX, &idx), &mut reader(&s), &[]).expect_err("unknown");
         let msg = err.to_string();
-        assert!(msg.contains("manifests[0]") && msg.contains(&Digest::of(&odd).to_string()), "{msg}");
-        assert!(msg.contains("`application/vnd.example.thing+json`"), "{msg}");
+        assert!(
+            msg.contains("manifests[0]") && msg.contains(&Digest::of(&odd).to_string()),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("`application/vnd.example.thing+json`"),
+            "{msg}"
+        );
 
         json["mediaType"] = format!("{OCI_MANIFEST}\r\nX-Evil: 1").into();
         let crlf = serde_json::to_vec(&json).expect("serialises");
@@ -844,10 +865,17 @@ mod tests {
         let msg = err.to_string();
         assert!(!msg.contains('\r') && msg.contains("\\r\\nX-Evil"), "{msg}");
 
-        let bad = format!(r#"{{"mediaType":"a/b\r\n","digest":"{}","size":1}}"#, Digest::of(b"x"));
+        let bad = format!(
+            r#"{{"mediaType":"a/b\r\n","digest":"{}","size":1}}"#,
+            Digest::of(b"x")
+        );
         let err = Descriptor::from_json(&serde_json::from_str(&bad).expect("json"), "index.json")
             .expect_err("grammar");
-        assert!(err.to_string().contains("index.json: `mediaType` `a/b\\r\\n`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("index.json: `mediaType` `a/b\\r\\n`"),
+            "{err}"
+        );
         assert!(is_media_type("application/vnd.oci.image.layer.v1.tar+gzip"));
         assert!(!is_media_type("text/plain; charset=utf-8"));
         assert!(!is_media_type("/x") && !is_media_type("x/"));

@@ -87,9 +87,8 @@ pub struct Digest(String);
 impl Digest {
     /// Parses `sha256:<hex>`; other algorithms are refused (every registry speaks sha256).
     pub fn parse(s: &str) -> Result<Self, PlanError> {
-        let hex = s
-            .strip_prefix("sha256:")
-            .ok_or_else(|| PlanError::Digest(s.to_owned()))?;
+        let bad = || PlanError::Digest(escape_untrusted(s.as_bytes()));
+        let hex = s.strip_prefix("sha256:").ok_or_else(bad)?;
         if hex.len() == 64
             && hex
                 .bytes()
@@ -97,7 +96,7 @@ impl Digest {
         {
             Ok(Self(s.to_owned()))
         } else {
-            Err(PlanError::Digest(s.to_owned()))
+            Err(bad())
         }
     }
 

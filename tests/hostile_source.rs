@@ -11,6 +11,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -37,7 +38,7 @@ impl Conn<'_> {
             body.len()
         );
         for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
+            let _ = write!(head, "{k}: {v}\r\n");
         }
         head.push_str("\r\n");
         let _ = self.stream.write_all(head.as_bytes());
@@ -590,7 +591,8 @@ fn an_index_bomb_through_a_registry_requests_each_manifest_once() {
 
 #[test]
 fn an_index_json_that_is_not_a_small_file_fails_fast() {
-    let cases: [(&str, &dyn Fn(&Path), &str); 3] = [
+    type Make = dyn Fn(&Path);
+    let cases: [(&str, &Make, &str); 3] = [
         (
             "fifo",
             &|p| {
@@ -634,7 +636,10 @@ fn an_index_json_that_is_not_a_small_file_fails_fast() {
 
 /// A registry whose 4 MiB layer sends 64 KiB and then stalls: a pull that is mid-way.
 fn stalled_registry() -> Hostile {
-    one_layer_registry(4 << 20, |conn| conn.endless(&[b'a'; 64 * 1024], 0, true)).0
+    one_layer_registry(4 << 20, |conn| {
+        conn.endless(&vec![b'a'; 64 * 1024], 0, true);
+    })
+    .0
 }
 
 /// Waits (at most 30 s) until a spool holds a partly downloaded blob.
@@ -653,7 +658,7 @@ fn wait_for_partial_blob(ws: &Workspace) -> PathBuf {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("no partial blob in {:?}", ws.runner_temp());
+    panic!("no partial blob in {}", ws.runner_temp().display());
 }
 
 #[test]

@@ -838,3 +838,65 @@ fn a_bad_docker_source_name_is_reported_once_under_source() {
         "{out}"
     );
 }
+
+#[test]
+fn a_crlf_manifest_media_type_fails_before_any_blob_is_read() {
+    let config = br#"{"architecture":"amd64","os":"linux"}"#.to_vec();
+    let mut m: serde_json::Value = serde_json::from_slice(&manifest(&config, &[])).unwrap();
+    m["mediaType"] = format!("{OCI_MANIFEST}\r\nX-Injected: 1").into();
+    let m = serde_json::to_vec(&m).unwrap();
+    let root = digest(&m);
+    let mut store = HashMap::new();
+    store.insert(digest(&config), (config, OCI_CONFIG));
+    store.insert(root.clone(), (m.clone(), OCI_MANIFEST));
+    let r = root.clone();
+    let server = Hostile::start(move |_, path, conn| {
+        if !serve_store(&store, &r, path, conn) {
+            conn.respond("404 Not Found", &[], b"{}");
+        }
+    });
+    let ws = Workspace::new();
+    let host = server.host();
+    let source = format!("docker://{host}/src/app:v1");
+    let (code, out, _) = ws.run_within(
+        &inputs(
+            &source,
+            &[("insecure-registries", &host), ("push", "false")],
+        ),
+        &[],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("manifest {root} has media type")),
+        "{out}"
+    );
+    assert!(out.contains("\\r\\nX-Injected: 1"), "{out}");
+    let blob_reads = server
+        .hits()
+        .keys()
+        .filter(|k| k.contains("/blobs/"))
+        .count();
+    assert_eq!(blob_reads, 0, "{:?}", server.hits());
+
+    // The same manifest in a layout: refused in planning, with `push: false`.
+    let layout = tempfile::tempdir().unwrap();
+    let mut local = HashMap::new();
+    local.insert(root.clone(), (m, OCI_MANIFEST));
+    write_store_layout(layout.path(), &local, &root);
+    let src = format!("oci:{}", layout.path().display());
+    let (code, out, _) = ws.run_within(
+        &inputs(&src, &[("push", "false")]),
+        &[],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("manifest {root} has media type")),
+        "{out}"
+    );
+    assert!(
+        !out.contains("X-Injected: 1\n") && !out.contains('\r'),
+        "{out:?}"
+    );
+}

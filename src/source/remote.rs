@@ -117,6 +117,17 @@ pub async fn load(
             let json: Json = serde_json::from_slice(&bytes).map_err(|e| {
                 SourceError::Layout(format!("{origin}: manifest {digest} is not JSON: {e}"))
             })?;
+            // An unknown manifest kind fails here, before any blob is downloaded.
+            if let Some(mt) = json.get("mediaType").and_then(Json::as_str)
+                && !plan::is_manifest_type(mt)
+            {
+                return Err(plan::PlanError::MediaType {
+                    what: origin.clone(),
+                    digest,
+                    media_type: plan::escape_untrusted(mt.as_bytes()),
+                }
+                .into());
+            }
             let children = json.get("manifests").and_then(Json::as_array);
             let config = json.get("config").into_iter();
             let layers = json.get("layers").and_then(Json::as_array);

@@ -22,6 +22,9 @@ use super::{SourceError, io_error};
 pub const PULL_PREFIX: &str = "hoist-pull-";
 /// The prefix of a docker archive's spool.
 pub const SPOOL_PREFIX: &str = "hoist-spool-";
+/// The prefix of a `docker-daemon:` export spool (swept like the others once it is made by
+/// [`create`]).
+pub const DAEMON_PREFIX: &str = "hoist-daemon-";
 /// The lock file inside each spool, held while its process lives.
 const LOCK_NAME: &str = ".hoist-lock";
 /// The lock file beside the spools that serialises creation and sweeping.
@@ -102,7 +105,10 @@ fn sweep_locked(base: &Path) -> usize {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if !(name.starts_with(PULL_PREFIX) || name.starts_with(SPOOL_PREFIX)) {
+        if ![PULL_PREFIX, SPOOL_PREFIX, DAEMON_PREFIX]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
             continue;
         }
         // A real directory only: never follow a symlink out of `base`.

@@ -7,7 +7,7 @@
 //! Must not re-serialise a manifest, except an index narrowed by the `platforms` filter, which
 //! is a new index by definition.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 
 use serde_json::Value as Json;
@@ -26,7 +26,59 @@ pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.
 pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
 /// How deep indexes may nest (an index of indexes of manifests is depth 2).
-const MAX_DEPTH: usize = 4;
+pub const MAX_DEPTH: usize = 8;
+
+/// The most descriptors one image may list in all (index entries, configs and layers; a
+/// descriptor listed twice counts twice, a manifest's own list is walked once).
+pub const MAX_DESCRIPTORS: usize = 10_000;
+
+/// Shows untrusted text (a media type, a file name, a header field) inertly in a message:
+/// control characters (C0, DEL, C1) and the line/paragraph separators escaped as `\u{..}`
+/// (`\r`, `\n`, `\t` as such), invalid UTF-8 as `\xNN`; everything else unchanged.
+pub fn escape_untrusted(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\r' => out.push_str("\\r"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                    let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+/// Whether `media_type` follows RFC 6838's `type "/" subtype` grammar (the distribution spec's
+/// media type rule): restricted-name characters only, no parameters, no whitespace.
+pub fn is_media_type(media_type: &str) -> bool {
+    let name = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 127
+            && s.as_bytes()[0].is_ascii_alphanumeric()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    media_type
+        .split_once('/')
+        .is_some_and(|(t, sub)| name(t) && name(sub))
+}
+
+/// Whether hoist can push a manifest of this media type (the four a registry stores as
+/// manifests; anything else would be refused at the manifest PUT, after the blob uploads).
+pub fn is_manifest_type(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        OCI_INDEX | OCI_MANIFEST | DOCKER_LIST | DOCKER_MANIFEST
+    )
+}
 
 /// A `sha256:<64 lowercase hex>` content digest.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,9 +87,8 @@ pub struct Digest(String);
 impl Digest {
     /// Parses `sha256:<hex>`; other algorithms are refused (every registry speaks sha256).
     pub fn parse(s: &str) -> Result<Self, PlanError> {
-        let hex = s
-            .strip_prefix("sha256:")
-            .ok_or_else(|| PlanError::Digest(s.to_owned()))?;
+        let bad = || PlanError::Digest(escape_untrusted(s.as_bytes()));
+        let hex = s.strip_prefix("sha256:").ok_or_else(bad)?;
         if hex.len() == 64
             && hex
                 .bytes()
@@ -45,7 +96,7 @@ impl Digest {
         {
             Ok(Self(s.to_owned()))
         } else {
-            Err(PlanError::Digest(s.to_owned()))
+            Err(bad())
         }
     }
 
@@ -114,6 +165,12 @@ impl Descriptor {
             .and_then(Json::as_str)
             .unwrap_or_default()
             .to_owned();
+        if !media_type.is_empty() && !is_media_type(&media_type) {
+            return Err(bad(&format!(
+                "`mediaType` `{}` is not a media type (`type/subtype`)",
+                escape_untrusted(media_type.as_bytes())
+            )));
+        }
         Ok(Self {
             media_type,
             digest: Digest::parse(digest)?,
@@ -205,8 +262,23 @@ pub enum PlanError {
     #[error("blob {0} is referenced with two different sizes")]
     SizeConflict(Digest),
     /// Indexes nest too deep.
-    #[error("indexes nest more than {MAX_DEPTH} levels deep")]
-    TooDeep,
+    #[error("{0}: indexes nest more than {MAX_DEPTH} levels deep")]
+    TooDeep(String),
+    /// The image lists too many descriptors.
+    #[error("the image lists more than {MAX_DESCRIPTORS} descriptors (at {0})")]
+    TooMany(String),
+    /// A manifest of a kind no registry stores as a manifest.
+    #[error(
+        "{what}: manifest {digest} has media type `{media_type}`, which is not an image index or manifest\nhint: hoist pushes `{OCI_INDEX}`, `{OCI_MANIFEST}`, `{DOCKER_LIST}` and `{DOCKER_MANIFEST}`"
+    )]
+    MediaType {
+        /// The descriptor that names it.
+        what: String,
+        /// Which manifest.
+        digest: Digest,
+        /// The media type, escaped.
+        media_type: String,
+    },
     /// The platform filter leaves nothing.
     #[error("no manifest in the index matches platforms {0}")]
     NoPlatform(String),
@@ -300,11 +372,23 @@ struct Builder<'a> {
     platforms: &'a [String],
     manifests: Vec<Manifest>,
     seen: HashSet<Digest>,
+    /// Each manifest walked once: source digest → (its size, the digest it was pushed as).
+    visited: HashMap<Digest, (u64, Digest)>,
+    /// Descriptors met so far, bounded by [`MAX_DESCRIPTORS`].
+    descriptors: usize,
     blobs: BTreeMap<Digest, Blob>,
     blob_order: Vec<Digest>,
 }
 
 impl Builder<'_> {
+    fn count(&mut self, n: usize, at: &dyn Fn() -> String) -> Result<(), PlanError> {
+        self.descriptors = self.descriptors.saturating_add(n);
+        if self.descriptors > MAX_DESCRIPTORS {
+            return Err(PlanError::TooMany(at()));
+        }
+        Ok(())
+    }
+
     fn add_blob(&mut self, d: Descriptor) -> Result<(), PlanError> {
         if let Some(b) = self.blobs.get(&d.digest) {
             return if b.size == d.size {
@@ -325,15 +409,40 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// Walks the manifest `desc` (named `what` in errors) once: a digest met again (an index
+    /// listing one child many times, nested) is answered from `visited`, never re-read.
     fn visit(
         &mut self,
         desc: &Descriptor,
+        what: &str,
         platform: Option<String>,
         depth: usize,
     ) -> Result<Digest, PlanError> {
-        if depth > MAX_DEPTH {
-            return Err(PlanError::TooDeep);
+        if let Some((size, pushed)) = self.visited.get(&desc.digest) {
+            if *size != desc.size {
+                return Err(PlanError::Corrupt {
+                    digest: desc.digest.clone(),
+                    cause: format!("{what} gives it {} bytes, another {size}", desc.size),
+                });
+            }
+            return Ok(pushed.clone());
         }
+        if depth > MAX_DEPTH {
+            return Err(PlanError::TooDeep(what.to_owned()));
+        }
+        let pushed = self.walk(desc, what, platform, depth)?;
+        self.visited
+            .insert(desc.digest.clone(), (desc.size, pushed.clone()));
+        Ok(pushed)
+    }
+
+    fn walk(
+        &mut self,
+        desc: &Descriptor,
+        what: &str,
+        platform: Option<String>,
+        depth: usize,
+    ) -> Result<Digest, PlanError> {
         let digest = desc.digest.clone();
         if desc.size > MAX_MANIFEST_BYTES {
             return Err(PlanError::Invalid {
@@ -373,6 +482,13 @@ impl Builder<'_> {
             .map_or_else(|| desc.media_type.clone(), str::to_owned);
         let index_like = is_index(&media_type)
             || (media_type.is_empty() && json.get("manifests").is_some_and(Json::is_array));
+        if !media_type.is_empty() && !is_manifest_type(&media_type) {
+            return Err(PlanError::MediaType {
+                what: what.to_owned(),
+                digest,
+                media_type: escape_untrusted(media_type.as_bytes()),
+            });
+        }
         if index_like {
             let media_type = if media_type.is_empty() {
                 OCI_INDEX.to_owned()
@@ -389,9 +505,11 @@ impl Builder<'_> {
                 .get("manifests")
                 .and_then(Json::as_array)
                 .ok_or_else(|| invalid("an index without `manifests`".into()))?;
+            self.count(entries.len(), &|| format!("index {digest}"))?;
             for (i, entry) in entries.iter().enumerate() {
-                let child = Descriptor::from_json(entry, &format!("{digest} manifests[{i}]"))?;
-                self.visit(&child, platform_of(entry), depth + 1)?;
+                let what = format!("index {digest} manifests[{i}]");
+                let child = Descriptor::from_json(entry, &what)?;
+                self.visit(&child, &what, platform_of(entry), depth + 1)?;
             }
             let (bytes, digest) = match narrowed {
                 Some(n) => {
@@ -421,11 +539,13 @@ impl Builder<'_> {
         } else {
             media_type
         };
+        self.count(1, &|| format!("manifest {digest}"))?;
         self.add_blob(Descriptor::from_json(config, &format!("{digest} config"))?)?;
         if let Some(layers) = json.get("layers") {
             let layers = layers
                 .as_array()
                 .ok_or_else(|| invalid("`layers` is not a list".into()))?;
+            self.count(layers.len(), &|| format!("manifest {digest}"))?;
             for (i, layer) in layers.iter().enumerate() {
                 let d = Descriptor::from_json(layer, &format!("{digest} layers[{i}]"))?;
                 // Foreign layers live elsewhere (`urls`); registries do not expect them.
@@ -462,10 +582,12 @@ pub fn build_plan(
         platforms,
         manifests: Vec::new(),
         seen: HashSet::new(),
+        visited: HashMap::new(),
+        descriptors: 0,
         blobs: BTreeMap::new(),
         blob_order: Vec::new(),
     };
-    b.visit(root, None, 0)?;
+    b.visit(root, "the image", None, 0)?;
     let Builder {
         manifests,
         mut blobs,
@@ -638,5 +760,145 @@ mod tests {
         assert!(Digest::parse(&format!("sha512:{}", "a".repeat(64))).is_err());
         assert!(Digest::parse(&format!("sha256:{}", "A".repeat(64))).is_err());
         assert!(Digest::parse(&format!("sha256:{}", "a".repeat(64))).is_ok());
+    }
+    /// An index listing `child` `n` times.
+    fn repeat_index(child: &[u8], n: usize) -> Vec<u8> {
+        let entry = serde_json::json!({"mediaType": OCI_INDEX, "digest": Digest::of(child).to_string(), "size": child.len()});
+        serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": vec![entry; n]}))
+            .expect("serialises")
+    }
+
+    #[test]
+    fn an_index_bomb_reads_each_manifest_once() {
+        // 4 nested indexes of 100 identical entries: 100^4 paths, 5 distinct manifests.
+        let leaf = manifest(b"cfg", &[b"l1"]);
+        let mut leaf_entry =
+            serde_json::from_slice::<Json>(&repeat_index(&leaf, 100)).expect("json");
+        for e in leaf_entry["manifests"].as_array_mut().expect("list") {
+            e["mediaType"] = OCI_MANIFEST.into();
+        }
+        let mut level = serde_json::to_vec(&leaf_entry).expect("serialises");
+        let mut items = vec![leaf.clone(), level.clone()];
+        for _ in 0..3 {
+            level = repeat_index(&level, 100);
+            items.push(level.clone());
+        }
+        let s: HashMap<Digest, Vec<u8>> =
+            items.iter().map(|b| (Digest::of(b), b.clone())).collect();
+        let mut reads: HashMap<Digest, usize> = HashMap::new();
+        let mut read = |d: &Descriptor| {
+            *reads.entry(d.digest.clone()).or_default() += 1;
+            s.get(&d.digest)
+                .cloned()
+                .ok_or_else(|| "missing".to_owned())
+        };
+        let plan = build_plan(&desc(OCI_INDEX, &level), &mut read, &[]).expect("plan");
+        assert_eq!(plan.manifests.len(), 5);
+        assert_eq!(plan.blobs.len(), 2);
+        assert_eq!(reads.len(), 5);
+        assert!(reads.values().all(|&n| n == 1), "{reads:?}");
+    }
+
+    #[test]
+    fn nesting_and_descriptor_counts_are_bounded() {
+        let mut level = manifest(b"cfg", &[b"l1"]);
+        let mut items = vec![level.clone()];
+        let mut first = true;
+        for _ in 0..=MAX_DEPTH {
+            let mut idx = serde_json::from_slice::<Json>(&repeat_index(&level, 1)).expect("json");
+            if first {
+                idx["manifests"][0]["mediaType"] = OCI_MANIFEST.into();
+                first = false;
+            }
+            level = serde_json::to_vec(&idx).expect("serialises");
+            items.push(level.clone());
+        }
+        let s: HashMap<Digest, Vec<u8>> =
+            items.iter().map(|b| (Digest::of(b), b.clone())).collect();
+        let err = build_plan(&desc(OCI_INDEX, &level), &mut reader(&s), &[]).expect_err("too deep");
+        assert!(matches!(err, PlanError::TooDeep(_)), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("more than {MAX_DEPTH} levels")),
+            "{err}"
+        );
+
+        let layers: Vec<Vec<u8>> = (0..=MAX_DESCRIPTORS)
+            .map(|i| i.to_string().into_bytes())
+            .collect();
+        let refs: Vec<&[u8]> = layers.iter().map(Vec::as_slice).collect();
+        let big = manifest(b"cfg", &refs);
+        let s = store(&[&big]);
+        let err =
+            build_plan(&desc(OCI_MANIFEST, &big), &mut reader(&s), &[]).expect_err("too many");
+        assert!(matches!(err, PlanError::TooMany(_)), "{err}");
+        assert!(
+            err.to_string().contains(&Digest::of(&big).to_string()),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_or_crlf_media_types_fail_in_planning() {
+        let m = manifest(b"cfg", &[b"l1"]);
+        let mut json: Json = serde_json::from_slice(&m).expect("json");
+        json["mediaType"] = "application/vnd.example.thing+json".into();
+        let odd = serde_json::to_vec(&json).expect("serialises");
+        let idx = index(&[(odd.clone(), "linux/amd64", None)]);
+        let s = store(&[&odd, &idx]);
+        let err = build_plan(&desc(OCI_INDEX, &idx), &mut reader(&s), &[]).expect_err("unknown");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("manifests[0]") && msg.contains(&Digest::of(&odd).to_string()),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("`application/vnd.example.thing+json`"),
+            "{msg}"
+        );
+
+        json["mediaType"] = format!("{OCI_MANIFEST}\r\nX-Evil: 1").into();
+        let crlf = serde_json::to_vec(&json).expect("serialises");
+        let s = store(&[&crlf]);
+        let err = build_plan(&desc("", &crlf), &mut reader(&s), &[]).expect_err("crlf");
+        let msg = err.to_string();
+        assert!(!msg.contains('\r') && msg.contains("\\r\\nX-Evil"), "{msg}");
+
+        let bad = format!(
+            r#"{{"mediaType":"a/b\r\n","digest":"{}","size":1}}"#,
+            Digest::of(b"x")
+        );
+        let err = Descriptor::from_json(&serde_json::from_str(&bad).expect("json"), "index.json")
+            .expect_err("grammar");
+        assert!(
+            err.to_string()
+                .contains("index.json: `mediaType` `a/b\\r\\n`"),
+            "{err}"
+        );
+        assert!(is_media_type("application/vnd.oci.image.layer.v1.tar+gzip"));
+        assert!(!is_media_type("text/plain; charset=utf-8"));
+        assert!(!is_media_type("/x") && !is_media_type("x/"));
+    }
+
+    #[test]
+    fn one_digest_with_two_sizes_is_corrupt() {
+        let leaf = manifest(b"cfg", &[b"l1"]);
+        let d = Digest::of(&leaf).to_string();
+        let idx = serde_json::to_vec(&serde_json::json!({"mediaType": OCI_INDEX, "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": d, "size": leaf.len()},
+            {"mediaType": OCI_MANIFEST, "digest": d, "size": leaf.len() + 1},
+        ]}))
+        .expect("serialises");
+        let s = store(&[&leaf, &idx]);
+        let err = build_plan(&desc(OCI_INDEX, &idx), &mut reader(&s), &[]).expect_err("sizes");
+        assert!(matches!(err, PlanError::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn untrusted_text_is_escaped() {
+        assert_eq!(escape_untrusted(b"ok/name"), "ok/name");
+        assert_eq!(escape_untrusted(b"a\x1b[31mb\rc\n"), "a\\u{1b}[31mb\\rc\\n");
+        assert_eq!(escape_untrusted(b"\xff\xfeok"), "\\xff\\xfeok");
+        assert_eq!(escape_untrusted("\u{85}é".as_bytes()), "\\u{85}é");
     }
 }

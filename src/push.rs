@@ -291,7 +291,9 @@ pub async fn run(
     let image = match &source_ref {
         SourceRef::Remote { image } => {
             let remote = source::remote::parse_remote(image);
-            let from = registry::parse_target(&remote.name, &[])?;
+            // Named under `source`, once (a `TargetError` is about `images`).
+            let from = registry::parse_target(&remote.name, &[])
+                .map_err(|e| PushError::SourceRegistry(format!("`docker://{image}`: {}", e.why)))?;
             let endpoint = registry::endpoint_for(&from, &options, &mask)
                 .map_err(|cause| PushError::SourceRegistry(format!("{}: {cause}", from.host)))?;
             let load = source::remote::load(

@@ -331,10 +331,9 @@ impl Endpoint {
         if !resp.status().is_success() {
             return Err(status_failure(resp).await);
         }
-        let bytes = resp.bytes().await.map_err(|e| Failure::Transport {
-            transient: true,
-            message: format!("token response: {}", chain(&e)),
-        })?;
+        let bytes = read_body(resp, MAX_TOKEN_BYTES, "token response")
+            .await
+            .map_err(BodyError::into_failure)?;
         let body: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| Failure::Fatal(format!("the token response is not JSON: {e}")))?;
         let token = body
@@ -759,6 +758,70 @@ impl Endpoint {
     }
 }
 
+/// The largest token response read (a JSON object with a token or two; real ones are a few KiB).
+pub const MAX_TOKEN_BYTES: u64 = 64 * 1024;
+
+/// Why a bounded body read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// The body is longer than its purpose allows.
+    #[error("the {what} is larger than the {limit}-byte limit")]
+    TooLarge {
+        /// What the body is (`token response`, `manifest`).
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The connection failed while reading.
+    #[error("reading the {what}: {cause}")]
+    Transport {
+        /// What the body is.
+        what: &'static str,
+        /// The cause chain.
+        cause: String,
+    },
+}
+
+impl BodyError {
+    /// As a [`Failure`]: an oversized body is not retried, a broken connection is.
+    pub fn into_failure(self) -> Failure {
+        match self {
+            Self::TooLarge { .. } => Failure::Fatal(self.to_string()),
+            Self::Transport { .. } => Failure::Transport {
+                transient: true,
+                message: self.to_string(),
+            },
+        }
+    }
+}
+
+/// Reads a response body into memory, failing as soon as it grows past `limit` bytes (a
+/// declared `Content-Length` over the limit fails before any byte is read). `what` names the
+/// body in the error.
+pub async fn read_body(
+    mut resp: reqwest::Response,
+    limit: u64,
+    what: &'static str,
+) -> Result<Vec<u8>, BodyError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge { what, limit });
+    }
+    let mut body = Vec::new();
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| BodyError::Transport {
+            what,
+            cause: chain(&e),
+        })?;
+        let Some(chunk) = chunk else {
+            return Ok(body);
+        };
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(BodyError::TooLarge { what, limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+}
+
 impl Endpoint {
     /// `GET /v2/<repo>/manifests/<reference>` (pull scope): the exact bytes and the
     /// `Content-Type`, bounded by the manifest size limit.
@@ -784,23 +847,21 @@ impl Endpoint {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned());
-        let mut body = Vec::new();
-        let mut resp = resp;
-        while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
-            body.extend_from_slice(&chunk);
-            if body.len() as u64 > plan::MAX_MANIFEST_BYTES {
-                return Err(Failure::Fatal("the manifest is too large".into()));
-            }
-        }
+        let body = read_body(resp, plan::MAX_MANIFEST_BYTES, "manifest")
+            .await
+            .map_err(BodyError::into_failure)?;
         Ok((body, content_type))
     }
 
-    /// `GET /v2/<repo>/blobs/<digest>` (pull scope) streamed into `dest`, verified against the
-    /// digest as it flows; returns the size.
+    /// `GET /v2/<repo>/blobs/<digest>` (pull scope) streamed into `dest`, checked against the
+    /// descriptor as it flows: one byte more than `size` stops the download (nothing beyond
+    /// `size` is written), fewer fails it, and the content must hash to `digest`. Returns the
+    /// size.
     pub async fn fetch_blob(
         &self,
         repo: &str,
         digest: &Digest,
+        size: u64,
         dest: &std::path::Path,
     ) -> Result<u64, Failure> {
         use sha2::Digest as _;
@@ -822,11 +883,26 @@ impl Endpoint {
         let mut len = 0_u64;
         let mut resp = resp;
         while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
-            hasher.update(&chunk);
             len += chunk.len() as u64;
+            if len > size {
+                // A server that sends more than the descriptor says is broken or hostile: stop
+                // before the excess reaches the disk, and do not retry.
+                return Err(Failure::Fatal(format!(
+                    "blob {digest}: the registry sent more than the {size} bytes its descriptor declares"
+                )));
+            }
+            hasher.update(&chunk);
             file.write_all(&chunk).await.map_err(local)?;
         }
         file.flush().await.map_err(local)?;
+        if len < size {
+            return Err(Failure::Transport {
+                transient: true,
+                message: format!(
+                    "blob {digest}: the download ended after {len} of the {size} bytes its descriptor declares"
+                ),
+            });
+        }
         let actual = Digest::from_sha256(&hasher.finalize());
         if &actual != digest {
             return Err(Failure::Transport {

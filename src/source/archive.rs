@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{Extent, LocalImage, SourceError, io_error, select_root};
-use crate::plan::{Digest, MAX_MANIFEST_BYTES};
+use crate::plan::{Digest, MAX_MANIFEST_BYTES, escape_untrusted};
 
 /// Where each regular file of a tar is, and where its symlinks point.
 #[derive(Debug, Default)]
@@ -53,8 +53,9 @@ impl TarIndex {
         };
         if e.len > MAX_MANIFEST_BYTES {
             return Err(SourceError::Layout(format!(
-                "{}: `{path}` is too large ({} bytes)",
+                "{}: `{}` is larger than the {MAX_MANIFEST_BYTES}-byte limit ({} bytes)",
                 e.path.display(),
+                escape_untrusted(path.as_bytes()),
                 e.len
             )));
         }
@@ -68,6 +69,7 @@ impl TarIndex {
 
 /// Indexes a plain (uncompressed) tar by header offsets.
 pub fn index_tar(path: &Path) -> Result<TarIndex, SourceError> {
+    super::require_file(path)?;
     let mut file = File::open(path).map_err(|e| io_error(path, e))?;
     let mut magic = [0_u8; 2];
     if file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b] {
@@ -79,10 +81,17 @@ pub fn index_tar(path: &Path) -> Result<TarIndex, SourceError> {
     let file = File::open(path).map_err(|e| io_error(path, e))?;
     let mut archive = tar::Archive::new(file);
     let mut index = TarIndex::default();
-    let bad = |e: std::io::Error| io_error(path, e);
+    // The tar crate quotes header fields raw in its errors: escape them.
+    let bad = |e: std::io::Error| {
+        SourceError::Layout(format!(
+            "{}: not a readable tar: {}",
+            path.display(),
+            escape_untrusted(e.to_string().as_bytes())
+        ))
+    };
     for entry in archive.entries().map_err(bad)? {
         let entry = entry.map_err(bad)?;
-        let name = normalize(&entry.path().map_err(bad)?.to_string_lossy());
+        let name = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
         match entry.header().entry_type() {
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 index.files.insert(
@@ -95,8 +104,8 @@ pub fn index_tar(path: &Path) -> Result<TarIndex, SourceError> {
                 );
             }
             kind @ (tar::EntryType::Symlink | tar::EntryType::Link) => {
-                if let Some(target) = entry.link_name().map_err(bad)? {
-                    let target = target.to_string_lossy().into_owned();
+                if let Some(target) = entry.link_name_bytes() {
+                    let target = String::from_utf8_lossy(&target).into_owned();
                     let resolved = if kind == tar::EntryType::Symlink && !target.starts_with('/') {
                         let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
                         normalize(&format!("{dir}/{target}"))

@@ -15,8 +15,8 @@ use serde_json::Value as Json;
 use sha2::{Digest as _, Sha256};
 
 use super::archive::{TarIndex, index_tar};
-use super::{Extent, LocalImage, SourceError, io_error};
-use crate::plan::{DOCKER_MANIFEST, Descriptor, Digest};
+use super::{Extent, LocalImage, SourceError, io_error, spool};
+use crate::plan::{DOCKER_MANIFEST, Descriptor, Digest, escape_untrusted};
 
 const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
@@ -140,7 +140,13 @@ fn select_entry<'a>(
             many => Err(SourceError::Layout(format!(
                 "{origin}: manifest.json lists {} images; pick one with `:REF` (tags: {})",
                 many.len(),
-                many.iter().flat_map(tags).collect::<Vec<_>>().join(", ")
+                escape_untrusted(
+                    many.iter()
+                        .flat_map(tags)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                        .as_bytes()
+                )
             ))),
         },
     }
@@ -172,16 +178,13 @@ pub fn load(
         .map(|l| l.iter().filter_map(Json::as_str).collect())
         .unwrap_or_default();
 
-    std::fs::create_dir_all(spool_base).map_err(|e| io_error(spool_base, e))?;
-    let spool = tempfile::Builder::new()
-        .prefix("hoist-spool-")
-        .tempdir_in(spool_base)
-        .map_err(|e| io_error(spool_base, e))?;
+    let spool = spool::create(spool_base, spool::SPOOL_PREFIX)?;
     let mut extents = HashMap::new();
 
     let config = index.read_small(config_path)?.ok_or_else(|| {
         SourceError::Layout(format!(
-            "{origin}: config `{config_path}` is not in the tar"
+            "{origin}: config `{}` is not in the tar",
+            escape_untrusted(config_path.as_bytes())
         ))
     })?;
     let (config_digest, config_extent) = spool_bytes(spool.path(), &config)?;
@@ -197,7 +200,10 @@ pub fn load(
             continue;
         }
         let source = index.get(lp).ok_or_else(|| {
-            SourceError::Layout(format!("{origin}: layer `{lp}` is not in the tar"))
+            SourceError::Layout(format!(
+                "{origin}: layer `{}` is not in the tar",
+                escape_untrusted(lp.as_bytes())
+            ))
         })?;
         let (digest, extent) = if is_gzip(source)? {
             let mut hasher = Sha256::new();

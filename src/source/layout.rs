@@ -4,20 +4,56 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{Extent, LocalImage, SourceError, io_error, select_root};
+use super::{
+    Extent, LocalImage, MAX_INDEX_BYTES, MAX_MARKER_BYTES, SourceError, io_error,
+    read_metadata_file, select_root,
+};
 use crate::plan::Digest;
+
+fn not_a_layout(dir: &Path) -> SourceError {
+    SourceError::Layout(format!(
+        "{} is not an OCI image layout (no `oci-layout` file)",
+        dir.display()
+    ))
+}
+
+/// An error other than "absent" on a layout file: permission denied says so, with a hint.
+fn unreadable(dir: &Path, file: &Path, e: std::io::Error) -> SourceError {
+    if e.kind() == std::io::ErrorKind::PermissionDenied {
+        SourceError::Layout(format!(
+            "{}: permission denied reading {}\nhint: the step runs as another user than the one that wrote the layout; make it readable (`chmod -R a+rX {}`)",
+            dir.display(),
+            file.display(),
+            dir.display()
+        ))
+    } else {
+        io_error(file, e)
+    }
+}
+
+fn reading_failed(dir: &Path, file: &Path, e: SourceError) -> SourceError {
+    match e {
+        SourceError::Io { cause, .. } => unreadable(dir, file, cause),
+        other => other,
+    }
+}
 
 /// Opens a layout directory: reads `index.json`, picks the image and lists the blob files.
 pub fn load(dir: &Path, reference: Option<&str>) -> Result<LocalImage, SourceError> {
     let marker = dir.join("oci-layout");
-    if !marker.is_file() {
-        return Err(SourceError::Layout(format!(
-            "{} is not an OCI image layout (no `oci-layout` file)",
-            dir.display()
-        )));
+    // Only a missing marker means "not a layout": a directory hoist may not read is reported
+    // as such (permission denied), not as the wrong kind of directory.
+    match std::fs::metadata(&marker) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(not_a_layout(dir));
+        }
+        Err(e) => return Err(unreadable(dir, &marker, e)),
+        Ok(_) => {}
     }
+    read_metadata_file(&marker, MAX_MARKER_BYTES).map_err(|e| reading_failed(dir, &marker, e))?;
     let index_path = dir.join("index.json");
-    let index = std::fs::read(&index_path).map_err(|e| io_error(&index_path, e))?;
+    let index = read_metadata_file(&index_path, MAX_INDEX_BYTES)
+        .map_err(|e| reading_failed(dir, &index_path, e))?;
     let root = select_root(&index, reference, &dir.display().to_string())?;
     let mut extents = HashMap::new();
     let blobs = dir.join("blobs").join("sha256");
@@ -30,7 +66,7 @@ pub fn load(dir: &Path, reference: Option<&str>) -> Result<LocalImage, SourceErr
                 _spool: None,
             });
         }
-        Err(e) => return Err(io_error(&blobs, e)),
+        Err(e) => return Err(unreadable(dir, &blobs, e)),
     };
     for entry in entries {
         let entry = entry.map_err(|e| io_error(&blobs, e))?;
@@ -56,4 +92,26 @@ pub fn load(dir: &Path, reference: Option<&str>) -> Result<LocalImage, SourceErr
         extents,
         _spool: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_denied_is_reported_as_such() {
+        let dir = Path::new("/layout");
+        let err = unreadable(
+            dir,
+            &dir.join("oci-layout"),
+            std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("permission denied reading /layout/oci-layout"),
+            "{msg}"
+        );
+        assert!(msg.contains("hint: "), "{msg}");
+        assert!(!msg.contains("not an OCI image layout"), "{msg}");
+    }
 }

@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod docker_archive;
 pub mod layout;
 pub mod remote;
+pub mod spool;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -85,6 +86,22 @@ pub enum SourceError {
     /// The layout is malformed.
     #[error("{0}")]
     Layout(String),
+    /// A file hoist reads whole (an index, a marker) is a FIFO, a device or a directory.
+    #[error("{path} is {kind}, not a regular file")]
+    NotAFile {
+        /// The file.
+        path: String,
+        /// What it is instead.
+        kind: &'static str,
+    },
+    /// A file hoist reads whole is larger than its purpose allows.
+    #[error("{path} is larger than the {limit}-byte limit for this file")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// The image graph is invalid.
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -111,6 +128,67 @@ fn io_error(path: &Path, cause: std::io::Error) -> SourceError {
         path: path.display().to_string(),
         cause,
     }
+}
+
+/// The largest `index.json` (or `manifest.json`, `repositories`) read: the manifest limit.
+pub const MAX_INDEX_BYTES: u64 = plan::MAX_MANIFEST_BYTES;
+
+/// The largest `oci-layout` marker read (`{"imageLayoutVersion":"1.0.0"}`).
+pub const MAX_MARKER_BYTES: u64 = 64 * 1024;
+
+/// What a path is, when it should have been a regular file.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Checks `path` (symlinks followed) is a regular file, before anything opens it (opening a
+/// FIFO would block).
+fn require_file(path: &Path) -> Result<std::fs::Metadata, SourceError> {
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
+    if meta.is_file() {
+        Ok(meta)
+    } else {
+        Err(SourceError::NotAFile {
+            path: path.display().to_string(),
+            kind: file_kind(&meta),
+        })
+    }
+}
+
+/// Reads a small metadata file whole: it must be a regular file of at most `limit` bytes (a
+/// file that grows while read is cut at `limit + 1` bytes and refused).
+pub fn read_metadata_file(path: &Path, limit: u64) -> Result<Vec<u8>, SourceError> {
+    let too_large = || SourceError::TooLarge {
+        path: path.display().to_string(),
+        limit,
+    };
+    let meta = require_file(path)?;
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let mut buf = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| io_error(path, e))?;
+    if buf.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(buf)
 }
 
 /// Parses the `source` input.
@@ -309,7 +387,7 @@ fn select_root(
                 return Err(bad(format!(
                     "index.json lists {} images; pick one with `:REF` (names: {})",
                     many.len(),
-                    names.join(", ")
+                    plan::escape_untrusted(names.join(", ").as_bytes())
                 )));
             }
         },
@@ -325,6 +403,7 @@ pub fn load(
     spool_base: &Path,
     docker_host: Option<&str>,
 ) -> Result<LocalImage, SourceError> {
+    spool::sweep_stale(spool_base);
     match source {
         SourceRef::Layout { path, reference } => layout::load(path, reference.as_deref()),
         SourceRef::Archive { path, reference } => archive::load(path, reference.as_deref()),

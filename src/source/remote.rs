@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use super::{Extent, LocalImage, SourceError, io_error};
-use crate::plan::{Descriptor, Digest};
+use super::{Extent, LocalImage, SourceError, io_error, spool};
+use crate::plan::{self, Descriptor, Digest};
 use crate::registry::endpoint::Endpoint;
 use crate::registry::retry::{RetryPolicy, with_retry};
 
@@ -51,7 +51,11 @@ fn remote_error(what: &str, f: &crate::registry::retry::Failure) -> SourceError 
     SourceError::Layout(format!("pulling {what}: {f}"))
 }
 
-/// Pulls the image at `repo:reference` from `endpoint` into a spool under `spool_base`.
+/// Pulls the image at `repo:reference` from `endpoint` into a spool under `spool_base`. Each
+/// manifest is requested once (a child listed many times, or by several indexes, is fetched at
+/// its first mention), checked against its descriptor before it is kept, and the walk is bounded
+/// like the plan's ([`plan::MAX_DEPTH`], [`plan::MAX_DESCRIPTORS`]); each blob is streamed to
+/// disk and stops at its declared size.
 pub async fn load(
     endpoint: &Endpoint,
     repo: &str,
@@ -59,11 +63,8 @@ pub async fn load(
     spool_base: &Path,
     retry: &RetryPolicy,
 ) -> Result<LocalImage, SourceError> {
-    std::fs::create_dir_all(spool_base).map_err(|e| io_error(spool_base, e))?;
-    let spool = tempfile::Builder::new()
-        .prefix("hoist-pull-")
-        .tempdir_in(spool_base)
-        .map_err(|e| io_error(spool_base, e))?;
+    spool::sweep_stale(spool_base);
+    let spool = spool::create(spool_base, spool::PULL_PREFIX)?;
     let mut extents: HashMap<Digest, Extent> = HashMap::new();
     let origin = format!("{}/{repo}:{reference}", endpoint.host);
 
@@ -86,23 +87,23 @@ pub async fn load(
         digest: root_digest,
         size: bytes.len() as u64,
     };
-    // Walk the graph breadth-first: manifests by digest, then blobs.
+    // Walk the graph breadth-first: manifests by digest, each fetched once, then blobs.
     let mut pending = vec![(root.digest.clone(), bytes)];
-    let mut seen = HashSet::new();
-    let mut blobs: Vec<Digest> = Vec::new();
+    let mut requested: HashSet<Digest> = HashSet::from([root.digest.clone()]);
+    let mut blobs: Vec<(Digest, u64)> = Vec::new();
+    let mut blob_seen: HashSet<Digest> = HashSet::new();
+    let mut descriptors = 0_usize;
     let mut depth = 0;
     while !pending.is_empty() {
-        depth += 1;
-        if depth > 5 {
+        if depth > plan::MAX_DEPTH {
             return Err(SourceError::Layout(format!(
-                "{origin}: indexes nest too deep"
+                "{origin}: indexes nest more than {} levels deep",
+                plan::MAX_DEPTH
             )));
         }
+        depth += 1;
         let mut next = Vec::new();
         for (digest, bytes) in pending {
-            if !seen.insert(digest.clone()) {
-                continue;
-            }
             let path = spool.path().join(digest.hex());
             std::fs::write(&path, &bytes).map_err(|e| io_error(&path, e))?;
             extents.insert(
@@ -116,45 +117,56 @@ pub async fn load(
             let json: Json = serde_json::from_slice(&bytes).map_err(|e| {
                 SourceError::Layout(format!("{origin}: manifest {digest} is not JSON: {e}"))
             })?;
-            if let Some(children) = json.get("manifests").and_then(Json::as_array) {
-                for (i, c) in children.iter().enumerate() {
-                    let d = Descriptor::from_json(c, &format!("{digest} manifests[{i}]"))?;
-                    if seen.contains(&d.digest) {
-                        continue;
-                    }
-                    let (child, _) =
-                        with_retry(retry, || endpoint.fetch_manifest(repo, d.digest.as_str()))
-                            .await
-                            .map_err(|(f, _)| {
-                                remote_error(&format!("{origin} {}", d.digest), &f)
-                            })?;
-                    next.push((d.digest, child));
+            // An unknown manifest kind fails here, before any blob is downloaded.
+            if let Some(mt) = json.get("mediaType").and_then(Json::as_str)
+                && !plan::is_manifest_type(mt)
+            {
+                return Err(plan::PlanError::MediaType {
+                    what: origin.clone(),
+                    digest,
+                    media_type: plan::escape_untrusted(mt.as_bytes()),
                 }
+                .into());
             }
+            let children = json.get("manifests").and_then(Json::as_array);
             let config = json.get("config").into_iter();
-            let layers = json
-                .get("layers")
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten();
-            for (i, b) in config.chain(layers).enumerate() {
+            let layers = json.get("layers").and_then(Json::as_array);
+            descriptors = descriptors
+                .saturating_add(children.map_or(0, Vec::len))
+                .saturating_add(layers.map_or(0, Vec::len) + 1);
+            if descriptors > plan::MAX_DESCRIPTORS {
+                return Err(SourceError::Layout(format!(
+                    "{origin}: the image lists more than {} descriptors (at manifest {digest})",
+                    plan::MAX_DESCRIPTORS
+                )));
+            }
+            for (i, c) in children.into_iter().flatten().enumerate() {
+                let what = format!("{origin}: index {digest} manifests[{i}]");
+                let d = Descriptor::from_json(c, &what)?;
+                if !requested.insert(d.digest.clone()) {
+                    continue;
+                }
+                let child = fetch_child(endpoint, repo, &d, retry, &what).await?;
+                next.push((d.digest, child));
+            }
+            for (i, b) in config.chain(layers.into_iter().flatten()).enumerate() {
                 if b.get("urls").is_some() {
                     continue; // Foreign layers are not copied.
                 }
-                let d = Descriptor::from_json(b, &format!("{digest} blob {i}"))?;
-                if !blobs.contains(&d.digest) {
-                    blobs.push(d.digest);
+                let d = Descriptor::from_json(b, &format!("{origin}: {digest} blob {i}"))?;
+                if blob_seen.insert(d.digest.clone()) {
+                    blobs.push((d.digest, d.size));
                 }
             }
         }
         pending = next;
     }
-    for digest in blobs {
+    for (digest, size) in blobs {
         if extents.contains_key(&digest) {
             continue;
         }
         let path = spool.path().join(digest.hex());
-        let len = with_retry(retry, || endpoint.fetch_blob(repo, &digest, &path))
+        let len = with_retry(retry, || endpoint.fetch_blob(repo, &digest, size, &path))
             .await
             .map_err(|(f, _)| remote_error(&format!("{origin} blob {digest}"), &f))?;
         extents.insert(
@@ -171,6 +183,37 @@ pub async fn load(
         extents,
         _spool: Some(spool),
     })
+}
+
+/// Fetches one child manifest by digest and checks it against its descriptor.
+async fn fetch_child(
+    endpoint: &Endpoint,
+    repo: &str,
+    d: &Descriptor,
+    retry: &RetryPolicy,
+    what: &str,
+) -> Result<Vec<u8>, SourceError> {
+    if d.size > plan::MAX_MANIFEST_BYTES {
+        return Err(SourceError::Layout(format!(
+            "{what}: manifest {} declares {} bytes, over the {}-byte manifest limit",
+            d.digest,
+            d.size,
+            plan::MAX_MANIFEST_BYTES
+        )));
+    }
+    let (bytes, _) = with_retry(retry, || endpoint.fetch_manifest(repo, d.digest.as_str()))
+        .await
+        .map_err(|(f, _)| remote_error(&format!("{what} {}", d.digest), &f))?;
+    let actual = Digest::of(&bytes);
+    if actual != d.digest || bytes.len() as u64 != d.size {
+        return Err(SourceError::Layout(format!(
+            "{what}: the registry returned {} bytes hashing to {actual} for manifest {} ({} bytes)",
+            bytes.len(),
+            d.digest,
+            d.size
+        )));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -90,7 +90,11 @@ fn read_section() -> Section {
         .expect("the Recipes introduction names no ``commit `<40 hex>` ``")
         .to_owned();
     let epoch = after(intro, "SOURCE_DATE_EPOCH=")
-        .map(|s| s.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .map(|s| {
+            s.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
         .filter(|s| !s.is_empty())
         .expect("the Recipes introduction names no `SOURCE_DATE_EPOCH=<secs>`");
     let mut recipes = Vec::new();
@@ -173,7 +177,9 @@ fn tag_cell(title: &str, cell: &str) -> Vec<String> {
                 .and_then(|t| t.strip_suffix('`'))
                 .filter(|t| !t.is_empty() && !t.contains('`'))
                 .unwrap_or_else(|| {
-                    panic!("recipe `{title}`: the cell `{cell}` is not `none` nor `` `tag`, `tag` ``")
+                    panic!(
+                        "recipe `{title}`: the cell `{cell}` is not `none` nor `` `tag`, `tag` ``"
+                    )
                 })
                 .to_owned()
         })
@@ -186,19 +192,23 @@ fn tag_cell(title: &str, cell: &str) -> Vec<String> {
 
 #[derive(Clone, Debug)]
 enum Event {
-    Push { branch: String },
-    Tag { tag: String },
-    PullRequest { number: u32, head: String, base: String },
+    Push {
+        branch: String,
+    },
+    Tag {
+        tag: String,
+    },
+    PullRequest {
+        number: u32,
+        head: String,
+        base: String,
+    },
 }
 
 impl Event {
     fn parse(title: &str, cell: &str) -> Self {
         let words = |s: &str| -> Vec<String> {
-            s.split('`')
-                .skip(1)
-                .step_by(2)
-                .map(str::to_owned)
-                .collect()
+            s.split('`').skip(1).step_by(2).map(str::to_owned).collect()
         };
         let bad = || -> ! {
             panic!(
@@ -307,13 +317,16 @@ fn triggered(on: &Yaml, event: &Event) -> bool {
             Some(t) => match t.get(key) {
                 None => {
                     // `push:` with only `tags:` does not run for branches, and the reverse.
-                    let other = if key == "branches" { "tags" } else { "branches" };
+                    let other = if key == "branches" {
+                        "tags"
+                    } else {
+                        "branches"
+                    };
                     trigger != "push" || t.get(other).is_none()
                 }
-                Some(Yaml::Sequence(globs)) => globs
-                    .iter()
-                    .filter_map(Yaml::as_str)
-                    .any(|g| glob(g, name)),
+                Some(Yaml::Sequence(globs)) => {
+                    globs.iter().filter_map(Yaml::as_str).any(|g| glob(g, name))
+                }
                 Some(_) => false,
             },
         }
@@ -655,10 +668,7 @@ impl Parser<'_> {
     }
 
     fn primary(&mut self) -> Result<Value, String> {
-        let token = self
-            .peek()
-            .cloned()
-            .ok_or("unexpected end of expression")?;
+        let token = self.peek().cloned().ok_or("unexpected end of expression")?;
         self.pos += 1;
         match token {
             Token::Str(s) => Ok(Value::Str(s)),
@@ -795,7 +805,8 @@ fn hoist_step(recipe: &Recipe) -> HoistStep {
         .iter()
         .map(|(k, v)| {
             let k = scalar(k).unwrap_or_else(|| panic!("recipe `{title}`: a `with:` key"));
-            let v = scalar(v).unwrap_or_else(|| panic!("recipe `{title}`: `with.{k}` is no scalar"));
+            let v =
+                scalar(v).unwrap_or_else(|| panic!("recipe `{title}`: `with.{k}` is no scalar"));
             (k, v)
         })
         .collect();
@@ -1059,11 +1070,11 @@ fn archive_path(title: &str, source: &str) -> String {
         .to_owned()
 }
 
-/// A generated multi-platform image, as an OCI archive.
-fn image_archive(dir: &Path) -> PathBuf {
-    let layout = dir.join("layout");
-    write_layout(&layout, 16, true);
-    let archive = dir.join("image.tar");
+/// A generated multi-platform image, as an OCI archive; `seed` makes its content (and digest).
+fn image_archive(dir: &Path, seed: u64) -> PathBuf {
+    let layout = dir.join(format!("layout-{seed}"));
+    write_layout(&layout, seed, true);
+    let archive = dir.join(format!("image-{seed}.tar"));
     write_archive(&layout, &archive);
     archive
 }
@@ -1079,7 +1090,7 @@ fn every_recipe_table_is_what_hoist_computes() {
     let stub = api_stub();
     let secrets = secrets();
     let scratch = tempfile::tempdir().unwrap();
-    let archive = image_archive(scratch.path());
+    let archive = image_archive(scratch.path(), 16);
     let mut failures = String::new();
     let mut runs = 0;
     for recipe in &section.recipes {
@@ -1198,7 +1209,11 @@ fn every_recipe_pushes_every_tag_of_its_table() {
     let stub = api_stub();
     let secrets = secrets();
     let scratch = tempfile::tempdir().unwrap();
-    let archive = image_archive(scratch.path());
+    // One image per table row, so that a tag an earlier event left behind cannot pass for one
+    // this event should have moved.
+    let archives: Vec<PathBuf> = (0..8)
+        .map(|seed| image_archive(scratch.path(), 101 + 2 * seed))
+        .collect();
     let mut failures = String::new();
     let mut checked = 0;
     let mut with_auth = 0;
@@ -1208,11 +1223,19 @@ fn every_recipe_pushes_every_tag_of_its_table() {
         // The registries, from the first matrix entry and the first event (the hosts are the
         // same for every entry), with the credentials the step gives each.
         let first = Event::parse(title, &recipe.rows[0][0]);
-        let inputs = evaluate(recipe, &step, &first, &section.sha, &step.matrix[0], &secrets);
+        let inputs = evaluate(
+            recipe,
+            &step,
+            &first,
+            &section.sha,
+            &step.matrix[0],
+            &secrets,
+        );
         let auth: Vec<Yaml> = match get(&inputs, "registry-auth") {
             "" => Vec::new(),
-            text => serde_yaml::from_str(text)
-                .unwrap_or_else(|e| panic!("recipe `{title}`: `registry-auth` is no YAML list: {e}")),
+            text => serde_yaml::from_str(text).unwrap_or_else(|e| {
+                panic!("recipe `{title}`: `registry-auth` is no YAML list: {e}")
+            }),
         };
         let entry_host = |e: &Yaml| {
             e.get("registry")
@@ -1240,7 +1263,11 @@ fn every_recipe_pushes_every_tag_of_its_table() {
             stands.insert(host, Stand { registry, creds });
         }
         let insecure: Vec<String> = stands.values().map(|s| s.registry.host()).collect();
-        for row in &recipe.rows {
+        assert!(
+            recipe.rows.len() <= archives.len(),
+            "recipe `{title}`: more rows than generated images"
+        );
+        for (row, archive) in recipe.rows.iter().zip(&archives) {
             let event = Event::parse(title, &row[0]);
             for matrix in &step.matrix {
                 let at = format!("recipe `{title}`, event `{}`, matrix {matrix:?}", row[0]);
@@ -1258,9 +1285,7 @@ fn every_recipe_pushes_every_tag_of_its_table() {
                         .map(|e| {
                             let mut e = e.as_mapping().cloned().unwrap_or_default();
                             let host = entry_host(&Yaml::Mapping(e.clone()));
-                            let local_host = stands
-                                .get(&host)
-                                .map_or(host, |s| s.registry.host());
+                            let local_host = stands.get(&host).map_or(host, |s| s.registry.host());
                             e.insert("registry".into(), local_host.into());
                             Yaml::Mapping(e)
                         })
@@ -1279,13 +1304,14 @@ fn every_recipe_pushes_every_tag_of_its_table() {
                     &section.epoch,
                     &event,
                     &inputs,
-                    Some((&archive, &source)),
+                    Some((archive, &source)),
                 );
                 if !run.status.success() {
                     let _ = writeln!(failures, "{at}: the push failed\n{}", run.transcript());
                     continue;
                 }
                 let digest = run.output("digest").to_owned();
+                let tags = run.output("tags");
                 for (cell_image, cell) in recipe.header[1..].iter().zip(&row[1..]) {
                     let image = column_image(title, cell_image, matrix);
                     let (host, _) = split_image(&image);
@@ -1295,7 +1321,22 @@ fn every_recipe_pushes_every_tag_of_its_table() {
                         .as_deref()
                         .map(|c| vec!["--creds", c])
                         .unwrap_or_default();
-                    for tag in tag_cell(title, cell) {
+                    let want = tag_cell(title, cell);
+                    let got: Vec<String> = tags
+                        .lines()
+                        .filter_map(|t| t.rsplit_once(':'))
+                        .filter(|(i, _)| *i == local(&image))
+                        .map(|(_, t)| t.to_owned())
+                        .collect();
+                    if got != want {
+                        let _ = writeln!(
+                            failures,
+                            "{at}, image `{image}` (pushed): the table says {want:?}, hoist \
+                             gives {got:?}{}",
+                            differing(&want, &got)
+                        );
+                    }
+                    for tag in want {
                         checked += 1;
                         let reference = format!("{}:{tag}", local(&image));
                         let got = skopeo_digest(&reference, &extra);
@@ -1342,11 +1383,20 @@ fn the_evaluator_follows_github_semantics() {
     assert_eq!(eval("${{ github.event_name == 'PUSH' }}"), "true");
     assert_eq!(eval("${{ github.event_name != 'push' }}"), "false");
     assert_eq!(eval("a-${{ matrix.service }}-b"), "a-auth-b");
-    assert_eq!(eval("${{ github.event_name == 'push' && 'yes' || 'no' }}"), "yes");
+    assert_eq!(
+        eval("${{ github.event_name == 'push' && 'yes' || 'no' }}"),
+        "yes"
+    );
     assert_eq!(eval("${{ github.head_ref || 'none' }}"), "none");
     assert_eq!(eval("${{ (false || github.sha) && '' }}"), "");
-    assert_eq!(eval("${{ format('{0}/{1}', 'a', matrix.service) }}"), "a/auth");
-    assert_eq!(eval("${{ github.event.repository.default_branch }}"), "main");
+    assert_eq!(
+        eval("${{ format('{0}/{1}', 'a', matrix.service) }}"),
+        "a/auth"
+    );
+    assert_eq!(
+        eval("${{ github.event.repository.default_branch }}"),
+        "main"
+    );
     assert_eq!(eval("${{ vars.UNSET }}"), "");
     assert_eq!(eval("${{ 'it''s' }}"), "it's");
     assert!(ctx.interpolate("${{ matrix.nope }}").is_err());
@@ -1356,9 +1406,10 @@ fn the_evaluator_follows_github_semantics() {
 
 #[test]
 fn triggers_and_globs() {
-    let on: Yaml =
-        serde_yaml::from_str("push:\n  branches: [main]\n  tags: ['v*']\npull_request:\n  branches: [main]\n")
-            .unwrap();
+    let on: Yaml = serde_yaml::from_str(
+        "push:\n  branches: [main]\n  tags: ['v*']\npull_request:\n  branches: [main]\n",
+    )
+    .unwrap();
     let push = |b: &str| Event::Push {
         branch: b.to_owned(),
     };

@@ -1112,6 +1112,15 @@ fn every_recipe_table_is_what_hoist_computes() {
             }
             for matrix in &step.matrix {
                 let mut inputs = evaluate(recipe, &step, &event, &section.sha, matrix, &secrets);
+                let push = get(&inputs, "push");
+                if !["", "true", "false"].contains(&push) {
+                    let _ = writeln!(
+                        failures,
+                        "recipe `{title}`, event `{}`: `push` evaluates to `{push}`, not `true` or `false`",
+                        row[0]
+                    );
+                }
+                // Never to the teams' registries: the push is checked against local ones below.
                 set(&mut inputs, "push", "false");
                 let source = archive_path(title, get(&inputs, "source"));
                 let run = run_step(

@@ -32,7 +32,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
-use serde_yaml::Value as Yaml;
+use serde_norway::Value as Yaml;
 
 use common::{Kind, Registry, skopeo_digest, write_archive, write_layout};
 use support::step::parse_file_commands;
@@ -107,7 +107,7 @@ fn read_section() -> Section {
         let yaml_end = body
             .find("\n```")
             .unwrap_or_else(|| panic!("recipe `{title}`: the ```yaml block is not closed"));
-        let workflow: Yaml = serde_yaml::from_str(&body[..yaml_end])
+        let workflow: Yaml = serde_norway::from_str(&body[..yaml_end])
             .unwrap_or_else(|e| panic!("recipe `{title}`: the workflow is not YAML: {e}"));
         let table: Vec<&str> = body[yaml_end + 4..]
             .lines()
@@ -1242,7 +1242,7 @@ fn every_recipe_pushes_every_tag_of_its_table() {
         );
         let auth: Vec<Yaml> = match get(&inputs, "registry-auth") {
             "" => Vec::new(),
-            text => serde_yaml::from_str(text).unwrap_or_else(|e| {
+            text => serde_norway::from_str(text).unwrap_or_else(|e| {
                 panic!("recipe `{title}`: `registry-auth` is no YAML list: {e}")
             }),
         };
@@ -1299,7 +1299,7 @@ fn every_recipe_pushes_every_tag_of_its_table() {
                             Yaml::Mapping(e)
                         })
                         .collect();
-                    let text = serde_yaml::to_string(&entries).unwrap();
+                    let text = serde_norway::to_string(&entries).unwrap();
                     // The evaluated secrets again: the step's own `registry-auth` text is only
                     // rewritten in its `registry` fields.
                     set(&mut inputs, "registry-auth", &text);
@@ -1415,7 +1415,7 @@ fn the_evaluator_follows_github_semantics() {
 
 #[test]
 fn triggers_and_globs() {
-    let on: Yaml = serde_yaml::from_str(
+    let on: Yaml = serde_norway::from_str(
         "push:\n  branches: [main]\n  tags: ['v*']\npull_request:\n  branches: [main]\n",
     )
     .unwrap();
@@ -1434,10 +1434,10 @@ fn triggers_and_globs() {
     assert!(!triggered(&on, &tag("1.0.0")));
     assert!(triggered(&on, &pr("main")));
     assert!(!triggered(&on, &pr("develop")));
-    let tags_only: Yaml = serde_yaml::from_str("push:\n  tags: ['v*']\n").unwrap();
+    let tags_only: Yaml = serde_norway::from_str("push:\n  tags: ['v*']\n").unwrap();
     assert!(!triggered(&tags_only, &push("main")));
     assert!(!triggered(&tags_only, &pr("main")));
-    let any_pr: Yaml = serde_yaml::from_str("pull_request:\n").unwrap();
+    let any_pr: Yaml = serde_norway::from_str("pull_request:\n").unwrap();
     assert!(triggered(&any_pr, &pr("anything")));
     assert!(glob("feature/**", "feature/a/b"));
     assert!(!glob("feature/*", "feature/a/b"));

@@ -336,7 +336,7 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
         log.debug("no `context` given and a git repository is here: context `git`");
         settings.context = ContextSource::Git;
     }
-    meta::validate(&settings.meta)?;
+    let rules = meta::Rules::parse(&settings.meta)?;
     let now = now_ms(env)?;
     let payload = load_payload(env, log)?;
     let (mut ctx, date_from_api) = git_context(env, &settings, payload)?;
@@ -433,31 +433,25 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
         );
     }
 
-    let knobs = Knobs {
-        short_sha_length: env.short_sha_length.clone().filter(|v| !v.is_empty()),
-        annotation_levels: env
-            .annotations_levels
-            .as_deref()
-            .filter(|v| !v.is_empty())
-            .unwrap_or("manifest")
-            .split(',')
-            .map(str::to_owned)
-            .collect(),
-    };
-    let meta = meta::compute(&settings.meta, &ctx, &repo, &knobs, now)?;
+    let knobs = Knobs::from_env(
+        env.short_sha_length.as_deref(),
+        env.annotations_levels.as_deref(),
+    );
+    let meta = meta::compute(&rules, &ctx, &repo, &knobs, now)?;
     group(
         log,
         "Processing images input",
-        meta.images
+        rules
+            .images
             .iter()
             .map(|i| format!("name={},enable={}", i.name, i.enable)),
     );
     group(
         log,
         "Processing tags input",
-        meta.tag_specs.iter().map(ToString::to_string),
+        rules.tag_specs.iter().map(ToString::to_string),
     );
-    group(log, "Processing flavor input", meta.flavor.log_lines());
+    group(log, "Processing flavor input", rules.flavor.log_lines());
     for w in &meta.warnings {
         log.warning(w);
     }

@@ -9,7 +9,7 @@ use crate::github::commands::Log;
 use crate::github::env::RunnerEnv;
 use crate::github::files;
 use crate::meta::Metadata;
-use crate::registry::{self, Credential, Masker, PublishOptions, Target};
+use crate::registry::{self, Credential, Masker, PublishOptions};
 use crate::settings::Settings;
 use crate::settings::push::{PushInputs, PushSettings, PushSettingsError};
 use crate::source::{self, SourceError, SourceRef};
@@ -94,33 +94,6 @@ impl PushOutcome {
     pub fn finish(self) -> Result<(), PushError> {
         self.failure.map_or(Ok(()), Err)
     }
-}
-
-fn describe_plan(plan: &crate::plan::Plan, targets: &[Target]) -> Vec<String> {
-    let root = plan.root();
-    let mut lines = vec![format!("digest: {} ({})", root.digest, root.media_type)];
-    for m in &plan.manifests[..plan.manifests.len() - 1] {
-        lines.push(format!(
-            "manifest: {} {} {}",
-            m.digest,
-            m.platform.as_deref().unwrap_or("-"),
-            m.media_type
-        ));
-    }
-    lines.push(format!(
-        "blobs: {} ({} bytes)",
-        plan.blobs.len(),
-        plan.blob_bytes()
-    ));
-    for t in targets {
-        if t.tags.is_empty() {
-            lines.push(format!("{} (by digest only, no tag)", t.image));
-        }
-        for tag in &t.tags {
-            lines.push(format!("{}:{tag}", t.image));
-        }
-    }
-    lines
 }
 
 /// Reads `$DOCKER_CONFIG/config.json` (or `$HOME/.docker/config.json`) for the credentials
@@ -325,11 +298,7 @@ pub async fn run(
         .iter()
         .map(|name| registry::parse_target(name, &meta.tag_names))
         .collect::<Result<Vec<_>, _>>()?;
-    log.group("Push plan");
-    for line in describe_plan(&plan, &targets) {
-        log.untrusted(&line);
-    }
-    log.end_group();
+    crate::outputs::push::plan(log, &plan, &targets);
     let digest = plan.root().digest.to_string();
     if !push.push {
         source::verify_all(&image, &plan)?;
@@ -343,34 +312,7 @@ pub async fn run(
     let mut report = registry::publish(&plan, &image, &targets, &options, &mask).await;
     scrub_report(&mut report, log);
 
-    log.group("Push results");
-    for t in &report.targets {
-        let tags: Vec<String> = t
-            .tags
-            .iter()
-            .map(|g| format!("{}={:?}", g.tag, g.status))
-            .collect();
-        log.untrusted(&format!(
-            "{}: {:?}; blobs uploaded {}, existing {}, {} bytes; tags {}",
-            t.image,
-            t.status,
-            t.blobs.uploaded,
-            t.blobs.existing,
-            t.blobs.bytes_uploaded,
-            tags.join(", ")
-        ));
-    }
-    log.end_group();
-    for line in report
-        .targets
-        .iter()
-        .filter_map(registry::report::TargetReport::error_line)
-    {
-        log.error(Some("hoist push"), &line);
-    }
-    if let Some(path) = env.step_summary_file.as_deref() {
-        files::append(path, &report.render_summary())?;
-    }
+    crate::outputs::push::results(log, env, &report)?;
     let count = |status| report.targets.iter().filter(|t| t.status == status).count();
     let failure = report.failed().then(|| PushError::Failed {
         failed: count(registry::report::TargetStatus::Failed),

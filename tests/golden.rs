@@ -1,6 +1,6 @@
 //! Golden cases: docker/metadata-action's own test tables as data (`fixtures/golden/*.json`,
 //! written by `scripts/gen-golden.py` from the upstream `__tests__`, plus hoist's own cases in
-//! `fixtures/golden/hoist-*.json`), run through the pure core (`meta::compute`, `report::Outputs`)
+//! `fixtures/golden/hoist-*.json`), run through the pure core (`meta::compute`, `outputs::values::Outputs`)
 //! with the clock injected, and compared exactly. Every case runs; all failures are reported
 //! together, each with its name, where it comes from and a diff.
 //!
@@ -34,7 +34,7 @@ use serde_json::{Value as Json, json};
 
 use hoist::github::env::RunnerEnv;
 use hoist::meta::{self, GitContext, Knobs, MetaInputs, RepoInfo};
-use hoist::report::{self, Outputs};
+use hoist::outputs::values::{self as report, Outputs};
 use hoist::settings::{ContextSource, RawInputs, Settings};
 
 use support::{diff_json, diff_lines, diff_text, iso_ms, string_list};

@@ -357,3 +357,60 @@ pub async fn run(
         failure,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(source: Option<&str>, ca: &str, pacing: Option<&str>) -> PushInputs {
+        PushInputs {
+            source: source.map(str::to_owned),
+            registry_ca: Some(ca.to_owned()),
+            retry_pacing: pacing.map(str::to_owned),
+            ..PushInputs::default()
+        }
+    }
+
+    fn prepared(raw: &PushInputs) -> Result<Option<Ready>, PushError> {
+        let env = RunnerEnv {
+            docker_config: Some("/nonexistent-hoist-test".into()),
+            ..RunnerEnv::default()
+        };
+        prepare(raw, &env, &Log::local(false, true)).ready
+    }
+
+    #[test]
+    fn prepare_reads_the_ca_files_before_any_network() {
+        let raw = inputs(
+            Some("oci:/nonexistent-hoist-test"),
+            "/nonexistent/ca.pem",
+            None,
+        );
+        let e = prepared(&raw).unwrap_err();
+        assert!(matches!(e, PushError::Ca { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("input `registry-ca`: cannot read /nonexistent/ca.pem: "),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn prepare_parses_retry_pacing_and_source_up_front() {
+        let pacing = inputs(Some("oci:/x"), "", Some("nonsense"));
+        let e = prepared(&pacing).unwrap_err();
+        assert!(
+            matches!(e, PushError::Settings(PushSettingsError::RetryPacing(_))),
+            "{e:?}"
+        );
+        let source = inputs(Some("ftp://x"), "", None);
+        let e = prepared(&source).unwrap_err();
+        assert!(e.to_string().starts_with("input `source`: "), "{e}");
+    }
+
+    #[test]
+    fn without_a_source_nothing_else_is_read() {
+        let raw = inputs(None, "/nonexistent/ca.pem", Some("nonsense"));
+        assert!(prepared(&raw).unwrap().is_none());
+    }
+}

@@ -20,6 +20,11 @@ pub use values::Outputs;
 
 /// Logs `lines` in a collapsed group named `title`.
 pub fn group(log: &Log, title: &str, lines: impl IntoIterator<Item = String>) {
+    // A local run prints the result on stdout: repeating it on stderr is noise, so the
+    // metadata groups are details shown with `--verbose`.
+    if log.cli && !log.debug {
+        return;
+    }
     log.group(title);
     for l in lines {
         log.untrusted(&l);

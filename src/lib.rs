@@ -2,6 +2,7 @@
 //! pushed to every registry in one step. See ARCHITECTURE.md for the data flow.
 
 pub mod app;
+pub mod duration;
 pub mod github;
 pub mod js;
 pub mod meta;

@@ -123,13 +123,30 @@ fn describe_plan(plan: &crate::plan::Plan, targets: &[Target]) -> Vec<String> {
     lines
 }
 
+/// The `tag-policy` input as the registry layer's type (the edge converts; `registry` knows
+/// nothing of `settings`).
+fn to_registry_policy(p: crate::settings::push::TagPolicy) -> registry::TagPolicy {
+    match p {
+        crate::settings::push::TagPolicy::Atomic => registry::TagPolicy::Atomic,
+        crate::settings::push::TagPolicy::Partial => registry::TagPolicy::Partial,
+    }
+}
+
+/// One `registry-auth` item as the registry layer's credential.
+fn to_registry_credential(
+    c: &crate::settings::push::RegistryCredential,
+) -> registry::RegistryCredential {
+    registry::RegistryCredential {
+        registry: c.registry.clone(),
+        username: c.username.clone(),
+        password: c.password.clone(),
+    }
+}
+
 /// Reads `$DOCKER_CONFIG/config.json` (or `$HOME/.docker/config.json`) for the credentials
 /// fallback. A missing file is normal; an unreadable one is a warning; `credsStore` and
 /// `credHelpers` are not run, which is said in a warning.
-fn load_docker_config(
-    env: &RunnerEnv,
-    log: &Log,
-) -> Vec<crate::settings::push::RegistryCredential> {
+fn load_docker_config(env: &RunnerEnv, log: &Log) -> Vec<registry::RegistryCredential> {
     let dir = env
         .docker_config
         .clone()
@@ -194,7 +211,7 @@ fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 #[derive(Debug)]
 pub struct Prepared {
     push: Result<PushSettings, PushSettingsError>,
-    docker_config: Vec<crate::settings::push::RegistryCredential>,
+    docker_config: Vec<registry::RegistryCredential>,
 }
 
 /// Resolves the push inputs and reads the docker config (only when there is a `source`), and
@@ -269,10 +286,14 @@ pub async fn run(
         None => registry::retry::RetryPolicy::default(),
     };
     let options = PublishOptions {
-        policy: push.tag_policy,
+        policy: to_registry_policy(push.tag_policy),
         insecure_registries: push.insecure_registries.clone(),
         ca_pems,
-        credentials: push.credentials.clone(),
+        credentials: push
+            .credentials
+            .iter()
+            .map(to_registry_credential)
+            .collect(),
         ghcr_default,
         docker_config,
         retry,
@@ -296,13 +317,13 @@ pub async fn run(
                 .map_err(|e| PushError::SourceRegistry(format!("`docker://{image}`: {}", e.why)))?;
             let endpoint = registry::endpoint_for(&from, &options, &mask)
                 .map_err(|cause| PushError::SourceRegistry(format!("{}: {cause}", from.host)))?;
-            let load = source::remote::load(
-                &endpoint,
-                &from.repository,
-                &remote.reference,
-                &spool_base,
-                &options.retry,
-            );
+            let pull = registry::Pull {
+                endpoint: &endpoint,
+                repository: &from.repository,
+                retry: &options.retry,
+            };
+            let load =
+                source::remote::load(&pull, &from.repository, &remote.reference, &spool_base);
             tokio::time::timeout(push.timeout, load)
                 .await
                 .map_err(|_| {

@@ -11,7 +11,6 @@
 //! inert ([`super::text`]) as it is read. Must not decide what to push or print anything.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderValue};
@@ -20,26 +19,9 @@ use tokio_util::io::ReaderStream;
 
 use super::retry::{Failure, RetryPolicy, parse_retry_after, within};
 use super::text;
-use crate::plan::{self, Digest, Manifest};
-use crate::source::BlobReader;
+use crate::plan::{self, BlobReader, Digest, Manifest};
 
-/// Receives every secret (password, token) before it is used, to mask it in the log.
-pub type Masker = Arc<dyn Fn(&str) + Send + Sync>;
-
-/// A user name and password (or token).
-#[derive(Clone)]
-pub struct Credential {
-    /// The user name.
-    pub username: String,
-    /// The password or token.
-    pub password: String,
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Credential({}, <redacted>)", self.username)
-    }
-}
+pub use super::auth::{Credential, Masker};
 
 /// The challenge a registry answered `GET /v2/` with.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,6 +15,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use futures_util::future::join_all;
 
+use super::auth::RegistryCredential;
 use super::endpoint::{Endpoint, EndpointConfig, Masker};
 use super::report::{
     BlobStats, OpError, PushReport, TagReport, TagStatus, TargetReport, TargetStatus,
@@ -22,15 +23,24 @@ use super::report::{
 use super::retry::{Failure, RetryPolicy, hint, human, with_retry};
 use super::text;
 use super::{Credential, Target, credential_for};
+use crate::plan::BlobReader;
 use crate::plan::{Digest, Plan};
-use crate::settings::push::{RegistryCredential, TagPolicy};
-use crate::source::BlobReader;
 
 /// Concurrent blob uploads per target.
 const BLOB_CONCURRENCY: usize = 3;
 
 /// Concurrent blob HEADs per target.
 const HEAD_CONCURRENCY: usize = 8;
+
+/// When tags move (the registry's own type; the edge converts the `tag-policy` input).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TagPolicy {
+    /// Tags move only when every registry holds all the content.
+    #[default]
+    Atomic,
+    /// Registries that hold the content are tagged even when others failed.
+    Partial,
+}
 
 /// How to publish.
 #[derive(Clone, Debug, Default)]

@@ -8,17 +8,18 @@
 //!
 //! Must not decide tags or print: it receives targets and returns a [`PushReport`].
 
+pub mod auth;
 pub mod endpoint;
 pub mod executor;
+pub mod pull;
 pub mod report;
 pub mod retry;
 pub mod text;
 
-pub use endpoint::{Credential, Masker};
-pub use executor::{PublishOptions, endpoint_for, publish};
+pub use auth::{Credential, Masker, RegistryCredential, credential_for, parse_docker_config};
+pub use executor::{PublishOptions, TagPolicy, endpoint_for, publish};
+pub use pull::Pull;
 pub use report::PushReport;
-
-use crate::settings::push::RegistryCredential;
 
 /// One image name to push to: a registry host and a repository, with its tags.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -277,69 +278,6 @@ pub fn parse_target(image: &str, tags: &[String]) -> Result<Target, TargetError>
         repository,
         tags: tags.to_vec(),
     })
-}
-
-/// The credential for a registry: explicit `registry-auth` first, then the GHCR default
-/// (`github.actor` + `github-token`), then the docker config's `auths`, else anonymous.
-pub fn credential_for(
-    registry: &str,
-    explicit: &[RegistryCredential],
-    ghcr_default: Option<&Credential>,
-    docker_config: &[RegistryCredential],
-) -> Option<Credential> {
-    let find = |list: &[RegistryCredential]| {
-        list.iter()
-            .find(|c| normalize_registry(&c.registry) == registry)
-            .map(|c| Credential {
-                username: c.username.clone(),
-                password: c.password.clone(),
-            })
-    };
-    if let Some(c) = find(explicit) {
-        return Some(c);
-    }
-    if let (true, Some(c)) = (registry == "ghcr.io", ghcr_default) {
-        return Some(c.clone());
-    }
-    find(docker_config)
-}
-
-/// Reads the `auths` of a docker CLI `config.json` (`auth` = base64 `user:password`, or
-/// `username`/`password`). Credential helpers (`credsStore`, `credHelpers`) are not run.
-/// Malformed entries are skipped; the error never quotes a value.
-pub fn parse_docker_config(bytes: &[u8]) -> Result<Vec<RegistryCredential>, String> {
-    use base64::Engine as _;
-    let json: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("not JSON (line {})", e.line()))?;
-    let Some(auths) = json.get("auths").and_then(serde_json::Value::as_object) else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for (registry, entry) in auths {
-        let field = |k: &str| {
-            entry
-                .get(k)
-                .and_then(serde_json::Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        let pair = match (field("username"), field("password"), field("auth")) {
-            (Some(u), Some(p), _) => Some((u.to_owned(), p.to_owned())),
-            (_, _, Some(a)) => base64::engine::general_purpose::STANDARD
-                .decode(a.trim())
-                .ok()
-                .and_then(|raw| String::from_utf8(raw).ok())
-                .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned()))),
-            _ => None,
-        };
-        if let Some((username, password)) = pair.filter(|(u, p)| !u.is_empty() && !p.is_empty()) {
-            out.push(RegistryCredential {
-                registry: registry.clone(),
-                username,
-                password,
-            });
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

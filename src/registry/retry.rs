@@ -212,7 +212,7 @@ impl RetryPolicy {
             let (key, value) = item
                 .split_once('=')
                 .ok_or_else(|| format!("`{item}` is not `key=value`"))?;
-            let dur = || crate::settings::push::parse_duration(value);
+            let dur = || crate::duration::parse_duration(value);
             match key.trim() {
                 "attempts" => {
                     p.attempts = value
@@ -272,7 +272,11 @@ pub fn human(d: Duration) -> String {
 #[allow(clippy::cast_precision_loss)]
 fn jitter() -> f64 {
     // 53 random bits scaled into [0, 1): exact in an f64.
-    let x = (crate::github::commands::rand_u64() >> 11) as f64;
+    let mut buf = [0_u8; 8];
+    if getrandom::fill(&mut buf).is_err() {
+        return 0.5; // No entropy source: the middle of the range, still bounded.
+    }
+    let x = (u64::from_le_bytes(buf) >> 11) as f64;
     x / (1_u64 << 53) as f64
 }
 

@@ -9,6 +9,7 @@ pub mod meta;
 pub mod plan;
 pub mod progress;
 pub mod push;
+pub mod reference;
 pub mod registry;
 pub mod report;
 pub mod settings;

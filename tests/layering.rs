@@ -12,14 +12,15 @@ const RULES: &[(&str, &[&str])] = &[
     // Pure leaves.
     ("js", &[]),
     ("duration", &[]),
+    ("reference", &[]),
     ("plan", &[]),
     ("meta", &["js"]),
     // Layers.
     ("github", &["js", "meta"]),
     ("settings", &["js", "meta", "duration"]),
-    ("source", &["plan"]),
+    ("source", &["plan", "reference"]),
     ("progress", &["github", "plan"]),
-    ("registry", &["plan", "progress", "duration"]),
+    ("registry", &["plan", "progress", "duration", "reference"]),
     ("report", &["meta"]),
     // The edges.
     (

@@ -21,27 +21,14 @@ pub struct RemoteRef {
     pub reference: String,
 }
 
-/// Splits `name[:tag][@digest]` (tag `latest` by default; a digest wins).
+/// Splits `name[:tag][@digest]` (tag `latest` by default; a digest wins), with the crate's
+/// one reference parser ([`crate::reference::split`]).
+#[must_use]
 pub fn parse_remote(value: &str) -> RemoteRef {
-    if let Some((name, digest)) = value.split_once('@') {
-        let name = match name.rsplit_once(':') {
-            Some((n, tag)) if !tag.contains('/') => n,
-            _ => name,
-        };
-        return RemoteRef {
-            name: name.to_owned(),
-            reference: digest.to_owned(),
-        };
-    }
-    match value.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => RemoteRef {
-            name: name.to_owned(),
-            reference: tag.to_owned(),
-        },
-        _ => RemoteRef {
-            name: value.to_owned(),
-            reference: "latest".to_owned(),
-        },
+    let split = crate::reference::split(value);
+    RemoteRef {
+        name: split.name.to_owned(),
+        reference: split.digest.or(split.tag).unwrap_or("latest").to_owned(),
     }
 }
 

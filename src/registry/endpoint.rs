@@ -17,7 +17,7 @@ use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use tokio_util::io::ReaderStream;
 
-use super::retry::{Failure, RetryPolicy, parse_retry_after, within};
+use super::retry::{Failure, RetryPolicy, human, parse_retry_after, within};
 use super::text;
 use crate::plan::{self, BlobReader, Digest, Manifest};
 
@@ -112,14 +112,47 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// A request that could not be built (a bad header value): not retried.
+fn built_error(e: &reqwest::Error) -> Failure {
+    Failure::Fatal(chain(e))
+}
+
 fn transport(e: &reqwest::Error) -> Failure {
-    let message = chain(e);
     // An untrusted certificate or a TLS handshake with a plain-http server does not heal.
-    let tls = message.contains("certificate") || message.contains("InvalidContentType");
     Failure::Transport {
-        transient: !e.is_builder() && !e.is_redirect() && !tls,
-        message,
+        transient: !e.is_builder() && !e.is_redirect() && !is_lasting_tls_failure(e),
+        message: chain(e),
     }
+}
+
+/// Whether `e`'s cause chain holds a TLS error that a retry will not heal (a certificate the
+/// roots do not trust, a peer that does not speak TLS), found by type: rustls reports through
+/// an `std::io::Error` wrapping a `rustls::Error`.
+fn is_lasting_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let lasting = |r: &rustls::Error| {
+        matches!(
+            r,
+            rustls::Error::InvalidCertificate(_)
+                | rustls::Error::NoCertificatesPresented
+                | rustls::Error::InvalidMessage(_)
+                | rustls::Error::PeerIncompatible(_)
+        )
+    };
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            return lasting(r);
+        }
+        if let Some(r) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return lasting(r);
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// The deadline of a request's whole exchange, set by [`Endpoint::send`] on its response so
@@ -136,6 +169,9 @@ pub fn time_left(resp: &reqwest::Response) -> Duration {
         })
 }
 
+/// The most read of an error response's body.
+const MAX_ERROR_BODY: usize = 8192;
+
 /// Turns an unexpected response into a [`Failure`], reading at most 8 KiB of the body, and
 /// only until the request's deadline (a trickled body is cut, not waited for).
 async fn status_failure(resp: reqwest::Response) -> Failure {
@@ -147,17 +183,8 @@ async fn status_failure(resp: reqwest::Response) -> Failure {
         .and_then(parse_retry_after);
     let mut body = Vec::new();
     let mut resp = resp;
-    let left = time_left(&resp);
-    let _ = tokio::time::timeout(left, async {
-        while let Ok(Some(chunk)) = resp.chunk().await {
-            body.extend_from_slice(&chunk);
-            if body.len() > 8192 {
-                body.truncate(8192);
-                break;
-            }
-        }
-    })
-    .await;
+    // What arrived before the cut, the deadline or an error is kept: it is only for the message.
+    let _ = read_up_to(&mut resp, &mut body, MAX_ERROR_BODY).await;
     let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     let first = json
         .as_ref()
@@ -438,6 +465,23 @@ impl Endpoint {
         self.http.request(method, url)
     }
 
+    /// The one request helper: `method url`, with what `with` adds (headers, a body), sent
+    /// through [`Self::send`] (authorised for `scope`, the 401 loop, the request deadline).
+    async fn call(
+        &self,
+        scope: &str,
+        method: Method,
+        url: &Url,
+        with: &(dyn Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder + Sync),
+    ) -> Result<reqwest::Response, Failure> {
+        self.send(scope, &|| {
+            with(self.request(method.clone(), url.clone()))
+                .build()
+                .map_err(|e| built_error(&e))
+        })
+        .await
+    }
+
     /// The credential preflight for `repo`: learns the challenge, gets a push token (or checks
     /// Basic credentials), then opens an upload session and cancels it, proving push access.
     pub async fn preflight(&self, repo: &str) -> Result<(), Failure> {
@@ -475,11 +519,7 @@ impl Endpoint {
             }
             // Validate the credentials now, not at the first HEAD.
             let check = self
-                .send(&push_scope(repo), &|| {
-                    self.request(Method::GET, ping.clone())
-                        .build()
-                        .map_err(|e| Failure::Fatal(chain(&e)))
-                })
+                .call(&push_scope(repo), Method::GET, &ping, &|r| r)
                 .await?;
             if !check.status().is_success() {
                 return Err(status_failure(check).await);
@@ -499,11 +539,8 @@ impl Endpoint {
     async fn open_upload(&self, repo: &str) -> Result<reqwest::Response, Failure> {
         let start = self.url(&format!("v2/{repo}/blobs/uploads/"))?;
         let resp = self
-            .send(&push_scope(repo), &|| {
-                self.request(Method::POST, start.clone())
-                    .header(header::CONTENT_LENGTH, "0")
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
+            .call(&push_scope(repo), Method::POST, &start, &|r| {
+                r.header(header::CONTENT_LENGTH, "0")
             })
             .await?;
         if resp.status() != StatusCode::ACCEPTED && !resp.status().is_success() {
@@ -538,11 +575,7 @@ impl Endpoint {
 
     async fn cancel_upload(&self, repo: &str, url: Url) {
         let _ = self
-            .send(&push_scope(repo), &|| {
-                self.request(Method::DELETE, url.clone())
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
-            })
+            .call(&push_scope(repo), Method::DELETE, &url, &|r| r)
             .await;
     }
 
@@ -550,11 +583,7 @@ impl Endpoint {
     pub async fn blob_exists(&self, repo: &str, digest: &Digest) -> Result<bool, Failure> {
         let url = self.url(&format!("v2/{repo}/blobs/{digest}"))?;
         let resp = self
-            .send(&push_scope(repo), &|| {
-                self.request(Method::HEAD, url.clone())
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
-            })
+            .call(&push_scope(repo), Method::HEAD, &url, &|r| r)
             .await?;
         match resp.status() {
             s if s.is_success() => Ok(true),
@@ -595,7 +624,7 @@ impl Endpoint {
                         .header(header::CONTENT_TYPE, "application/octet-stream")
                         .body(body)
                         .build()
-                        .map_err(|e| Failure::Fatal(chain(&e)))
+                        .map_err(|e| built_error(&e))
                 },
             )
             .await;
@@ -624,11 +653,8 @@ impl Endpoint {
             .append_pair("from", from);
         let scope = format!("{} repository:{from}:pull", push_scope(repo));
         let Ok(resp) = self
-            .send(&scope, &|| {
-                self.request(Method::POST, url.clone())
-                    .header(header::CONTENT_LENGTH, "0")
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
+            .call(&scope, Method::POST, &url, &|r| {
+                r.header(header::CONTENT_LENGTH, "0")
             })
             .await
         else {
@@ -651,11 +677,8 @@ impl Endpoint {
     ) -> Result<Option<Digest>, Failure> {
         let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
         let resp = self
-            .send(&push_scope(repo), &|| {
-                self.request(Method::HEAD, url.clone())
-                    .header(header::ACCEPT, MANIFEST_ACCEPT)
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
+            .call(&push_scope(repo), Method::HEAD, &url, &|r| {
+                r.header(header::ACCEPT, MANIFEST_ACCEPT)
             })
             .await?;
         match resp.status() {
@@ -671,33 +694,16 @@ impl Endpoint {
                 }
                 // No digest header: hash the body (bounded).
                 let resp = self
-                    .send(&push_scope(repo), &|| {
-                        self.request(Method::GET, url.clone())
-                            .header(header::ACCEPT, MANIFEST_ACCEPT)
-                            .build()
-                            .map_err(|e| Failure::Fatal(chain(&e)))
+                    .call(&push_scope(repo), Method::GET, &url, &|r| {
+                        r.header(header::ACCEPT, MANIFEST_ACCEPT)
                     })
                     .await?;
                 if !resp.status().is_success() {
                     return Err(status_failure(resp).await);
                 }
-                let mut resp = resp;
-                let left = time_left(&resp);
-                let what = format!(
-                    "GET manifest `{reference}` on `{}`",
-                    text::inert(&self.host)
-                );
-                let body = within(left, &what, async {
-                    let mut body = Vec::new();
-                    while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
-                        body.extend_from_slice(&chunk);
-                        if body.len() as u64 > plan::MAX_MANIFEST_BYTES {
-                            return Err(Failure::Fatal("the manifest is too large".into()));
-                        }
-                    }
-                    Ok(body)
-                })
-                .await?;
+                let body = read_body(resp, plan::MAX_MANIFEST_BYTES, "manifest")
+                    .await
+                    .map_err(BodyError::into_failure)?;
                 Ok(Some(Digest::of(&body)))
             }
             _ => Err(status_failure(resp).await),
@@ -714,12 +720,9 @@ impl Endpoint {
     ) -> Result<(), Failure> {
         let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
         let resp = self
-            .send(&push_scope(repo), &|| {
-                self.request(Method::PUT, url.clone())
-                    .header(header::CONTENT_TYPE, manifest.media_type.as_str())
+            .call(&push_scope(repo), Method::PUT, &url, &|r| {
+                r.header(header::CONTENT_TYPE, manifest.media_type.as_str())
                     .body(manifest.bytes.clone())
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
             })
             .await?;
         if !resp.status().is_success() {
@@ -754,6 +757,14 @@ pub enum BodyError {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// The body did not end before the request's deadline.
+    #[error("the {what} got no complete answer within {}", human(*.limit))]
+    Deadline {
+        /// What the body is.
+        what: &'static str,
+        /// The time the read had.
+        limit: Duration,
+    },
     /// The connection failed while reading.
     #[error("reading the {what}: {cause}")]
     Transport {
@@ -769,7 +780,7 @@ impl BodyError {
     pub fn into_failure(self) -> Failure {
         match self {
             Self::TooLarge { .. } => Failure::Fatal(self.to_string()),
-            Self::Transport { .. } => Failure::Transport {
+            Self::Transport { .. } | Self::Deadline { .. } => Failure::Transport {
                 transient: true,
                 message: self.to_string(),
             },
@@ -777,9 +788,43 @@ impl BodyError {
     }
 }
 
+/// Why [`read_up_to`] stopped before the end of the body.
+enum Cut {
+    /// The connection failed.
+    Transport(reqwest::Error),
+    /// The response's deadline passed (the time it had).
+    Deadline(Duration),
+}
+
+/// The one bounded body reader: appends `resp`'s body to `buf` until it ends (`Ok(true)`) or
+/// until it would grow past `limit` bytes (`Ok(false)`, `buf` then holds exactly `limit`
+/// bytes), within what is left of the request's deadline ([`time_left`]). On an error or the
+/// deadline `buf` keeps what arrived.
+async fn read_up_to(
+    resp: &mut reqwest::Response,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> Result<bool, Cut> {
+    let left = time_left(resp);
+    let read = async {
+        while let Some(chunk) = resp.chunk().await.map_err(Cut::Transport)? {
+            let room = limit.saturating_sub(buf.len());
+            if chunk.len() > room {
+                buf.extend_from_slice(&chunk[..room]);
+                return Ok(false);
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(true)
+    };
+    tokio::time::timeout(left, read)
+        .await
+        .unwrap_or(Err(Cut::Deadline(left)))
+}
+
 /// Reads a response body into memory, failing as soon as it grows past `limit` bytes (a
-/// declared `Content-Length` over the limit fails before any byte is read). `what` names the
-/// body in the error.
+/// declared `Content-Length` over the limit fails before any byte is read) or outlives the
+/// request's deadline. `what` names the body in the error.
 pub async fn read_body(
     mut resp: reqwest::Response,
     limit: u64,
@@ -789,18 +834,20 @@ pub async fn read_body(
         return Err(BodyError::TooLarge { what, limit });
     }
     let mut body = Vec::new();
-    loop {
-        let chunk = resp.chunk().await.map_err(|e| BodyError::Transport {
+    match read_up_to(
+        &mut resp,
+        &mut body,
+        usize::try_from(limit).unwrap_or(usize::MAX),
+    )
+    .await
+    {
+        Ok(true) => Ok(body),
+        Ok(false) => Err(BodyError::TooLarge { what, limit }),
+        Err(Cut::Transport(e)) => Err(BodyError::Transport {
             what,
             cause: chain(&e),
-        })?;
-        let Some(chunk) = chunk else {
-            return Ok(body);
-        };
-        if (body.len() + chunk.len()) as u64 > limit {
-            return Err(BodyError::TooLarge { what, limit });
-        }
-        body.extend_from_slice(&chunk);
+        }),
+        Err(Cut::Deadline(limit)) => Err(BodyError::Deadline { what, limit }),
     }
 }
 
@@ -814,11 +861,8 @@ impl Endpoint {
     ) -> Result<(Vec<u8>, Option<String>), Failure> {
         let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
         let resp = self
-            .send(&pull_scope(repo), &|| {
-                self.request(Method::GET, url.clone())
-                    .header(header::ACCEPT, MANIFEST_ACCEPT)
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
+            .call(&pull_scope(repo), Method::GET, &url, &|r| {
+                r.header(header::ACCEPT, MANIFEST_ACCEPT)
             })
             .await?;
         if !resp.status().is_success() {
@@ -850,11 +894,7 @@ impl Endpoint {
         use tokio::io::AsyncWriteExt as _;
         let url = self.url(&format!("v2/{repo}/blobs/{digest}"))?;
         let resp = self
-            .send(&pull_scope(repo), &|| {
-                self.request(Method::GET, url.clone())
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
-            })
+            .call(&pull_scope(repo), Method::GET, &url, &|r| r)
             .await?;
         if !resp.status().is_success() {
             return Err(status_failure(resp).await);
@@ -907,6 +947,28 @@ fn push_scope(repo: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_failures_are_classified_by_type_not_text() {
+        let wrapped = |r: rustls::Error| std::io::Error::new(std::io::ErrorKind::InvalidData, r);
+        let untrusted = wrapped(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ));
+        assert!(is_lasting_tls_failure(&untrusted));
+        let plain_http = wrapped(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType,
+        ));
+        assert!(is_lasting_tls_failure(&plain_http));
+        // Text that merely mentions a certificate is not a TLS failure.
+        let reset = std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset while fetching the certificate InvalidContentType",
+        );
+        assert!(!is_lasting_tls_failure(&reset));
+        assert!(!is_lasting_tls_failure(&std::io::Error::from(
+            std::io::ErrorKind::TimedOut
+        )));
+    }
 
     #[test]
     fn challenges_parse() {

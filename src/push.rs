@@ -143,67 +143,15 @@ fn to_registry_credential(
     }
 }
 
-/// Reads `$DOCKER_CONFIG/config.json` (or `$HOME/.docker/config.json`) for the credentials
-/// fallback. A missing file is normal; an unreadable one is a warning; `credsStore` and
-/// `credHelpers` are not run, which is said in a warning.
+/// Reads the docker config for the credentials fallback (see
+/// [`registry::auth::load_docker_config`]), masking every password and warning through the log.
 fn load_docker_config(env: &RunnerEnv, log: &Log) -> Vec<registry::RegistryCredential> {
-    let dir = env
-        .docker_config
-        .clone()
-        .or_else(|| env.home.as_ref().map(|h| h.join(".docker")));
-    let Some(path) = dir.map(|d| d.join("config.json")) else {
-        return Vec::new();
-    };
-    let bytes = match read_bounded(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-        Err(e) => {
-            log.warning(&format!("cannot read {}: {e}", path.display()));
-            return Vec::new();
-        }
-    };
-    match registry::parse_docker_config(&bytes) {
-        Ok(creds) => {
-            // Masked before anything else is said about the file.
-            for c in &creds {
-                log.add_mask(&c.password);
-            }
-            if let Ok(serde_json::Value::Object(doc)) =
-                serde_json::from_slice::<serde_json::Value>(&bytes)
-            {
-                for key in ["credsStore", "credHelpers"] {
-                    if doc.contains_key(key) {
-                        log.warning(&format!(
-                            "{}: `{key}` is present but credential helpers are not supported yet: its registries are pushed to anonymously\nhint: pass their credentials in `registry-auth`",
-                            path.display()
-                        ));
-                    }
-                }
-            }
-            creds
-        }
-        Err(e) => {
-            log.warning(&format!("ignoring {}: {e}", path.display()));
-            Vec::new()
-        }
-    }
-}
-
-/// The largest docker config read (a real one is a few KiB).
-const DOCKER_CONFIG_MAX: u64 = 4 << 20;
-
-fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(DOCKER_CONFIG_MAX + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > DOCKER_CONFIG_MAX {
-        return Err(std::io::Error::other(format!(
-            "larger than {DOCKER_CONFIG_MAX} bytes"
-        )));
-    }
-    Ok(bytes)
+    registry::auth::load_docker_config(
+        env.docker_config.as_deref(),
+        env.home.as_deref(),
+        &|secret| log.add_mask(secret),
+        &|warning| log.warning(warning),
+    )
 }
 
 /// The push inputs and the docker config, read and masked at the start of the run, before any

@@ -5,6 +5,7 @@
 //! challenge/token exchange itself is `endpoint.rs`'s. Knows nothing of where the items came
 //! from: the edge converts the inputs into these types.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::normalize_registry;
@@ -109,4 +110,72 @@ pub fn parse_docker_config(bytes: &[u8]) -> Result<Vec<RegistryCredential>, Stri
         }
     }
     Ok(out)
+}
+
+/// Reads `$DOCKER_CONFIG/config.json` (or `$HOME/.docker/config.json`) for the credentials
+/// fallback: every password goes to `mask` before anything else is said about the file. A
+/// missing file is normal; an unreadable or malformed one is a warning; `credsStore` and
+/// `credHelpers` are not run, which is said in a warning.
+pub fn load_docker_config(
+    docker_config: Option<&Path>,
+    home: Option<&Path>,
+    mask: &dyn Fn(&str),
+    warn: &dyn Fn(&str),
+) -> Vec<RegistryCredential> {
+    let dir = docker_config
+        .map(Path::to_path_buf)
+        .or_else(|| home.map(|h| h.join(".docker")));
+    let Some(path) = dir.map(|d| d.join("config.json")) else {
+        return Vec::new();
+    };
+    let bytes = match read_bounded(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            warn(&format!("cannot read {}: {e}", path.display()));
+            return Vec::new();
+        }
+    };
+    match parse_docker_config(&bytes) {
+        Ok(creds) => {
+            // Masked before anything else is said about the file.
+            for c in &creds {
+                mask(&c.password);
+            }
+            if let Ok(serde_json::Value::Object(doc)) =
+                serde_json::from_slice::<serde_json::Value>(&bytes)
+            {
+                for key in ["credsStore", "credHelpers"] {
+                    if doc.contains_key(key) {
+                        warn(&format!(
+                            "{}: `{key}` is present but credential helpers are not supported yet: its registries are pushed to anonymously\nhint: pass their credentials in `registry-auth`",
+                            path.display()
+                        ));
+                    }
+                }
+            }
+            creds
+        }
+        Err(e) => {
+            warn(&format!("ignoring {}: {e}", path.display()));
+            Vec::new()
+        }
+    }
+}
+
+/// The largest docker config read (a real one is a few KiB).
+const DOCKER_CONFIG_MAX: u64 = 4 << 20;
+
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(DOCKER_CONFIG_MAX + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > DOCKER_CONFIG_MAX {
+        return Err(std::io::Error::other(format!(
+            "larger than {DOCKER_CONFIG_MAX} bytes"
+        )));
+    }
+    Ok(bytes)
 }

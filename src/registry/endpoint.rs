@@ -127,7 +127,7 @@ fn transport(e: &reqwest::Error) -> Failure {
 
 /// Whether `e`'s cause chain holds a TLS error that a retry will not heal (a certificate the
 /// roots do not trust, a peer that does not speak TLS), found by type: rustls reports through
-/// an `std::io::Error` wrapping a `rustls::Error`.
+/// `std::io::Error`s wrapping a `rustls::Error`.
 fn is_lasting_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
     let lasting = |r: &rustls::Error| {
         matches!(
@@ -143,14 +143,15 @@ fn is_lasting_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
         if let Some(r) = err.downcast_ref::<rustls::Error>() {
             return lasting(r);
         }
-        if let Some(r) = err
+        // An `io::Error`'s `source()` skips the error it wraps: descend into it instead (the
+        // TLS error sits inside one or two of them).
+        cur = match err
             .downcast_ref::<std::io::Error>()
             .and_then(std::io::Error::get_ref)
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         {
-            return lasting(r);
-        }
-        cur = err.source();
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
     false
 }
@@ -955,6 +956,9 @@ mod tests {
             rustls::CertificateError::UnknownIssuer,
         ));
         assert!(is_lasting_tls_failure(&untrusted));
+        // As the connector reports it: an `io::Error` inside an `io::Error`.
+        let nested = std::io::Error::other(untrusted);
+        assert!(is_lasting_tls_failure(&nested));
         let plain_http = wrapped(rustls::Error::InvalidMessage(
             rustls::InvalidMessage::InvalidContentType,
         ));

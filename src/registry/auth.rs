@@ -1,14 +1,242 @@
 //! Credentials: what hoist authenticates with and which one a registry gets. Owns the
 //! [`Credential`] type, the per-registry items ([`RegistryCredential`]), the precedence
 //! (`registry-auth` → the GHCR default → the docker config's `auths` → anonymous), the docker
-//! config parsing and the mask hook ([`Masker`]) every secret passes through before use. The
-//! challenge/token exchange itself is `endpoint.rs`'s. Knows nothing of where the items came
-//! from: the edge converts the inputs into these types.
+//! config parsing and the mask hook ([`Masker`]) every secret passes through before use, the
+//! `WWW-Authenticate` challenges, the token fetch and per-scope cache, and the 401 loop every
+//! request goes through ([`Endpoint::send`]). Knows nothing of where the items came from: the
+//! edge converts the inputs into these types.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use reqwest::header::{self, HeaderValue};
+use reqwest::{StatusCode, Url};
+
+use super::endpoint::{BodyError, Deadline, Endpoint, read_body, status_failure, transport};
 use super::normalize_registry;
+use super::retry::{Failure, within};
+use super::text;
+
+/// The largest token response read (a JSON object with a token or two; real ones are a few KiB).
+pub const MAX_TOKEN_BYTES: u64 = 64 * 1024;
+
+/// The challenge a registry answered `GET /v2/` with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Challenge {
+    /// `Basic realm=...` (htpasswd, ECR).
+    Basic,
+    /// `Bearer realm=...,service=...`: the token server.
+    Bearer {
+        /// The token endpoint.
+        realm: String,
+        /// The `service` parameter.
+        service: Option<String>,
+    },
+}
+
+/// Parses a `WWW-Authenticate` header (one challenge; parameters in quotes or bare).
+pub fn parse_challenge(value: &str) -> Option<Challenge> {
+    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    let mut params = HashMap::new();
+    let mut s = rest.trim();
+    while !s.is_empty() {
+        let Some((key, after)) = s.split_once('=') else {
+            break;
+        };
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
+        let after = after.trim_start();
+        let (val, rest) = if let Some(q) = after.strip_prefix('"') {
+            match q.find('"') {
+                Some(end) => (&q[..end], &q[end + 1..]),
+                None => (q, ""),
+            }
+        } else {
+            match after.find(',') {
+                Some(end) => (&after[..end], &after[end..]),
+                None => (after, ""),
+            }
+        };
+        params.insert(key, val.to_owned());
+        s = rest.trim_start_matches([',', ' ']);
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "basic" => Some(Challenge::Basic),
+        "bearer" => Some(Challenge::Bearer {
+            realm: params.remove("realm")?,
+            service: params.remove("service"),
+        }),
+        _ => None,
+    }
+}
+
+/// What an endpoint learnt: the challenge, and the bearer tokens per scope (the cache).
+#[derive(Default)]
+pub(super) struct AuthState {
+    pub(super) challenge: Option<Challenge>,
+    pub(super) tokens: HashMap<String, String>,
+}
+
+impl Endpoint {
+    /// Fetches a bearer token for `scope` from the realm, with the credentials if any.
+    async fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+    ) -> Result<String, Failure> {
+        let mut url = Url::parse(realm)
+            .map_err(|e| Failure::Fatal(format!("token realm `{realm}` is not a URL: {e}")))?;
+        if self.credential.is_some() && url.scheme() == "http" && self.base.scheme() == "https" {
+            return Err(Failure::Fatal(format!(
+                "the registry names a plain-http token realm `{realm}`: credentials are not sent over http"
+            )));
+        }
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(s) = service {
+                q.append_pair("service", s);
+            }
+            // Several resource scopes go as repeated `scope` parameters (distribution
+            // `docs/content/spec/auth/scope.md`).
+            for s in scope.split(' ') {
+                q.append_pair("scope", s);
+            }
+        }
+        let mut req = self.http.get(url);
+        if let Some(c) = &self.credential {
+            req = req.basic_auth(&c.username, Some(&c.password));
+        }
+        let resp = req.send().await.map_err(|e| transport(&e))?;
+        if !resp.status().is_success() {
+            return Err(status_failure(resp).await);
+        }
+        let bytes = read_body(resp, MAX_TOKEN_BYTES, "token response")
+            .await
+            .map_err(BodyError::into_failure)?;
+        let body: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Failure::Fatal(format!("the token response is not JSON: {e}")))?;
+        let token = body
+            .get("token")
+            .or_else(|| body.get("access_token"))
+            .and_then(|t| t.as_str())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Failure::Fatal("the token server returned no token".into()))?
+            .to_owned();
+        (self.mask)(&token);
+        Ok(token)
+    }
+
+    /// Adds `Authorization` for `scope` when the request goes to this endpoint.
+    async fn authorize(&self, req: &mut reqwest::Request, scope: &str) -> Result<(), Failure> {
+        if !self.same_origin(req.url()) {
+            return Ok(());
+        }
+        let mut state = self.auth.lock().await;
+        let value = match state.challenge.clone() {
+            None => return Ok(()),
+            Some(Challenge::Basic) => match &self.credential {
+                Some(c) => {
+                    use base64::Engine as _;
+                    let raw = format!("{}:{}", c.username, c.password);
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+                    HeaderValue::from_str(&format!("Basic {encoded}")).ok()
+                }
+                None => None,
+            },
+            Some(Challenge::Bearer { realm, service }) => {
+                let token = if let Some(t) = state.tokens.get(scope) {
+                    t.clone()
+                } else {
+                    let t = self.fetch_token(&realm, service.as_deref(), scope).await?;
+                    state.tokens.insert(scope.to_owned(), t.clone());
+                    t
+                };
+                HeaderValue::from_str(&format!("Bearer {token}")).ok()
+            }
+        };
+        if let Some(mut v) = value {
+            v.set_sensitive(true);
+            req.headers_mut().insert(header::AUTHORIZATION, v);
+        }
+        Ok(())
+    }
+
+    /// Sends a request built by `build` (called again for the retry, so a streamed body is
+    /// reopened), authorised for `scope`. A 401 teaches the challenge or refreshes the token,
+    /// once.
+    pub(super) async fn send(
+        &self,
+        scope: &str,
+        build: &(dyn Fn() -> Result<reqwest::Request, Failure> + Sync),
+    ) -> Result<reqwest::Response, Failure> {
+        self.send_within(scope, self.policy.request_timeout, build)
+            .await
+    }
+
+    /// [`Self::send`] with its own deadline for each exchange (a blob upload's is scaled to
+    /// its size). The deadline covers the request and the response headers here, and is set on
+    /// the response ([`Deadline`]) for the body reads that follow.
+    pub(super) async fn send_within(
+        &self,
+        scope: &str,
+        limit: Duration,
+        build: &(dyn Fn() -> Result<reqwest::Request, Failure> + Sync),
+    ) -> Result<reqwest::Response, Failure> {
+        let mut refreshed = false;
+        loop {
+            let mut req = build()?;
+            let what = format!(
+                "{} {} on `{}`",
+                req.method(),
+                req.url().path(),
+                text::inert(&self.host)
+            );
+            // The token request (to the realm) gets a request deadline of its own.
+            within(
+                self.policy.request_timeout,
+                &format!("the token for {what}"),
+                self.authorize(&mut req, scope),
+            )
+            .await?;
+            let deadline = Instant::now() + limit;
+            let mut resp = within(limit, &what, async {
+                self.http.execute(req).await.map_err(|e| transport(&e))
+            })
+            .await?;
+            resp.extensions_mut().insert(Deadline(deadline));
+            if resp.status() != StatusCode::UNAUTHORIZED || refreshed {
+                return Ok(resp);
+            }
+            refreshed = true;
+            let challenge = resp
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_challenge);
+            let mut state = self.auth.lock().await;
+            match challenge {
+                Some(Challenge::Basic) if self.credential.is_none() => {
+                    drop(state);
+                    return Ok(resp);
+                }
+                Some(c) => {
+                    state.challenge = Some(c);
+                    state.tokens.remove(scope);
+                }
+                None => {
+                    drop(state);
+                    return Ok(resp);
+                }
+            }
+        }
+    }
+}
 
 /// Receives every secret (password, token) before it is used, to mask it in the log.
 pub type Masker = Arc<dyn Fn(&str) + Send + Sync>;
@@ -178,4 +406,71 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
         )));
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_parse() {
+        assert_eq!(
+            parse_challenge(
+                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:a/b:pull""#
+            ),
+            Some(Challenge::Bearer {
+                realm: "https://auth.docker.io/token".into(),
+                service: Some("registry.docker.io".into())
+            })
+        );
+        assert_eq!(
+            parse_challenge(r#"Basic realm="Registry Realm""#),
+            Some(Challenge::Basic)
+        );
+        assert_eq!(
+            parse_challenge("bearer realm=https://x/token, service=x"),
+            Some(Challenge::Bearer {
+                realm: "https://x/token".into(),
+                service: Some("x".into())
+            })
+        );
+        assert_eq!(parse_challenge("Bearer service=x"), None);
+        assert_eq!(parse_challenge("Negotiate"), None);
+    }
+
+    #[test]
+    fn credentials_follow_precedence() {
+        let explicit = vec![RegistryCredential {
+            registry: "https://index.docker.io/v1/".into(),
+            username: "hub".into(),
+            password: "p".into(),
+        }];
+        let ghcr = Credential {
+            username: "actor".into(),
+            password: "token".into(),
+        };
+        let config = parse_docker_config(
+            br#"{"auths":{"quay.io":{"auth":"cXVzZXI6cXBhc3M="},"ghcr.io":{"username":"cfg","password":"x"},"bad":{"auth":"!!"}}}"#,
+        )
+        .expect("parses");
+        assert_eq!(config.len(), 2);
+        assert_eq!(
+            credential_for("docker.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
+            Some("hub".into())
+        );
+        assert_eq!(
+            credential_for("ghcr.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
+            Some("actor".into())
+        );
+        assert_eq!(
+            credential_for("ghcr.io", &explicit, None, &config).map(|c| c.username),
+            Some("cfg".into())
+        );
+        let quay = credential_for("quay.io", &explicit, Some(&ghcr), &config).expect("from config");
+        assert_eq!(
+            (quay.username.as_str(), quay.password.as_str()),
+            ("quser", "qpass")
+        );
+        assert!(credential_for("example.com", &explicit, Some(&ghcr), &config).is_none());
+    }
 }

@@ -10,10 +10,9 @@
 //! [`RetryPolicy`]); error bodies are read within what is left of it. Registry text is made
 //! inert ([`super::text`]) as it is read. Must not decide what to push or print anything.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{self, HeaderValue};
+use reqwest::header;
 use reqwest::{Method, StatusCode, Url};
 use tokio_util::io::ReaderStream;
 
@@ -21,84 +20,26 @@ use super::retry::{Failure, RetryPolicy, human, parse_retry_after, within};
 use super::text;
 use crate::plan::{self, BlobReader, Digest, Manifest};
 
-pub use super::auth::{Credential, Masker};
-
-/// The challenge a registry answered `GET /v2/` with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Challenge {
-    /// `Basic realm=...` (htpasswd, ECR).
-    Basic,
-    /// `Bearer realm=...,service=...`: the token server.
-    Bearer {
-        /// The token endpoint.
-        realm: String,
-        /// The `service` parameter.
-        service: Option<String>,
-    },
-}
-
-/// Parses a `WWW-Authenticate` header (one challenge; parameters in quotes or bare).
-pub fn parse_challenge(value: &str) -> Option<Challenge> {
-    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-    let mut params = HashMap::new();
-    let mut s = rest.trim();
-    while !s.is_empty() {
-        let Some((key, after)) = s.split_once('=') else {
-            break;
-        };
-        let key = key
-            .trim()
-            .trim_start_matches(',')
-            .trim()
-            .to_ascii_lowercase();
-        let after = after.trim_start();
-        let (val, rest) = if let Some(q) = after.strip_prefix('"') {
-            match q.find('"') {
-                Some(end) => (&q[..end], &q[end + 1..]),
-                None => (q, ""),
-            }
-        } else {
-            match after.find(',') {
-                Some(end) => (&after[..end], &after[end..]),
-                None => (after, ""),
-            }
-        };
-        params.insert(key, val.to_owned());
-        s = rest.trim_start_matches([',', ' ']);
-    }
-    match scheme.to_ascii_lowercase().as_str() {
-        "basic" => Some(Challenge::Basic),
-        "bearer" => Some(Challenge::Bearer {
-            realm: params.remove("realm")?,
-            service: params.remove("service"),
-        }),
-        _ => None,
-    }
-}
-
-#[derive(Default)]
-struct AuthState {
-    challenge: Option<Challenge>,
-    tokens: HashMap<String, String>,
-}
+use super::auth::AuthState;
+pub use super::auth::{Challenge, Credential, MAX_TOKEN_BYTES, Masker, parse_challenge};
 
 /// One registry host.
 pub struct Endpoint {
     /// `host[:port]` as used in URLs.
     pub host: String,
-    base: Url,
-    http: reqwest::Client,
-    policy: RetryPolicy,
-    credential: Option<Credential>,
-    auth: tokio::sync::Mutex<AuthState>,
-    mask: Masker,
+    pub(super) base: Url,
+    pub(super) http: reqwest::Client,
+    pub(super) policy: RetryPolicy,
+    pub(super) credential: Option<Credential>,
+    pub(super) auth: tokio::sync::Mutex<AuthState>,
+    pub(super) mask: Masker,
 }
 
 /// Every manifest media type hoist accepts when reading a tag.
 const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// The cause chain of an error on one line.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(super) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
@@ -117,7 +58,7 @@ fn built_error(e: &reqwest::Error) -> Failure {
     Failure::Fatal(chain(e))
 }
 
-fn transport(e: &reqwest::Error) -> Failure {
+pub(super) fn transport(e: &reqwest::Error) -> Failure {
     // An untrusted certificate or a TLS handshake with a plain-http server does not heal.
     Failure::Transport {
         transient: !e.is_builder() && !e.is_redirect() && !is_lasting_tls_failure(e),
@@ -175,7 +116,7 @@ const MAX_ERROR_BODY: usize = 8192;
 
 /// Turns an unexpected response into a [`Failure`], reading at most 8 KiB of the body, and
 /// only until the request's deadline (a trickled body is cut, not waited for).
-async fn status_failure(resp: reqwest::Response) -> Failure {
+pub(super) async fn status_failure(resp: reqwest::Response) -> Failure {
     let status = resp.status().as_u16();
     let retry_after = resp
         .headers()
@@ -302,164 +243,10 @@ impl Endpoint {
             .map_err(|e| Failure::Fatal(format!("bad URL path `{path}`: {e}")))
     }
 
-    fn same_origin(&self, url: &Url) -> bool {
+    pub(super) fn same_origin(&self, url: &Url) -> bool {
         url.scheme() == self.base.scheme()
             && url.host_str() == self.base.host_str()
             && url.port_or_known_default() == self.base.port_or_known_default()
-    }
-
-    /// Fetches a bearer token for `scope` from the realm, with the credentials if any.
-    async fn fetch_token(
-        &self,
-        realm: &str,
-        service: Option<&str>,
-        scope: &str,
-    ) -> Result<String, Failure> {
-        let mut url = Url::parse(realm)
-            .map_err(|e| Failure::Fatal(format!("token realm `{realm}` is not a URL: {e}")))?;
-        if self.credential.is_some() && url.scheme() == "http" && self.base.scheme() == "https" {
-            return Err(Failure::Fatal(format!(
-                "the registry names a plain-http token realm `{realm}`: credentials are not sent over http"
-            )));
-        }
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(s) = service {
-                q.append_pair("service", s);
-            }
-            // Several resource scopes go as repeated `scope` parameters (distribution
-            // `docs/content/spec/auth/scope.md`).
-            for s in scope.split(' ') {
-                q.append_pair("scope", s);
-            }
-        }
-        let mut req = self.http.get(url);
-        if let Some(c) = &self.credential {
-            req = req.basic_auth(&c.username, Some(&c.password));
-        }
-        let resp = req.send().await.map_err(|e| transport(&e))?;
-        if !resp.status().is_success() {
-            return Err(status_failure(resp).await);
-        }
-        let bytes = read_body(resp, MAX_TOKEN_BYTES, "token response")
-            .await
-            .map_err(BodyError::into_failure)?;
-        let body: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Failure::Fatal(format!("the token response is not JSON: {e}")))?;
-        let token = body
-            .get("token")
-            .or_else(|| body.get("access_token"))
-            .and_then(|t| t.as_str())
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Failure::Fatal("the token server returned no token".into()))?
-            .to_owned();
-        (self.mask)(&token);
-        Ok(token)
-    }
-
-    /// Adds `Authorization` for `scope` when the request goes to this endpoint.
-    async fn authorize(&self, req: &mut reqwest::Request, scope: &str) -> Result<(), Failure> {
-        if !self.same_origin(req.url()) {
-            return Ok(());
-        }
-        let mut state = self.auth.lock().await;
-        let value = match state.challenge.clone() {
-            None => return Ok(()),
-            Some(Challenge::Basic) => match &self.credential {
-                Some(c) => {
-                    use base64::Engine as _;
-                    let raw = format!("{}:{}", c.username, c.password);
-                    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-                    HeaderValue::from_str(&format!("Basic {encoded}")).ok()
-                }
-                None => None,
-            },
-            Some(Challenge::Bearer { realm, service }) => {
-                let token = if let Some(t) = state.tokens.get(scope) {
-                    t.clone()
-                } else {
-                    let t = self.fetch_token(&realm, service.as_deref(), scope).await?;
-                    state.tokens.insert(scope.to_owned(), t.clone());
-                    t
-                };
-                HeaderValue::from_str(&format!("Bearer {token}")).ok()
-            }
-        };
-        if let Some(mut v) = value {
-            v.set_sensitive(true);
-            req.headers_mut().insert(header::AUTHORIZATION, v);
-        }
-        Ok(())
-    }
-
-    /// Sends a request built by `build` (called again for the retry, so a streamed body is
-    /// reopened), authorised for `scope`. A 401 teaches the challenge or refreshes the token,
-    /// once.
-    async fn send(
-        &self,
-        scope: &str,
-        build: &(dyn Fn() -> Result<reqwest::Request, Failure> + Sync),
-    ) -> Result<reqwest::Response, Failure> {
-        self.send_within(scope, self.policy.request_timeout, build)
-            .await
-    }
-
-    /// [`Self::send`] with its own deadline for each exchange (a blob upload's is scaled to
-    /// its size). The deadline covers the request and the response headers here, and is set on
-    /// the response ([`Deadline`]) for the body reads that follow.
-    async fn send_within(
-        &self,
-        scope: &str,
-        limit: Duration,
-        build: &(dyn Fn() -> Result<reqwest::Request, Failure> + Sync),
-    ) -> Result<reqwest::Response, Failure> {
-        let mut refreshed = false;
-        loop {
-            let mut req = build()?;
-            let what = format!(
-                "{} {} on `{}`",
-                req.method(),
-                req.url().path(),
-                text::inert(&self.host)
-            );
-            // The token request (to the realm) gets a request deadline of its own.
-            within(
-                self.policy.request_timeout,
-                &format!("the token for {what}"),
-                self.authorize(&mut req, scope),
-            )
-            .await?;
-            let deadline = Instant::now() + limit;
-            let mut resp = within(limit, &what, async {
-                self.http.execute(req).await.map_err(|e| transport(&e))
-            })
-            .await?;
-            resp.extensions_mut().insert(Deadline(deadline));
-            if resp.status() != StatusCode::UNAUTHORIZED || refreshed {
-                return Ok(resp);
-            }
-            refreshed = true;
-            let challenge = resp
-                .headers()
-                .get(header::WWW_AUTHENTICATE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_challenge);
-            let mut state = self.auth.lock().await;
-            match challenge {
-                Some(Challenge::Basic) if self.credential.is_none() => {
-                    drop(state);
-                    return Ok(resp);
-                }
-                Some(c) => {
-                    state.challenge = Some(c);
-                    state.tokens.remove(scope);
-                }
-                None => {
-                    drop(state);
-                    return Ok(resp);
-                }
-            }
-        }
     }
 
     fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
@@ -744,9 +531,6 @@ impl Endpoint {
     }
 }
 
-/// The largest token response read (a JSON object with a token or two; real ones are a few KiB).
-pub const MAX_TOKEN_BYTES: u64 = 64 * 1024;
-
 /// Why a bounded body read failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
@@ -972,31 +756,5 @@ mod tests {
         assert!(!is_lasting_tls_failure(&std::io::Error::from(
             std::io::ErrorKind::TimedOut
         )));
-    }
-
-    #[test]
-    fn challenges_parse() {
-        assert_eq!(
-            parse_challenge(
-                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:a/b:pull""#
-            ),
-            Some(Challenge::Bearer {
-                realm: "https://auth.docker.io/token".into(),
-                service: Some("registry.docker.io".into())
-            })
-        );
-        assert_eq!(
-            parse_challenge(r#"Basic realm="Registry Realm""#),
-            Some(Challenge::Basic)
-        );
-        assert_eq!(
-            parse_challenge("bearer realm=https://x/token, service=x"),
-            Some(Challenge::Bearer {
-                realm: "https://x/token".into(),
-                service: Some("x".into())
-            })
-        );
-        assert_eq!(parse_challenge("Bearer service=x"), None);
-        assert_eq!(parse_challenge("Negotiate"), None);
     }
 }

@@ -242,40 +242,4 @@ mod tests {
         let long = format!("ghcr.io/{}", "a/".repeat(130) + "b");
         assert!(parse_target(&long, &[]).is_err());
     }
-
-    #[test]
-    fn credentials_follow_precedence() {
-        let explicit = vec![RegistryCredential {
-            registry: "https://index.docker.io/v1/".into(),
-            username: "hub".into(),
-            password: "p".into(),
-        }];
-        let ghcr = Credential {
-            username: "actor".into(),
-            password: "token".into(),
-        };
-        let config = parse_docker_config(
-            br#"{"auths":{"quay.io":{"auth":"cXVzZXI6cXBhc3M="},"ghcr.io":{"username":"cfg","password":"x"},"bad":{"auth":"!!"}}}"#,
-        )
-        .expect("parses");
-        assert_eq!(config.len(), 2);
-        assert_eq!(
-            credential_for("docker.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
-            Some("hub".into())
-        );
-        assert_eq!(
-            credential_for("ghcr.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
-            Some("actor".into())
-        );
-        assert_eq!(
-            credential_for("ghcr.io", &explicit, None, &config).map(|c| c.username),
-            Some("cfg".into())
-        );
-        let quay = credential_for("quay.io", &explicit, Some(&ghcr), &config).expect("from config");
-        assert_eq!(
-            (quay.username.as_str(), quay.password.as_str()),
-            ("quser", "qpass")
-        );
-        assert!(credential_for("example.com", &explicit, Some(&ghcr), &config).is_none());
-    }
 }

@@ -614,8 +614,13 @@ pub trait BlobReader: Send + Sync {
     ///
     /// # Errors
     /// The content does not match its digest, or cannot be read.
-    fn verify_blob(&self, blob: &Blob) -> Result<(), String>;
+    fn verify_blob(&self, blob: &Blob) -> Result<(), VerifyError>;
 }
+
+/// A source blob that does not match its digest or cannot be read (the reader's words).
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct VerifyError(pub String);
 
 /// Why a [`Fetch`] call failed, after its retries (the registry's own words, inert).
 #[derive(Debug, thiserror::Error)]

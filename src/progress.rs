@@ -111,7 +111,7 @@ impl BlobReader for CountingReader<'_> {
         }))
     }
 
-    fn verify_blob(&self, blob: &Blob) -> Result<(), String> {
+    fn verify_blob(&self, blob: &Blob) -> Result<(), crate::plan::VerifyError> {
         self.inner.verify_blob(blob)
     }
 }

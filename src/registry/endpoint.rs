@@ -153,6 +153,36 @@ pub(super) async fn status_failure(resp: reqwest::Response) -> Failure {
     }
 }
 
+/// Why an endpoint cannot be set up (before any request).
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// The host does not make a URL.
+    #[error("`{host}` is not a valid registry host: {cause}")]
+    Host {
+        /// The host (inert).
+        host: String,
+        /// The URL parser's words.
+        cause: String,
+    },
+    /// A `registry-ca` file that is not a PEM bundle.
+    #[error("input `registry-ca`: {path}: {cause}")]
+    Ca {
+        /// The file.
+        path: String,
+        /// The parser's words.
+        cause: String,
+    },
+    /// A `registry-ca` file without a certificate.
+    #[error("input `registry-ca`: {path} holds no PEM certificate")]
+    NoCertificate {
+        /// The file.
+        path: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
 /// How an endpoint is reached.
 #[derive(Clone, Debug, Default)]
 pub struct EndpointConfig {
@@ -171,13 +201,15 @@ impl Endpoint {
         config: &EndpointConfig,
         credential: Option<Credential>,
         mask: Masker,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, EndpointError> {
         // rustls needs a process-wide crypto provider; ring keeps the build free of C toolchains.
         // A second install (another endpoint) fails harmlessly.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let scheme = if config.insecure { "http" } else { "https" };
-        let base = Url::parse(&format!("{scheme}://{host}/"))
-            .map_err(|e| format!("`{host}` is not a valid registry host: {e}"))?;
+        let base = Url::parse(&format!("{scheme}://{host}/")).map_err(|e| EndpointError::Host {
+            host: text::inert(host),
+            cause: e.to_string(),
+        })?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(30).min(config.policy.request_timeout))
@@ -203,12 +235,13 @@ impl Endpoint {
             }));
         let mut certs = Vec::new();
         for (path, pem) in &config.ca_pems {
-            let bundle = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| format!("input `registry-ca`: {path}: {}", chain(&e)))?;
+            let bundle =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| EndpointError::Ca {
+                    path: path.clone(),
+                    cause: chain(&e),
+                })?;
             if bundle.is_empty() {
-                return Err(format!(
-                    "input `registry-ca`: {path} holds no PEM certificate"
-                ));
+                return Err(EndpointError::NoCertificate { path: path.clone() });
             }
             certs.extend(bundle);
         }
@@ -217,7 +250,7 @@ impl Endpoint {
         }
         let http = builder
             .build()
-            .map_err(|e| format!("cannot set up the HTTP client: {}", chain(&e)))?;
+            .map_err(|e| EndpointError::Client(chain(&e)))?;
         if let Some(c) = &credential {
             mask(&c.password);
         }

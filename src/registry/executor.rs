@@ -16,7 +16,7 @@ use futures_util::StreamExt as _;
 use futures_util::future::join_all;
 
 use super::auth::RegistryCredential;
-use super::endpoint::{Endpoint, EndpointConfig, Masker};
+use super::endpoint::{Endpoint, EndpointConfig, EndpointError, Masker};
 use super::report::{
     BlobStats, OpError, PushReport, TagReport, TagStatus, TargetReport, TargetStatus,
 };
@@ -74,7 +74,7 @@ pub fn endpoint_for(
     target: &Target,
     options: &PublishOptions,
     mask: &Masker,
-) -> Result<Endpoint, String> {
+) -> Result<Endpoint, EndpointError> {
     let config = EndpointConfig {
         insecure: options
             .insecure_registries
@@ -432,9 +432,11 @@ pub async fn publish(
     };
     let mut endpoints: HashMap<&str, Result<Arc<Endpoint>, String>> = HashMap::new();
     for t in targets {
-        endpoints
-            .entry(t.host.as_str())
-            .or_insert_with(|| endpoint_for(t, options, mask).map(Arc::new));
+        endpoints.entry(t.host.as_str()).or_insert_with(|| {
+            endpoint_for(t, options, mask)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        });
     }
     let mut runs: Vec<Run<'_>> = targets
         .iter()
@@ -532,7 +534,7 @@ pub async fn publish(
                 if r.report.status == TargetStatus::Ok {
                     r.fail(OpError {
                         operation: format!("verify source blob {}", blob.digest),
-                        cause: cause.clone(),
+                        cause: cause.to_string(),
                         hint: Some("the source is corrupt: rebuild or re-export the image".into()),
                     });
                 }

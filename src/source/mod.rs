@@ -331,8 +331,9 @@ impl BlobReader for LocalImage {
         Ok(Box::pin(tokio::io::AsyncReadExt::take(f, e.len)))
     }
 
-    fn verify_blob(&self, blob: &plan::Blob) -> Result<(), String> {
-        self.hash_blob(blob).map_err(|e| e.to_string())
+    fn verify_blob(&self, blob: &plan::Blob) -> Result<(), plan::VerifyError> {
+        self.hash_blob(blob)
+            .map_err(|e| plan::VerifyError(e.to_string()))
     }
 }
 

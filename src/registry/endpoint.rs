@@ -16,7 +16,7 @@ use reqwest::header;
 use reqwest::{Method, StatusCode, Url};
 use tokio_util::io::ReaderStream;
 
-use super::retry::{Failure, RetryPolicy, human, parse_retry_after, within};
+use super::retry::{Failure, RetryPolicy, TlsFailure, human, parse_retry_after, within};
 use super::text;
 use crate::plan::{self, BlobReader, Digest, Manifest};
 
@@ -60,24 +60,29 @@ fn built_error(e: &reqwest::Error) -> Failure {
 
 pub(super) fn transport(e: &reqwest::Error) -> Failure {
     // An untrusted certificate or a TLS handshake with a plain-http server does not heal.
+    let tls = tls_failure(e);
     Failure::Transport {
-        transient: !e.is_builder() && !e.is_redirect() && !is_lasting_tls_failure(e),
+        transient: !e.is_builder() && !e.is_redirect() && tls.is_none(),
         message: chain(e),
+        tls,
     }
 }
 
-/// Whether `e`'s cause chain holds a TLS error that a retry will not heal (a certificate the
-/// roots do not trust, a peer that does not speak TLS), found by type: rustls reports through
+/// The TLS error in `e`'s cause chain that a retry will not heal (a certificate the roots do
+/// not trust, a peer that does not speak TLS), found by type: rustls reports through
 /// `std::io::Error`s wrapping a `rustls::Error`.
-fn is_lasting_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
-    let lasting = |r: &rustls::Error| {
-        matches!(
-            r,
-            rustls::Error::InvalidCertificate(_)
-                | rustls::Error::NoCertificatesPresented
-                | rustls::Error::InvalidMessage(_)
-                | rustls::Error::PeerIncompatible(_)
-        )
+fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<TlsFailure> {
+    let lasting = |r: &rustls::Error| match r {
+        rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => {
+            Some(TlsFailure::Untrusted)
+        }
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            Some(TlsFailure::NotTls)
+        }
+        rustls::Error::InvalidMessage(_) | rustls::Error::PeerIncompatible(_) => {
+            Some(TlsFailure::Other)
+        }
+        _ => None,
     };
     let mut cur = Some(e);
     while let Some(err) = cur {
@@ -94,7 +99,7 @@ fn is_lasting_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
             None => err.source(),
         };
     }
-    false
+    None
 }
 
 /// The deadline of a request's whole exchange, set by [`Endpoint::send`] on its response so
@@ -601,6 +606,7 @@ impl BodyError {
             Self::Transport { .. } | Self::Deadline { .. } => Failure::Transport {
                 transient: true,
                 message: self.to_string(),
+                tls: None,
             },
         }
     }
@@ -738,6 +744,7 @@ impl Endpoint {
         if len < size {
             return Err(Failure::Transport {
                 transient: true,
+                tls: None,
                 message: format!(
                     "blob {digest}: the download ended after {len} of the {size} bytes its descriptor declares"
                 ),
@@ -747,6 +754,7 @@ impl Endpoint {
         if &actual != digest {
             return Err(Failure::Transport {
                 transient: true,
+                tls: None,
                 message: format!("the downloaded blob hashes to {actual}, expected {digest}"),
             });
         }
@@ -772,22 +780,23 @@ mod tests {
         let untrusted = wrapped(rustls::Error::InvalidCertificate(
             rustls::CertificateError::UnknownIssuer,
         ));
-        assert!(is_lasting_tls_failure(&untrusted));
+        assert_eq!(tls_failure(&untrusted), Some(TlsFailure::Untrusted));
         // As the connector reports it: an `io::Error` inside an `io::Error`.
         let nested = std::io::Error::other(untrusted);
-        assert!(is_lasting_tls_failure(&nested));
+        assert_eq!(tls_failure(&nested), Some(TlsFailure::Untrusted));
         let plain_http = wrapped(rustls::Error::InvalidMessage(
             rustls::InvalidMessage::InvalidContentType,
         ));
-        assert!(is_lasting_tls_failure(&plain_http));
+        assert_eq!(tls_failure(&plain_http), Some(TlsFailure::NotTls));
         // Text that merely mentions a certificate is not a TLS failure.
         let reset = std::io::Error::new(
             std::io::ErrorKind::ConnectionReset,
             "connection reset while fetching the certificate InvalidContentType",
         );
-        assert!(!is_lasting_tls_failure(&reset));
-        assert!(!is_lasting_tls_failure(&std::io::Error::from(
-            std::io::ErrorKind::TimedOut
-        )));
+        assert_eq!(tls_failure(&reset), None);
+        assert_eq!(
+            tls_failure(&std::io::Error::from(std::io::ErrorKind::TimedOut)),
+            None
+        );
     }
 }

@@ -8,6 +8,17 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+/// A TLS failure that a retry will not heal, told apart by the error's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsFailure {
+    /// The certificate is not trusted by the roots (or none was presented).
+    Untrusted,
+    /// The peer does not speak TLS (a plain-http registry).
+    NotTls,
+    /// Another lasting handshake failure.
+    Other,
+}
+
 /// What went wrong in one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -17,6 +28,8 @@ pub enum Failure {
         transient: bool,
         /// The cause chain.
         message: String,
+        /// A TLS failure found in the cause chain (by type), which decides the hint.
+        tls: Option<TlsFailure>,
     },
     /// The registry answered with an unexpected status.
     Status {
@@ -105,18 +118,16 @@ pub fn classify(f: &Failure) -> Decision {
 
 /// A hint for a fatal failure, when the fix is known.
 pub fn hint(f: &Failure, registry: &str) -> Option<String> {
-    if let Failure::Transport { message, .. } = f {
-        if message.contains("certificate") {
-            return Some(format!(
+    if let Failure::Transport { tls, .. } = f {
+        return match tls {
+            Some(TlsFailure::Untrusted) => Some(format!(
                 "the certificate of `{registry}` is not trusted: add its CA with `registry-ca`"
-            ));
-        }
-        if message.contains("InvalidContentType") {
-            return Some(format!(
+            )),
+            Some(TlsFailure::NotTls) => Some(format!(
                 "`{registry}` may speak plain http: list it in `insecure-registries`"
-            ));
-        }
-        return None;
+            )),
+            Some(TlsFailure::Other) | None => None,
+        };
     }
     let Failure::Status { status, code, .. } = f else {
         return None;
@@ -242,6 +253,7 @@ pub async fn within<T>(
     tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
         Err(Failure::Transport {
             transient: true,
+            tls: None,
             message: format!("{what} got no complete answer within {}", human(limit)),
         })
     })
@@ -360,7 +372,8 @@ mod tests {
         assert_eq!(
             classify(&Failure::Transport {
                 transient: true,
-                message: "reset".into()
+                message: "reset".into(),
+                tls: None,
             }),
             Decision::Retry(None)
         );

@@ -328,6 +328,31 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn tls_hints_follow_the_failure_type_not_its_text() {
+        let t = |tls, message: &str| Failure::Transport {
+            transient: false,
+            message: message.into(),
+            tls,
+        };
+        let untrusted = hint(&t(Some(TlsFailure::Untrusted), "x"), "r.io").expect("a hint");
+        assert!(
+            untrusted.contains("add its CA with `registry-ca`"),
+            "{untrusted}"
+        );
+        let plain = hint(&t(Some(TlsFailure::NotTls), "x"), "r.io").expect("a hint");
+        assert!(plain.contains("`insecure-registries`"), "{plain}");
+        assert_eq!(hint(&t(Some(TlsFailure::Other), "x"), "r.io"), None);
+        // A message that only mentions a certificate gets no TLS hint.
+        assert_eq!(
+            hint(
+                &t(None, "reset fetching the certificate InvalidContentType"),
+                "r.io"
+            ),
+            None
+        );
+    }
+
     fn status(s: u16, code: Option<&str>) -> Failure {
         Failure::Status {
             status: s,

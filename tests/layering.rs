@@ -22,11 +22,16 @@ const RULES: &[(&str, &[&str])] = &[
     ("progress", &["github", "plan"]),
     ("registry", &["plan", "progress", "duration", "reference"]),
     ("report", &["meta"]),
+    // The runner sink and the CLI printer (issue 9 item 2, on main): results, not decisions.
+    (
+        "outputs",
+        &["github", "meta", "plan", "registry", "settings"],
+    ),
     // The edges.
     (
         "push",
         &[
-            "github", "meta", "plan", "progress", "registry", "settings", "source",
+            "github", "meta", "outputs", "plan", "progress", "registry", "settings", "source",
         ],
     ),
     ("app", &["*"]),

@@ -2,6 +2,7 @@
 //! pushed to every registry in one step. See ARCHITECTURE.md for the data flow.
 
 pub mod app;
+pub mod duration;
 pub mod github;
 pub mod js;
 pub mod meta;
@@ -9,6 +10,7 @@ pub mod outputs;
 pub mod plan;
 pub mod progress;
 pub mod push;
+pub mod reference;
 pub mod registry;
 pub mod settings;
 pub mod source;

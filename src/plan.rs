@@ -598,6 +598,57 @@ pub fn build_plan(
     Ok(Plan { manifests, blobs })
 }
 
+/// An async byte stream of one blob.
+pub type BlobStream = std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>;
+
+/// Opens blobs for upload: each call gives a fresh stream from the start (a retried upload
+/// starts over). Defined with the plan: `source` implements it, `registry` consumes it.
+pub trait BlobReader: Send + Sync {
+    /// A stream of the blob's bytes.
+    ///
+    /// # Errors
+    /// The blob cannot be opened.
+    fn open_blob(&self, digest: &Digest) -> std::io::Result<BlobStream>;
+
+    /// Verifies a blob's content against its digest (streamed sha256) before it is uploaded.
+    ///
+    /// # Errors
+    /// The content does not match its digest, or cannot be read.
+    fn verify_blob(&self, blob: &Blob) -> Result<(), VerifyError>;
+}
+
+/// A source blob that does not match its digest or cannot be read (the reader's words).
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct VerifyError(pub String);
+
+/// Why a [`Fetch`] call failed, after its retries (the registry's own words, inert).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FetchError(pub String);
+
+/// Pulls one repository's manifests and blobs: `source` walks an image graph through it, the
+/// registry's endpoint implements it (with its retries), so neither knows the other.
+pub trait Fetch: Sync {
+    /// The registry host, for messages.
+    fn host(&self) -> &str;
+
+    /// The exact bytes of the manifest at `reference` (a tag or a digest), and the response's
+    /// media type.
+    fn fetch_manifest(
+        &self,
+        reference: &str,
+    ) -> impl std::future::Future<Output = Result<(Vec<u8>, Option<String>), FetchError>> + Send;
+
+    /// Streams blob `digest` (declared `size` bytes) into `dest`, verified; returns its length.
+    fn fetch_blob(
+        &self,
+        digest: &Digest,
+        size: u64,
+        dest: &std::path::Path,
+    ) -> impl std::future::Future<Output = Result<u64, FetchError>> + Send;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

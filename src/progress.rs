@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::github::commands::Log;
-use crate::plan::{Blob, Digest};
-use crate::source::{BlobReader, BlobStream};
+use crate::plan::{Blob, BlobReader, BlobStream, Digest};
 
 /// What happened in a push, per target (named by its image).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +111,7 @@ impl BlobReader for CountingReader<'_> {
         }))
     }
 
-    fn verify_blob(&self, blob: &Blob) -> Result<(), String> {
+    fn verify_blob(&self, blob: &Blob) -> Result<(), crate::plan::VerifyError> {
         self.inner.verify_blob(blob)
     }
 }

@@ -97,70 +97,35 @@ impl PushOutcome {
     }
 }
 
-/// Reads `$DOCKER_CONFIG/config.json` (or `$HOME/.docker/config.json`) for the credentials
-/// fallback. A missing file is normal; an unreadable one is a warning; `credsStore` and
-/// `credHelpers` are not run, which is said in a warning.
-fn load_docker_config(
-    env: &RunnerEnv,
-    log: &Log,
-) -> Vec<crate::settings::push::RegistryCredential> {
-    let dir = env
-        .docker_config
-        .clone()
-        .or_else(|| env.home.as_ref().map(|h| h.join(".docker")));
-    let Some(path) = dir.map(|d| d.join("config.json")) else {
-        return Vec::new();
-    };
-    let bytes = match read_bounded(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-        Err(e) => {
-            log.warning(&format!("cannot read {}: {e}", path.display()));
-            return Vec::new();
-        }
-    };
-    match registry::parse_docker_config(&bytes) {
-        Ok(creds) => {
-            // Masked before anything else is said about the file.
-            for c in &creds {
-                log.add_mask(&c.password);
-            }
-            if let Ok(serde_json::Value::Object(doc)) =
-                serde_json::from_slice::<serde_json::Value>(&bytes)
-            {
-                for key in ["credsStore", "credHelpers"] {
-                    if doc.contains_key(key) {
-                        log.warning(&format!(
-                            "{}: `{key}` is present but credential helpers are not supported yet: its registries are pushed to anonymously\nhint: pass their credentials in `registry-auth`",
-                            path.display()
-                        ));
-                    }
-                }
-            }
-            creds
-        }
-        Err(e) => {
-            log.warning(&format!("ignoring {}: {e}", path.display()));
-            Vec::new()
-        }
+/// The `tag-policy` input as the registry layer's type (the edge converts; `registry` knows
+/// nothing of `settings`).
+fn to_registry_policy(p: crate::settings::push::TagPolicy) -> registry::TagPolicy {
+    match p {
+        crate::settings::push::TagPolicy::Atomic => registry::TagPolicy::Atomic,
+        crate::settings::push::TagPolicy::Partial => registry::TagPolicy::Partial,
     }
 }
 
-/// The largest docker config read (a real one is a few KiB).
-const DOCKER_CONFIG_MAX: u64 = 4 << 20;
-
-fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(DOCKER_CONFIG_MAX + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > DOCKER_CONFIG_MAX {
-        return Err(std::io::Error::other(format!(
-            "larger than {DOCKER_CONFIG_MAX} bytes"
-        )));
+/// One `registry-auth` item as the registry layer's credential.
+fn to_registry_credential(
+    c: &crate::settings::push::RegistryCredential,
+) -> registry::RegistryCredential {
+    registry::RegistryCredential {
+        registry: c.registry.clone(),
+        username: c.username.clone(),
+        password: c.password.clone(),
     }
-    Ok(bytes)
+}
+
+/// Reads the docker config for the credentials fallback (see
+/// [`registry::auth::load_docker_config`]), masking every password and warning through the log.
+fn load_docker_config(env: &RunnerEnv, log: &Log) -> Vec<registry::RegistryCredential> {
+    registry::auth::load_docker_config(
+        env.docker_config.as_deref(),
+        env.home.as_deref(),
+        &|secret| log.add_mask(secret),
+        &|warning| log.warning(warning),
+    )
 }
 
 /// The push inputs, the docker config and the CA files, read, validated and masked at the start
@@ -179,7 +144,7 @@ struct Ready {
     source: SourceRef,
     ca_pems: Vec<(String, Vec<u8>)>,
     retry: registry::retry::RetryPolicy,
-    docker_config: Vec<crate::settings::push::RegistryCredential>,
+    docker_config: Vec<registry::RegistryCredential>,
 }
 
 /// Resolves the push inputs, hands every password to the log's mask (`::add-mask::` on a runner,
@@ -204,7 +169,7 @@ pub fn prepare(raw: &PushInputs, env: &RunnerEnv, log: &Log) -> Prepared {
 
 fn ready(
     push: PushSettings,
-    docker_config: Vec<crate::settings::push::RegistryCredential>,
+    docker_config: Vec<registry::RegistryCredential>,
 ) -> Result<Ready, PushError> {
     let mut ca_pems = Vec::new();
     for path in &push.registry_ca {
@@ -276,10 +241,14 @@ pub async fn run(
         _ => None,
     };
     let options = PublishOptions {
-        policy: push.tag_policy,
+        policy: to_registry_policy(push.tag_policy),
         insecure_registries: push.insecure_registries.clone(),
         ca_pems,
-        credentials: push.credentials.clone(),
+        credentials: push
+            .credentials
+            .iter()
+            .map(to_registry_credential)
+            .collect(),
         ghcr_default,
         docker_config,
         retry,
@@ -302,13 +271,13 @@ pub async fn run(
                 .map_err(|e| PushError::SourceRegistry(format!("`docker://{image}`: {}", e.why)))?;
             let endpoint = registry::endpoint_for(&from, &options, &mask)
                 .map_err(|cause| PushError::SourceRegistry(format!("{}: {cause}", from.host)))?;
-            let load = source::remote::load(
-                &endpoint,
-                &from.repository,
-                &remote.reference,
-                &spool_base,
-                &options.retry,
-            );
+            let pull = registry::Pull {
+                endpoint: &endpoint,
+                repository: &from.repository,
+                retry: &options.retry,
+            };
+            let load =
+                source::remote::load(&pull, &from.repository, &remote.reference, &spool_base);
             tokio::time::timeout(push.timeout, load)
                 .await
                 .map_err(|_| {

@@ -10,113 +10,36 @@
 //! [`RetryPolicy`]); error bodies are read within what is left of it. Registry text is made
 //! inert ([`super::text`]) as it is read. Must not decide what to push or print anything.
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{self, HeaderValue};
+use reqwest::header;
 use reqwest::{Method, StatusCode, Url};
 use tokio_util::io::ReaderStream;
 
-use super::retry::{Failure, RetryPolicy, parse_retry_after, within};
+use super::retry::{Failure, RetryPolicy, TlsFailure, human, parse_retry_after, within};
 use super::text;
-use crate::plan::{self, Digest, Manifest};
-use crate::source::BlobReader;
+use crate::plan::{self, BlobReader, Digest, Manifest};
 
-/// Receives every secret (password, token) before it is used, to mask it in the log.
-pub type Masker = Arc<dyn Fn(&str) + Send + Sync>;
-
-/// A user name and password (or token).
-#[derive(Clone)]
-pub struct Credential {
-    /// The user name.
-    pub username: String,
-    /// The password or token.
-    pub password: String,
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Credential({}, <redacted>)", self.username)
-    }
-}
-
-/// The challenge a registry answered `GET /v2/` with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Challenge {
-    /// `Basic realm=...` (htpasswd, ECR).
-    Basic,
-    /// `Bearer realm=...,service=...`: the token server.
-    Bearer {
-        /// The token endpoint.
-        realm: String,
-        /// The `service` parameter.
-        service: Option<String>,
-    },
-}
-
-/// Parses a `WWW-Authenticate` header (one challenge; parameters in quotes or bare).
-pub fn parse_challenge(value: &str) -> Option<Challenge> {
-    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-    let mut params = HashMap::new();
-    let mut s = rest.trim();
-    while !s.is_empty() {
-        let Some((key, after)) = s.split_once('=') else {
-            break;
-        };
-        let key = key
-            .trim()
-            .trim_start_matches(',')
-            .trim()
-            .to_ascii_lowercase();
-        let after = after.trim_start();
-        let (val, rest) = if let Some(q) = after.strip_prefix('"') {
-            match q.find('"') {
-                Some(end) => (&q[..end], &q[end + 1..]),
-                None => (q, ""),
-            }
-        } else {
-            match after.find(',') {
-                Some(end) => (&after[..end], &after[end..]),
-                None => (after, ""),
-            }
-        };
-        params.insert(key, val.to_owned());
-        s = rest.trim_start_matches([',', ' ']);
-    }
-    match scheme.to_ascii_lowercase().as_str() {
-        "basic" => Some(Challenge::Basic),
-        "bearer" => Some(Challenge::Bearer {
-            realm: params.remove("realm")?,
-            service: params.remove("service"),
-        }),
-        _ => None,
-    }
-}
-
-#[derive(Default)]
-struct AuthState {
-    challenge: Option<Challenge>,
-    tokens: HashMap<String, String>,
-}
+use super::auth::AuthState;
+pub use super::auth::{Challenge, Credential, MAX_TOKEN_BYTES, Masker, parse_challenge};
 
 /// One registry host.
 pub struct Endpoint {
     /// `host[:port]` as used in URLs.
     pub host: String,
-    base: Url,
-    http: reqwest::Client,
-    policy: RetryPolicy,
-    credential: Option<Credential>,
-    auth: tokio::sync::Mutex<AuthState>,
-    mask: Masker,
+    pub(super) base: Url,
+    pub(super) http: reqwest::Client,
+    pub(super) policy: RetryPolicy,
+    pub(super) credential: Option<Credential>,
+    pub(super) auth: tokio::sync::Mutex<AuthState>,
+    pub(super) mask: Masker,
 }
 
 /// Every manifest media type hoist accepts when reading a tag.
 const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// The cause chain of an error on one line.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(super) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
@@ -130,14 +53,53 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-fn transport(e: &reqwest::Error) -> Failure {
-    let message = chain(e);
+/// A request that could not be built (a bad header value): not retried.
+fn built_error(e: &reqwest::Error) -> Failure {
+    Failure::Fatal(chain(e))
+}
+
+pub(super) fn transport(e: &reqwest::Error) -> Failure {
     // An untrusted certificate or a TLS handshake with a plain-http server does not heal.
-    let tls = message.contains("certificate") || message.contains("InvalidContentType");
+    let tls = tls_failure(e);
     Failure::Transport {
-        transient: !e.is_builder() && !e.is_redirect() && !tls,
-        message,
+        transient: !e.is_builder() && !e.is_redirect() && tls.is_none(),
+        message: chain(e),
+        tls,
     }
+}
+
+/// The TLS error in `e`'s cause chain that a retry will not heal (a certificate the roots do
+/// not trust, a peer that does not speak TLS), found by type: rustls reports through
+/// `std::io::Error`s wrapping a `rustls::Error`.
+fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<TlsFailure> {
+    let lasting = |r: &rustls::Error| match r {
+        rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => {
+            Some(TlsFailure::Untrusted)
+        }
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            Some(TlsFailure::NotTls)
+        }
+        rustls::Error::InvalidMessage(_) | rustls::Error::PeerIncompatible(_) => {
+            Some(TlsFailure::Other)
+        }
+        _ => None,
+    };
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            return lasting(r);
+        }
+        // An `io::Error`'s `source()` skips the error it wraps: descend into it instead (the
+        // TLS error sits inside one or two of them).
+        cur = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
 }
 
 /// The deadline of a request's whole exchange, set by [`Endpoint::send`] on its response so
@@ -154,9 +116,12 @@ pub fn time_left(resp: &reqwest::Response) -> Duration {
         })
 }
 
+/// The most read of an error response's body.
+const MAX_ERROR_BODY: usize = 8192;
+
 /// Turns an unexpected response into a [`Failure`], reading at most 8 KiB of the body, and
 /// only until the request's deadline (a trickled body is cut, not waited for).
-async fn status_failure(resp: reqwest::Response) -> Failure {
+pub(super) async fn status_failure(resp: reqwest::Response) -> Failure {
     let status = resp.status().as_u16();
     let retry_after = resp
         .headers()
@@ -165,17 +130,8 @@ async fn status_failure(resp: reqwest::Response) -> Failure {
         .and_then(parse_retry_after);
     let mut body = Vec::new();
     let mut resp = resp;
-    let left = time_left(&resp);
-    let _ = tokio::time::timeout(left, async {
-        while let Ok(Some(chunk)) = resp.chunk().await {
-            body.extend_from_slice(&chunk);
-            if body.len() > 8192 {
-                body.truncate(8192);
-                break;
-            }
-        }
-    })
-    .await;
+    // What arrived before the cut, the deadline or an error is kept: it is only for the message.
+    let _ = read_up_to(&mut resp, &mut body, MAX_ERROR_BODY).await;
     let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     let first = json
         .as_ref()
@@ -202,6 +158,36 @@ async fn status_failure(resp: reqwest::Response) -> Failure {
     }
 }
 
+/// Why an endpoint cannot be set up (before any request).
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// The host does not make a URL.
+    #[error("`{host}` is not a valid registry host: {cause}")]
+    Host {
+        /// The host (inert).
+        host: String,
+        /// The URL parser's words.
+        cause: String,
+    },
+    /// A `registry-ca` file that is not a PEM bundle.
+    #[error("input `registry-ca`: {path}: {cause}")]
+    Ca {
+        /// The file.
+        path: String,
+        /// The parser's words.
+        cause: String,
+    },
+    /// A `registry-ca` file without a certificate.
+    #[error("input `registry-ca`: {path} holds no PEM certificate")]
+    NoCertificate {
+        /// The file.
+        path: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
 /// How an endpoint is reached.
 #[derive(Clone, Debug, Default)]
 pub struct EndpointConfig {
@@ -220,13 +206,15 @@ impl Endpoint {
         config: &EndpointConfig,
         credential: Option<Credential>,
         mask: Masker,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, EndpointError> {
         // rustls needs a process-wide crypto provider; ring keeps the build free of C toolchains.
         // A second install (another endpoint) fails harmlessly.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let scheme = if config.insecure { "http" } else { "https" };
-        let base = Url::parse(&format!("{scheme}://{host}/"))
-            .map_err(|e| format!("`{host}` is not a valid registry host: {e}"))?;
+        let base = Url::parse(&format!("{scheme}://{host}/")).map_err(|e| EndpointError::Host {
+            host: text::inert(host),
+            cause: e.to_string(),
+        })?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(30).min(config.policy.request_timeout))
@@ -252,12 +240,13 @@ impl Endpoint {
             }));
         let mut certs = Vec::new();
         for (path, pem) in &config.ca_pems {
-            let bundle = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| format!("input `registry-ca`: {path}: {}", chain(&e)))?;
+            let bundle =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| EndpointError::Ca {
+                    path: path.clone(),
+                    cause: chain(&e),
+                })?;
             if bundle.is_empty() {
-                return Err(format!(
-                    "input `registry-ca`: {path} holds no PEM certificate"
-                ));
+                return Err(EndpointError::NoCertificate { path: path.clone() });
             }
             certs.extend(bundle);
         }
@@ -266,7 +255,7 @@ impl Endpoint {
         }
         let http = builder
             .build()
-            .map_err(|e| format!("cannot set up the HTTP client: {}", chain(&e)))?;
+            .map_err(|e| EndpointError::Client(chain(&e)))?;
         if let Some(c) = &credential {
             mask(&c.password);
         }
@@ -292,168 +281,31 @@ impl Endpoint {
             .map_err(|e| Failure::Fatal(format!("bad URL path `{path}`: {e}")))
     }
 
-    fn same_origin(&self, url: &Url) -> bool {
+    pub(super) fn same_origin(&self, url: &Url) -> bool {
         url.scheme() == self.base.scheme()
             && url.host_str() == self.base.host_str()
             && url.port_or_known_default() == self.base.port_or_known_default()
     }
 
-    /// Fetches a bearer token for `scope` from the realm, with the credentials if any.
-    async fn fetch_token(
-        &self,
-        realm: &str,
-        service: Option<&str>,
-        scope: &str,
-    ) -> Result<String, Failure> {
-        let mut url = Url::parse(realm)
-            .map_err(|e| Failure::Fatal(format!("token realm `{realm}` is not a URL: {e}")))?;
-        if self.credential.is_some() && url.scheme() == "http" && self.base.scheme() == "https" {
-            return Err(Failure::Fatal(format!(
-                "the registry names a plain-http token realm `{realm}`: credentials are not sent over http"
-            )));
-        }
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(s) = service {
-                q.append_pair("service", s);
-            }
-            // Several resource scopes go as repeated `scope` parameters (distribution
-            // `docs/content/spec/auth/scope.md`).
-            for s in scope.split(' ') {
-                q.append_pair("scope", s);
-            }
-        }
-        let mut req = self.http.get(url);
-        if let Some(c) = &self.credential {
-            req = req.basic_auth(&c.username, Some(&c.password));
-        }
-        let resp = req.send().await.map_err(|e| transport(&e))?;
-        if !resp.status().is_success() {
-            return Err(status_failure(resp).await);
-        }
-        let bytes = read_body(resp, MAX_TOKEN_BYTES, "token response")
-            .await
-            .map_err(BodyError::into_failure)?;
-        let body: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Failure::Fatal(format!("the token response is not JSON: {e}")))?;
-        let token = body
-            .get("token")
-            .or_else(|| body.get("access_token"))
-            .and_then(|t| t.as_str())
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Failure::Fatal("the token server returned no token".into()))?
-            .to_owned();
-        (self.mask)(&token);
-        Ok(token)
-    }
-
-    /// Adds `Authorization` for `scope` when the request goes to this endpoint.
-    async fn authorize(&self, req: &mut reqwest::Request, scope: &str) -> Result<(), Failure> {
-        if !self.same_origin(req.url()) {
-            return Ok(());
-        }
-        let mut state = self.auth.lock().await;
-        let value = match state.challenge.clone() {
-            None => return Ok(()),
-            Some(Challenge::Basic) => match &self.credential {
-                Some(c) => {
-                    use base64::Engine as _;
-                    let raw = format!("{}:{}", c.username, c.password);
-                    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-                    HeaderValue::from_str(&format!("Basic {encoded}")).ok()
-                }
-                None => None,
-            },
-            Some(Challenge::Bearer { realm, service }) => {
-                let token = if let Some(t) = state.tokens.get(scope) {
-                    t.clone()
-                } else {
-                    let t = self.fetch_token(&realm, service.as_deref(), scope).await?;
-                    state.tokens.insert(scope.to_owned(), t.clone());
-                    t
-                };
-                HeaderValue::from_str(&format!("Bearer {token}")).ok()
-            }
-        };
-        if let Some(mut v) = value {
-            v.set_sensitive(true);
-            req.headers_mut().insert(header::AUTHORIZATION, v);
-        }
-        Ok(())
-    }
-
-    /// Sends a request built by `build` (called again for the retry, so a streamed body is
-    /// reopened), authorised for `scope`. A 401 teaches the challenge or refreshes the token,
-    /// once.
-    async fn send(
-        &self,
-        scope: &str,
-        build: &(dyn Fn() -> Result<reqwest::Request, Failure> + Sync),
-    ) -> Result<reqwest::Response, Failure> {
-        self.send_within(scope, self.policy.request_timeout, build)
-            .await
-    }
-
-    /// [`Self::send`] with its own deadline for each exchange (a blob upload's is scaled to
-    /// its size). The deadline covers the request and the response headers here, and is set on
-    /// the response ([`Deadline`]) for the body reads that follow.
-    async fn send_within(
-        &self,
-        scope: &str,
-        limit: Duration,
-        build: &(dyn Fn() -> Result<reqwest::Request, Failure> + Sync),
-    ) -> Result<reqwest::Response, Failure> {
-        let mut refreshed = false;
-        loop {
-            let mut req = build()?;
-            let what = format!(
-                "{} {} on `{}`",
-                req.method(),
-                req.url().path(),
-                text::inert(&self.host)
-            );
-            // The token request (to the realm) gets a request deadline of its own.
-            within(
-                self.policy.request_timeout,
-                &format!("the token for {what}"),
-                self.authorize(&mut req, scope),
-            )
-            .await?;
-            let deadline = Instant::now() + limit;
-            let mut resp = within(limit, &what, async {
-                self.http.execute(req).await.map_err(|e| transport(&e))
-            })
-            .await?;
-            resp.extensions_mut().insert(Deadline(deadline));
-            if resp.status() != StatusCode::UNAUTHORIZED || refreshed {
-                return Ok(resp);
-            }
-            refreshed = true;
-            let challenge = resp
-                .headers()
-                .get(header::WWW_AUTHENTICATE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_challenge);
-            let mut state = self.auth.lock().await;
-            match challenge {
-                Some(Challenge::Basic) if self.credential.is_none() => {
-                    drop(state);
-                    return Ok(resp);
-                }
-                Some(c) => {
-                    state.challenge = Some(c);
-                    state.tokens.remove(scope);
-                }
-                None => {
-                    drop(state);
-                    return Ok(resp);
-                }
-            }
-        }
-    }
-
     fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
         self.http.request(method, url)
+    }
+
+    /// The one request helper: `method url`, with what `with` adds (headers, a body), sent
+    /// through [`Self::send`] (authorised for `scope`, the 401 loop, the request deadline).
+    async fn call(
+        &self,
+        scope: &str,
+        method: Method,
+        url: &Url,
+        with: &(dyn Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder + Sync),
+    ) -> Result<reqwest::Response, Failure> {
+        self.send(scope, &|| {
+            with(self.request(method.clone(), url.clone()))
+                .build()
+                .map_err(|e| built_error(&e))
+        })
+        .await
     }
 
     /// The credential preflight for `repo`: learns the challenge, gets a push token (or checks
@@ -493,11 +345,7 @@ impl Endpoint {
             }
             // Validate the credentials now, not at the first HEAD.
             let check = self
-                .send(&push_scope(repo), &|| {
-                    self.request(Method::GET, ping.clone())
-                        .build()
-                        .map_err(|e| Failure::Fatal(chain(&e)))
-                })
+                .call(&push_scope(repo), Method::GET, &ping, &|r| r)
                 .await?;
             if !check.status().is_success() {
                 return Err(status_failure(check).await);
@@ -517,11 +365,8 @@ impl Endpoint {
     async fn open_upload(&self, repo: &str) -> Result<reqwest::Response, Failure> {
         let start = self.url(&format!("v2/{repo}/blobs/uploads/"))?;
         let resp = self
-            .send(&push_scope(repo), &|| {
-                self.request(Method::POST, start.clone())
-                    .header(header::CONTENT_LENGTH, "0")
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
+            .call(&push_scope(repo), Method::POST, &start, &|r| {
+                r.header(header::CONTENT_LENGTH, "0")
             })
             .await?;
         if resp.status() != StatusCode::ACCEPTED && !resp.status().is_success() {
@@ -556,11 +401,7 @@ impl Endpoint {
 
     async fn cancel_upload(&self, repo: &str, url: Url) {
         let _ = self
-            .send(&push_scope(repo), &|| {
-                self.request(Method::DELETE, url.clone())
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
-            })
+            .call(&push_scope(repo), Method::DELETE, &url, &|r| r)
             .await;
     }
 
@@ -568,11 +409,7 @@ impl Endpoint {
     pub async fn blob_exists(&self, repo: &str, digest: &Digest) -> Result<bool, Failure> {
         let url = self.url(&format!("v2/{repo}/blobs/{digest}"))?;
         let resp = self
-            .send(&push_scope(repo), &|| {
-                self.request(Method::HEAD, url.clone())
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
-            })
+            .call(&push_scope(repo), Method::HEAD, &url, &|r| r)
             .await?;
         match resp.status() {
             s if s.is_success() => Ok(true),
@@ -613,7 +450,7 @@ impl Endpoint {
                         .header(header::CONTENT_TYPE, "application/octet-stream")
                         .body(body)
                         .build()
-                        .map_err(|e| Failure::Fatal(chain(&e)))
+                        .map_err(|e| built_error(&e))
                 },
             )
             .await;
@@ -642,11 +479,8 @@ impl Endpoint {
             .append_pair("from", from);
         let scope = format!("{} repository:{from}:pull", push_scope(repo));
         let Ok(resp) = self
-            .send(&scope, &|| {
-                self.request(Method::POST, url.clone())
-                    .header(header::CONTENT_LENGTH, "0")
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
+            .call(&scope, Method::POST, &url, &|r| {
+                r.header(header::CONTENT_LENGTH, "0")
             })
             .await
         else {
@@ -669,11 +503,8 @@ impl Endpoint {
     ) -> Result<Option<Digest>, Failure> {
         let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
         let resp = self
-            .send(&push_scope(repo), &|| {
-                self.request(Method::HEAD, url.clone())
-                    .header(header::ACCEPT, MANIFEST_ACCEPT)
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
+            .call(&push_scope(repo), Method::HEAD, &url, &|r| {
+                r.header(header::ACCEPT, MANIFEST_ACCEPT)
             })
             .await?;
         match resp.status() {
@@ -689,33 +520,16 @@ impl Endpoint {
                 }
                 // No digest header: hash the body (bounded).
                 let resp = self
-                    .send(&push_scope(repo), &|| {
-                        self.request(Method::GET, url.clone())
-                            .header(header::ACCEPT, MANIFEST_ACCEPT)
-                            .build()
-                            .map_err(|e| Failure::Fatal(chain(&e)))
+                    .call(&push_scope(repo), Method::GET, &url, &|r| {
+                        r.header(header::ACCEPT, MANIFEST_ACCEPT)
                     })
                     .await?;
                 if !resp.status().is_success() {
                     return Err(status_failure(resp).await);
                 }
-                let mut resp = resp;
-                let left = time_left(&resp);
-                let what = format!(
-                    "GET manifest `{reference}` on `{}`",
-                    text::inert(&self.host)
-                );
-                let body = within(left, &what, async {
-                    let mut body = Vec::new();
-                    while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
-                        body.extend_from_slice(&chunk);
-                        if body.len() as u64 > plan::MAX_MANIFEST_BYTES {
-                            return Err(Failure::Fatal("the manifest is too large".into()));
-                        }
-                    }
-                    Ok(body)
-                })
-                .await?;
+                let body = read_body(resp, plan::MAX_MANIFEST_BYTES, "manifest")
+                    .await
+                    .map_err(BodyError::into_failure)?;
                 Ok(Some(Digest::of(&body)))
             }
             _ => Err(status_failure(resp).await),
@@ -732,12 +546,9 @@ impl Endpoint {
     ) -> Result<(), Failure> {
         let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
         let resp = self
-            .send(&push_scope(repo), &|| {
-                self.request(Method::PUT, url.clone())
-                    .header(header::CONTENT_TYPE, manifest.media_type.as_str())
+            .call(&push_scope(repo), Method::PUT, &url, &|r| {
+                r.header(header::CONTENT_TYPE, manifest.media_type.as_str())
                     .body(manifest.bytes.clone())
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
             })
             .await?;
         if !resp.status().is_success() {
@@ -758,9 +569,6 @@ impl Endpoint {
     }
 }
 
-/// The largest token response read (a JSON object with a token or two; real ones are a few KiB).
-pub const MAX_TOKEN_BYTES: u64 = 64 * 1024;
-
 /// Why a bounded body read failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
@@ -771,6 +579,14 @@ pub enum BodyError {
         what: &'static str,
         /// The limit, in bytes.
         limit: u64,
+    },
+    /// The body did not end before the request's deadline.
+    #[error("the {what} got no complete answer within {}", human(*.limit))]
+    Deadline {
+        /// What the body is.
+        what: &'static str,
+        /// The time the read had.
+        limit: Duration,
     },
     /// The connection failed while reading.
     #[error("reading the {what}: {cause}")]
@@ -787,17 +603,52 @@ impl BodyError {
     pub fn into_failure(self) -> Failure {
         match self {
             Self::TooLarge { .. } => Failure::Fatal(self.to_string()),
-            Self::Transport { .. } => Failure::Transport {
+            Self::Transport { .. } | Self::Deadline { .. } => Failure::Transport {
                 transient: true,
                 message: self.to_string(),
+                tls: None,
             },
         }
     }
 }
 
+/// Why [`read_up_to`] stopped before the end of the body.
+enum Cut {
+    /// The connection failed.
+    Transport(reqwest::Error),
+    /// The response's deadline passed (the time it had).
+    Deadline(Duration),
+}
+
+/// The one bounded body reader: appends `resp`'s body to `buf` until it ends (`Ok(true)`) or
+/// until it would grow past `limit` bytes (`Ok(false)`, `buf` then holds exactly `limit`
+/// bytes), within what is left of the request's deadline ([`time_left`]). On an error or the
+/// deadline `buf` keeps what arrived.
+async fn read_up_to(
+    resp: &mut reqwest::Response,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> Result<bool, Cut> {
+    let left = time_left(resp);
+    let read = async {
+        while let Some(chunk) = resp.chunk().await.map_err(Cut::Transport)? {
+            let room = limit.saturating_sub(buf.len());
+            if chunk.len() > room {
+                buf.extend_from_slice(&chunk[..room]);
+                return Ok(false);
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(true)
+    };
+    tokio::time::timeout(left, read)
+        .await
+        .unwrap_or(Err(Cut::Deadline(left)))
+}
+
 /// Reads a response body into memory, failing as soon as it grows past `limit` bytes (a
-/// declared `Content-Length` over the limit fails before any byte is read). `what` names the
-/// body in the error.
+/// declared `Content-Length` over the limit fails before any byte is read) or outlives the
+/// request's deadline. `what` names the body in the error.
 pub async fn read_body(
     mut resp: reqwest::Response,
     limit: u64,
@@ -807,18 +658,20 @@ pub async fn read_body(
         return Err(BodyError::TooLarge { what, limit });
     }
     let mut body = Vec::new();
-    loop {
-        let chunk = resp.chunk().await.map_err(|e| BodyError::Transport {
+    match read_up_to(
+        &mut resp,
+        &mut body,
+        usize::try_from(limit).unwrap_or(usize::MAX),
+    )
+    .await
+    {
+        Ok(true) => Ok(body),
+        Ok(false) => Err(BodyError::TooLarge { what, limit }),
+        Err(Cut::Transport(e)) => Err(BodyError::Transport {
             what,
             cause: chain(&e),
-        })?;
-        let Some(chunk) = chunk else {
-            return Ok(body);
-        };
-        if (body.len() + chunk.len()) as u64 > limit {
-            return Err(BodyError::TooLarge { what, limit });
-        }
-        body.extend_from_slice(&chunk);
+        }),
+        Err(Cut::Deadline(limit)) => Err(BodyError::Deadline { what, limit }),
     }
 }
 
@@ -832,11 +685,8 @@ impl Endpoint {
     ) -> Result<(Vec<u8>, Option<String>), Failure> {
         let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
         let resp = self
-            .send(&pull_scope(repo), &|| {
-                self.request(Method::GET, url.clone())
-                    .header(header::ACCEPT, MANIFEST_ACCEPT)
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
+            .call(&pull_scope(repo), Method::GET, &url, &|r| {
+                r.header(header::ACCEPT, MANIFEST_ACCEPT)
             })
             .await?;
         if !resp.status().is_success() {
@@ -868,11 +718,7 @@ impl Endpoint {
         use tokio::io::AsyncWriteExt as _;
         let url = self.url(&format!("v2/{repo}/blobs/{digest}"))?;
         let resp = self
-            .send(&pull_scope(repo), &|| {
-                self.request(Method::GET, url.clone())
-                    .build()
-                    .map_err(|e| Failure::Fatal(chain(&e)))
-            })
+            .call(&pull_scope(repo), Method::GET, &url, &|r| r)
             .await?;
         if !resp.status().is_success() {
             return Err(status_failure(resp).await);
@@ -898,6 +744,7 @@ impl Endpoint {
         if len < size {
             return Err(Failure::Transport {
                 transient: true,
+                tls: None,
                 message: format!(
                     "blob {digest}: the download ended after {len} of the {size} bytes its descriptor declares"
                 ),
@@ -907,6 +754,7 @@ impl Endpoint {
         if &actual != digest {
             return Err(Failure::Transport {
                 transient: true,
+                tls: None,
                 message: format!("the downloaded blob hashes to {actual}, expected {digest}"),
             });
         }
@@ -927,28 +775,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn challenges_parse() {
-        assert_eq!(
-            parse_challenge(
-                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:a/b:pull""#
-            ),
-            Some(Challenge::Bearer {
-                realm: "https://auth.docker.io/token".into(),
-                service: Some("registry.docker.io".into())
-            })
+    fn tls_failures_are_classified_by_type_not_text() {
+        let wrapped = |r: rustls::Error| std::io::Error::new(std::io::ErrorKind::InvalidData, r);
+        let untrusted = wrapped(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ));
+        assert_eq!(tls_failure(&untrusted), Some(TlsFailure::Untrusted));
+        // As the connector reports it: an `io::Error` inside an `io::Error`.
+        let nested = std::io::Error::other(untrusted);
+        assert_eq!(tls_failure(&nested), Some(TlsFailure::Untrusted));
+        let plain_http = wrapped(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType,
+        ));
+        assert_eq!(tls_failure(&plain_http), Some(TlsFailure::NotTls));
+        // Text that merely mentions a certificate is not a TLS failure.
+        let reset = std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset while fetching the certificate InvalidContentType",
         );
+        assert_eq!(tls_failure(&reset), None);
         assert_eq!(
-            parse_challenge(r#"Basic realm="Registry Realm""#),
-            Some(Challenge::Basic)
+            tls_failure(&std::io::Error::from(std::io::ErrorKind::TimedOut)),
+            None
         );
-        assert_eq!(
-            parse_challenge("bearer realm=https://x/token, service=x"),
-            Some(Challenge::Bearer {
-                realm: "https://x/token".into(),
-                service: Some("x".into())
-            })
-        );
-        assert_eq!(parse_challenge("Bearer service=x"), None);
-        assert_eq!(parse_challenge("Negotiate"), None);
     }
 }

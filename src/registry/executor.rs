@@ -15,22 +15,32 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use futures_util::future::join_all;
 
-use super::endpoint::{Endpoint, EndpointConfig, Masker};
+use super::auth::RegistryCredential;
+use super::endpoint::{Endpoint, EndpointConfig, EndpointError, Masker};
 use super::report::{
     BlobStats, OpError, PushReport, TagReport, TagStatus, TargetReport, TargetStatus,
 };
 use super::retry::{Failure, RetryPolicy, hint, human, with_retry};
 use super::text;
 use super::{Credential, Target, credential_for};
+use crate::plan::BlobReader;
 use crate::plan::{Digest, Plan};
-use crate::settings::push::{RegistryCredential, TagPolicy};
-use crate::source::BlobReader;
 
 /// Concurrent blob uploads per target.
 const BLOB_CONCURRENCY: usize = 3;
 
 /// Concurrent blob HEADs per target.
 const HEAD_CONCURRENCY: usize = 8;
+
+/// When tags move (the registry's own type; the edge converts the `tag-policy` input).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TagPolicy {
+    /// Tags move only when every registry holds all the content.
+    #[default]
+    Atomic,
+    /// Registries that hold the content are tagged even when others failed.
+    Partial,
+}
 
 /// How to publish.
 #[derive(Clone, Debug, Default)]
@@ -64,7 +74,7 @@ pub fn endpoint_for(
     target: &Target,
     options: &PublishOptions,
     mask: &Masker,
-) -> Result<Endpoint, String> {
+) -> Result<Endpoint, EndpointError> {
     let config = EndpointConfig {
         insecure: options
             .insecure_registries
@@ -422,9 +432,11 @@ pub async fn publish(
     };
     let mut endpoints: HashMap<&str, Result<Arc<Endpoint>, String>> = HashMap::new();
     for t in targets {
-        endpoints
-            .entry(t.host.as_str())
-            .or_insert_with(|| endpoint_for(t, options, mask).map(Arc::new));
+        endpoints.entry(t.host.as_str()).or_insert_with(|| {
+            endpoint_for(t, options, mask)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        });
     }
     let mut runs: Vec<Run<'_>> = targets
         .iter()
@@ -522,7 +534,7 @@ pub async fn publish(
                 if r.report.status == TargetStatus::Ok {
                     r.fail(OpError {
                         operation: format!("verify source blob {}", blob.digest),
-                        cause: cause.clone(),
+                        cause: cause.to_string(),
                         hint: Some("the source is corrupt: rebuild or re-export the image".into()),
                     });
                 }

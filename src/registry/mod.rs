@@ -8,17 +8,18 @@
 //!
 //! Must not decide tags or print: it receives targets and returns a [`PushReport`].
 
+pub mod auth;
 pub mod endpoint;
 pub mod executor;
+pub mod pull;
 pub mod report;
 pub mod retry;
 pub mod text;
 
-pub use endpoint::{Credential, Masker};
-pub use executor::{PublishOptions, endpoint_for, publish};
+pub use auth::{Credential, Masker, RegistryCredential, credential_for, parse_docker_config};
+pub use executor::{PublishOptions, TagPolicy, endpoint_for, publish};
+pub use pull::Pull;
 pub use report::PushReport;
-
-use crate::settings::push::RegistryCredential;
 
 /// One image name to push to: a registry host and a repository, with its tags.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,95 +48,7 @@ pub struct TargetError {
     pub why: String,
 }
 
-/// The longest repository name (with the registry) the distribution spec allows.
-const MAX_NAME_LEN: usize = 255;
-
-/// One repository path component: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
-fn valid_component(c: &str) -> bool {
-    let b = c.as_bytes();
-    let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
-    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if alnum(b[i]) {
-            i += 1;
-            continue;
-        }
-        // A separator run: `.`, `_`, `__` or `-+`, always followed by an alphanumeric.
-        let start = i;
-        while i < b.len() && !alnum(b[i]) {
-            i += 1;
-        }
-        let sep = &c[start..i];
-        let ok = matches!(sep, "." | "_" | "__") || sep.bytes().all(|x| x == b'-');
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
-/// A tag: `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
-pub fn valid_tag(tag: &str) -> bool {
-    let b = tag.as_bytes();
-    !b.is_empty()
-        && b.len() <= 128
-        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b[1..]
-            .iter()
-            .all(|x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'.' | b'-'))
-}
-
-/// A registry `host[:port]`: DNS labels (letters, digits, inner `-`) or a bracketed IPv6
-/// address, and a port from 1 to 65535.
-fn valid_host(host: &str) -> Result<(), String> {
-    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
-        let Some((addr, after)) = rest.split_once(']') else {
-            return Err("an IPv6 address lacks its closing `]`".into());
-        };
-        if addr.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(format!("`[{}]` is not an IPv6 address", text::inert(addr)));
-        }
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':').ok_or("junk after the IPv6 address")?),
-        };
-        (None, port)
-    } else {
-        match host.rsplit_once(':') {
-            Some((n, p)) => (Some(n), Some(p)),
-            None => (Some(host), None),
-        }
-    };
-    let label_ok = |l: &str| {
-        let b = l.as_bytes();
-        !b.is_empty()
-            && b.len() <= 63
-            && b[0].is_ascii_alphanumeric()
-            && b[b.len() - 1].is_ascii_alphanumeric()
-            && b.iter().all(|x| x.is_ascii_alphanumeric() || *x == b'-')
-    };
-    if let Some(name) = name.filter(|n| !n.split('.').all(label_ok)) {
-        return Err(format!(
-            "`{}` is not a valid registry host (letters, digits, `-` and `.`)",
-            text::inert(name)
-        ));
-    }
-    if let Some(port) = port {
-        let valid = (1..=5).contains(&port.len())
-            && port.bytes().all(|x| x.is_ascii_digit())
-            && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
-        if !valid {
-            return Err(format!(
-                "`{}` is not a valid port (1 to 65535)",
-                text::inert(port)
-            ));
-        }
-    }
-    Ok(())
-}
+pub use crate::reference::{normalize_registry, valid_tag};
 
 /// Media types a registry stores as manifests (distribution 2.8 and 3.x, the OCI spec).
 pub const MANIFEST_MEDIA_TYPES: [&str; 4] = [
@@ -189,30 +102,6 @@ pub fn check_plan(plan: &crate::plan::Plan) -> Result<(), PlanError> {
     Ok(())
 }
 
-/// Docker Hub's names for itself.
-fn is_docker_hub(registry: &str) -> bool {
-    matches!(
-        registry,
-        "docker.io" | "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com"
-    )
-}
-
-/// Normalises a registry name as written in `registry-auth` or docker config
-/// (`https://index.docker.io/v1/` → `docker.io`).
-pub fn normalize_registry(name: &str) -> String {
-    let s = name.trim();
-    let s = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-        .unwrap_or(s);
-    let s = s.split('/').next().unwrap_or(s).to_ascii_lowercase();
-    if is_docker_hub(&s) {
-        "docker.io".to_owned()
-    } else {
-        s
-    }
-}
-
 /// Splits an image name (`ghcr.io/o/app`, `user/app`, `alpine`) into a target, checking the
 /// host, the repository and every tag against the distribution spec's grammar (so that nothing
 /// is uploaded to a registry that will refuse the name or a tag).
@@ -222,36 +111,8 @@ pub fn parse_target(image: &str, tags: &[String]) -> Result<Target, TargetError>
         image: text::inert(image),
         why: why.to_owned(),
     };
-    if image.contains('@') {
-        return Err(err("a digest in an image name cannot be pushed to"));
-    }
-    let (registry, repository) = match image.split_once('/') {
-        Some((first, rest))
-            if first.contains('.') || first.contains(':') || first == "localhost" =>
-        {
-            (normalize_registry(first), rest.to_owned())
-        }
-        _ => ("docker.io".to_owned(), image.to_owned()),
-    };
-    let repository = if registry == "docker.io" && !repository.contains('/') {
-        format!("library/{repository}")
-    } else {
-        repository
-    };
-    if registry != "docker.io" {
-        valid_host(&registry).map_err(|why| err(&why))?;
-    }
-    let valid = !repository.is_empty() && repository.split('/').all(valid_component);
-    if !valid {
-        return Err(err(
-            "not a valid repository name (path components of lowercase letters and digits, separated inside by `.`, `_`, `__` or dashes, joined by `/`)",
-        ));
-    }
-    if registry.len() + 1 + repository.len() > MAX_NAME_LEN {
-        return Err(err(&format!(
-            "the name is longer than {MAX_NAME_LEN} characters"
-        )));
-    }
+    let (registry, repository) = crate::reference::parse_name(image)
+        .map_err(|e| err(&e.map_text(text::inert).to_string()))?;
     if let Some(bad) = tags.iter().find(|t| !valid_tag(t)) {
         let shown: String = bad.chars().take(40).collect();
         return Err(TargetError {
@@ -277,69 +138,6 @@ pub fn parse_target(image: &str, tags: &[String]) -> Result<Target, TargetError>
         repository,
         tags: tags.to_vec(),
     })
-}
-
-/// The credential for a registry: explicit `registry-auth` first, then the GHCR default
-/// (`github.actor` + `github-token`), then the docker config's `auths`, else anonymous.
-pub fn credential_for(
-    registry: &str,
-    explicit: &[RegistryCredential],
-    ghcr_default: Option<&Credential>,
-    docker_config: &[RegistryCredential],
-) -> Option<Credential> {
-    let find = |list: &[RegistryCredential]| {
-        list.iter()
-            .find(|c| normalize_registry(&c.registry) == registry)
-            .map(|c| Credential {
-                username: c.username.clone(),
-                password: c.password.clone(),
-            })
-    };
-    if let Some(c) = find(explicit) {
-        return Some(c);
-    }
-    if let (true, Some(c)) = (registry == "ghcr.io", ghcr_default) {
-        return Some(c.clone());
-    }
-    find(docker_config)
-}
-
-/// Reads the `auths` of a docker CLI `config.json` (`auth` = base64 `user:password`, or
-/// `username`/`password`). Credential helpers (`credsStore`, `credHelpers`) are not run.
-/// Malformed entries are skipped; the error never quotes a value.
-pub fn parse_docker_config(bytes: &[u8]) -> Result<Vec<RegistryCredential>, String> {
-    use base64::Engine as _;
-    let json: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("not JSON (line {})", e.line()))?;
-    let Some(auths) = json.get("auths").and_then(serde_json::Value::as_object) else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for (registry, entry) in auths {
-        let field = |k: &str| {
-            entry
-                .get(k)
-                .and_then(serde_json::Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        let pair = match (field("username"), field("password"), field("auth")) {
-            (Some(u), Some(p), _) => Some((u.to_owned(), p.to_owned())),
-            (_, _, Some(a)) => base64::engine::general_purpose::STANDARD
-                .decode(a.trim())
-                .ok()
-                .and_then(|raw| String::from_utf8(raw).ok())
-                .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned()))),
-            _ => None,
-        };
-        if let Some((username, password)) = pair.filter(|(u, p)| !u.is_empty() && !p.is_empty()) {
-            out.push(RegistryCredential {
-                registry: registry.clone(),
-                username,
-                password,
-            });
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -443,41 +241,5 @@ mod tests {
         assert!(e.contains("(200 characters)"), "{e}");
         let long = format!("ghcr.io/{}", "a/".repeat(130) + "b");
         assert!(parse_target(&long, &[]).is_err());
-    }
-
-    #[test]
-    fn credentials_follow_precedence() {
-        let explicit = vec![RegistryCredential {
-            registry: "https://index.docker.io/v1/".into(),
-            username: "hub".into(),
-            password: "p".into(),
-        }];
-        let ghcr = Credential {
-            username: "actor".into(),
-            password: "token".into(),
-        };
-        let config = parse_docker_config(
-            br#"{"auths":{"quay.io":{"auth":"cXVzZXI6cXBhc3M="},"ghcr.io":{"username":"cfg","password":"x"},"bad":{"auth":"!!"}}}"#,
-        )
-        .expect("parses");
-        assert_eq!(config.len(), 2);
-        assert_eq!(
-            credential_for("docker.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
-            Some("hub".into())
-        );
-        assert_eq!(
-            credential_for("ghcr.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
-            Some("actor".into())
-        );
-        assert_eq!(
-            credential_for("ghcr.io", &explicit, None, &config).map(|c| c.username),
-            Some("cfg".into())
-        );
-        let quay = credential_for("quay.io", &explicit, Some(&ghcr), &config).expect("from config");
-        assert_eq!(
-            (quay.username.as_str(), quay.password.as_str()),
-            ("quser", "qpass")
-        );
-        assert!(credential_for("example.com", &explicit, Some(&ghcr), &config).is_none());
     }
 }

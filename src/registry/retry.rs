@@ -8,6 +8,17 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+/// A TLS failure that a retry will not heal, told apart by the error's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsFailure {
+    /// The certificate is not trusted by the roots (or none was presented).
+    Untrusted,
+    /// The peer does not speak TLS (a plain-http registry).
+    NotTls,
+    /// Another lasting handshake failure.
+    Other,
+}
+
 /// What went wrong in one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -17,6 +28,8 @@ pub enum Failure {
         transient: bool,
         /// The cause chain.
         message: String,
+        /// A TLS failure found in the cause chain (by type), which decides the hint.
+        tls: Option<TlsFailure>,
     },
     /// The registry answered with an unexpected status.
     Status {
@@ -105,18 +118,16 @@ pub fn classify(f: &Failure) -> Decision {
 
 /// A hint for a fatal failure, when the fix is known.
 pub fn hint(f: &Failure, registry: &str) -> Option<String> {
-    if let Failure::Transport { message, .. } = f {
-        if message.contains("certificate") {
-            return Some(format!(
+    if let Failure::Transport { tls, .. } = f {
+        return match tls {
+            Some(TlsFailure::Untrusted) => Some(format!(
                 "the certificate of `{registry}` is not trusted: add its CA with `registry-ca`"
-            ));
-        }
-        if message.contains("InvalidContentType") {
-            return Some(format!(
+            )),
+            Some(TlsFailure::NotTls) => Some(format!(
                 "`{registry}` may speak plain http: list it in `insecure-registries`"
-            ));
-        }
-        return None;
+            )),
+            Some(TlsFailure::Other) | None => None,
+        };
     }
     let Failure::Status { status, code, .. } = f else {
         return None;
@@ -212,7 +223,7 @@ impl RetryPolicy {
             let (key, value) = item
                 .split_once('=')
                 .ok_or_else(|| format!("`{item}` is not `key=value`"))?;
-            let dur = || crate::settings::push::parse_duration(value);
+            let dur = || crate::duration::parse_duration(value);
             match key.trim() {
                 "attempts" => {
                     p.attempts = value
@@ -242,6 +253,7 @@ pub async fn within<T>(
     tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
         Err(Failure::Transport {
             transient: true,
+            tls: None,
             message: format!("{what} got no complete answer within {}", human(limit)),
         })
     })
@@ -272,7 +284,11 @@ pub fn human(d: Duration) -> String {
 #[allow(clippy::cast_precision_loss)]
 fn jitter() -> f64 {
     // 53 random bits scaled into [0, 1): exact in an f64.
-    let x = (crate::github::commands::rand_u64() >> 11) as f64;
+    let mut buf = [0_u8; 8];
+    if getrandom::fill(&mut buf).is_err() {
+        return 0.5; // No entropy source: the middle of the range, still bounded.
+    }
+    let x = (u64::from_le_bytes(buf) >> 11) as f64;
     x / (1_u64 << 53) as f64
 }
 
@@ -311,6 +327,31 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_hints_follow_the_failure_type_not_its_text() {
+        let t = |tls, message: &str| Failure::Transport {
+            transient: false,
+            message: message.into(),
+            tls,
+        };
+        let untrusted = hint(&t(Some(TlsFailure::Untrusted), "x"), "r.io").expect("a hint");
+        assert!(
+            untrusted.contains("add its CA with `registry-ca`"),
+            "{untrusted}"
+        );
+        let plain = hint(&t(Some(TlsFailure::NotTls), "x"), "r.io").expect("a hint");
+        assert!(plain.contains("`insecure-registries`"), "{plain}");
+        assert_eq!(hint(&t(Some(TlsFailure::Other), "x"), "r.io"), None);
+        // A message that only mentions a certificate gets no TLS hint.
+        assert_eq!(
+            hint(
+                &t(None, "reset fetching the certificate InvalidContentType"),
+                "r.io"
+            ),
+            None
+        );
+    }
 
     fn status(s: u16, code: Option<&str>) -> Failure {
         Failure::Status {
@@ -356,7 +397,8 @@ mod tests {
         assert_eq!(
             classify(&Failure::Transport {
                 transient: true,
-                message: "reset".into()
+                message: "reset".into(),
+                tls: None,
             }),
             Decision::Retry(None)
         );

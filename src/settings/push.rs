@@ -101,39 +101,7 @@ pub struct PushSettings {
 /// The default of input `timeout`: well under a job's 6 hours.
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Parses a duration: one or more `<number><unit>` with units `h`, `m`, `s`, `ms`
-/// (`90s`, `15m`, `1h30m`, `250ms`). Zero is refused.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let s = text.trim();
-    let bad = || format!("`{s}` is not a duration such as `90s`, `15m`, `1h` or `1h30m`");
-    let mut total = std::time::Duration::ZERO;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 || digits > 9 {
-            return Err(bad());
-        }
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let letters = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit = match &rest[..letters] {
-            "h" => std::time::Duration::from_secs(n * 3600),
-            "m" => std::time::Duration::from_secs(n * 60),
-            "s" => std::time::Duration::from_secs(n),
-            "ms" => std::time::Duration::from_millis(n),
-            _ => return Err(bad()),
-        };
-        rest = &rest[letters..];
-        total = total.saturating_add(unit);
-    }
-    if total.is_zero() {
-        return Err(bad());
-    }
-    Ok(total)
-}
+pub use crate::duration::parse_duration;
 
 /// A bad push input.
 #[derive(Debug, thiserror::Error)]

@@ -94,11 +94,8 @@ pub fn engine_name(image: &str) -> Result<String, SourceError> {
     if (12..=64).contains(&image.len()) && is_hex(image) {
         return Ok(image.to_owned());
     }
-    if image.contains('@') {
-        return Ok(image.to_owned());
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    if last.contains(':') {
+    let split = crate::reference::split(image);
+    if split.tag.is_some() || split.digest.is_some() {
         Ok(image.to_owned())
     } else {
         Ok(format!("{image}:latest"))

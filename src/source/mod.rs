@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 
 use serde_json::Value as Json;
 use sha2::{Digest as _, Sha256};
@@ -245,18 +244,7 @@ impl Extent {
     }
 }
 
-/// An async byte stream of one blob.
-pub type BlobStream = Pin<Box<dyn tokio::io::AsyncRead + Send>>;
-
-/// Opens blobs for upload: each call gives a fresh stream from the start (a retried upload
-/// starts over).
-pub trait BlobReader: Send + Sync {
-    /// A stream of the blob's bytes.
-    fn open_blob(&self, digest: &Digest) -> std::io::Result<BlobStream>;
-
-    /// Verifies a blob's content against its digest (streamed sha256) before it is uploaded.
-    fn verify_blob(&self, blob: &plan::Blob) -> Result<(), String>;
-}
+pub use crate::plan::{BlobReader, BlobStream};
 
 /// An image on local disk: its root descriptor and where each blob lives.
 #[derive(Debug)]
@@ -343,8 +331,9 @@ impl BlobReader for LocalImage {
         Ok(Box::pin(tokio::io::AsyncReadExt::take(f, e.len)))
     }
 
-    fn verify_blob(&self, blob: &plan::Blob) -> Result<(), String> {
-        self.hash_blob(blob).map_err(|e| e.to_string())
+    fn verify_blob(&self, blob: &plan::Blob) -> Result<(), plan::VerifyError> {
+        self.hash_blob(blob)
+            .map_err(|e| plan::VerifyError(e.to_string()))
     }
 }
 

@@ -1,8 +1,8 @@
 //! `docker://REF`: an image in another registry (copy or promote). The manifests (exact bytes)
 //! and blobs are pulled once, streamed and verified, into a spool OCI layout; the push then
 //! reads from there, so every target gets the same bytes and a blob is downloaded once however
-//! many targets there are. The network calls are `registry::endpoint`'s; this module walks the
-//! image graph.
+//! many targets there are. The network calls go through [`plan::Fetch`] (the registry implements
+//! it, with its retries); this module walks the image graph.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -10,9 +10,7 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use super::{Extent, LocalImage, SourceError, io_error, spool};
-use crate::plan::{self, Descriptor, Digest};
-use crate::registry::endpoint::Endpoint;
-use crate::registry::retry::{RetryPolicy, with_retry};
+use crate::plan::{self, Descriptor, Digest, Fetch, FetchError};
 
 /// A parsed `docker://` reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,54 +21,41 @@ pub struct RemoteRef {
     pub reference: String,
 }
 
-/// Splits `name[:tag][@digest]` (tag `latest` by default; a digest wins).
+/// Splits `name[:tag][@digest]` (tag `latest` by default; a digest wins), with the crate's
+/// one reference parser ([`crate::reference::split`]).
+#[must_use]
 pub fn parse_remote(value: &str) -> RemoteRef {
-    if let Some((name, digest)) = value.split_once('@') {
-        let name = match name.rsplit_once(':') {
-            Some((n, tag)) if !tag.contains('/') => n,
-            _ => name,
-        };
-        return RemoteRef {
-            name: name.to_owned(),
-            reference: digest.to_owned(),
-        };
-    }
-    match value.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => RemoteRef {
-            name: name.to_owned(),
-            reference: tag.to_owned(),
-        },
-        _ => RemoteRef {
-            name: value.to_owned(),
-            reference: "latest".to_owned(),
-        },
+    let split = crate::reference::split(value);
+    RemoteRef {
+        name: split.name.to_owned(),
+        reference: split.digest.or(split.tag).unwrap_or("latest").to_owned(),
     }
 }
 
-fn remote_error(what: &str, f: &crate::registry::retry::Failure) -> SourceError {
+fn remote_error(what: &str, f: &FetchError) -> SourceError {
     SourceError::Layout(format!("pulling {what}: {f}"))
 }
 
-/// Pulls the image at `repo:reference` from `endpoint` into a spool under `spool_base`. Each
+/// Pulls the image at `reference` through `fetch` (one repository) into a spool under `spool_base`. Each
 /// manifest is requested once (a child listed many times, or by several indexes, is fetched at
 /// its first mention), checked against its descriptor before it is kept, and the walk is bounded
 /// like the plan's ([`plan::MAX_DEPTH`], [`plan::MAX_DESCRIPTORS`]); each blob is streamed to
 /// disk and stops at its declared size.
 pub async fn load(
-    endpoint: &Endpoint,
-    repo: &str,
+    fetch: &impl Fetch,
+    name: &str,
     reference: &str,
     spool_base: &Path,
-    retry: &RetryPolicy,
 ) -> Result<LocalImage, SourceError> {
     spool::sweep_stale(spool_base);
     let spool = spool::create(spool_base, spool::PULL_PREFIX)?;
     let mut extents: HashMap<Digest, Extent> = HashMap::new();
-    let origin = format!("{}/{repo}:{reference}", endpoint.host);
+    let origin = format!("{}/{name}:{reference}", fetch.host());
 
-    let (bytes, content_type) = with_retry(retry, || endpoint.fetch_manifest(repo, reference))
+    let (bytes, content_type) = fetch
+        .fetch_manifest(reference)
         .await
-        .map_err(|(f, _)| remote_error(&origin, &f))?;
+        .map_err(|f| remote_error(&origin, &f))?;
     let root_digest = Digest::of(&bytes);
     if reference.starts_with("sha256:") && reference != root_digest.as_str() {
         return Err(SourceError::Layout(format!(
@@ -146,7 +131,7 @@ pub async fn load(
                 if !requested.insert(d.digest.clone()) {
                     continue;
                 }
-                let child = fetch_child(endpoint, repo, &d, retry, &what).await?;
+                let child = fetch_child(fetch, &d, &what).await?;
                 next.push((d.digest, child));
             }
             for (i, b) in config.chain(layers.into_iter().flatten()).enumerate() {
@@ -166,9 +151,10 @@ pub async fn load(
             continue;
         }
         let path = spool.path().join(digest.hex());
-        let len = with_retry(retry, || endpoint.fetch_blob(repo, &digest, size, &path))
+        let len = fetch
+            .fetch_blob(&digest, size, &path)
             .await
-            .map_err(|(f, _)| remote_error(&format!("{origin} blob {digest}"), &f))?;
+            .map_err(|f| remote_error(&format!("{origin} blob {digest}"), &f))?;
         extents.insert(
             digest,
             Extent {
@@ -187,10 +173,8 @@ pub async fn load(
 
 /// Fetches one child manifest by digest and checks it against its descriptor.
 async fn fetch_child(
-    endpoint: &Endpoint,
-    repo: &str,
+    fetch: &impl Fetch,
     d: &Descriptor,
-    retry: &RetryPolicy,
     what: &str,
 ) -> Result<Vec<u8>, SourceError> {
     if d.size > plan::MAX_MANIFEST_BYTES {
@@ -201,9 +185,10 @@ async fn fetch_child(
             plan::MAX_MANIFEST_BYTES
         )));
     }
-    let (bytes, _) = with_retry(retry, || endpoint.fetch_manifest(repo, d.digest.as_str()))
+    let (bytes, _) = fetch
+        .fetch_manifest(d.digest.as_str())
         .await
-        .map_err(|(f, _)| remote_error(&format!("{what} {}", d.digest), &f))?;
+        .map_err(|f| remote_error(&format!("{what} {}", d.digest), &f))?;
     let actual = Digest::of(&bytes);
     if actual != d.digest || bytes.len() as u64 != d.size {
         return Err(SourceError::Layout(format!(

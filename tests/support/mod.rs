@@ -94,6 +94,7 @@ pub fn iso_ms(iso: &str) -> f64 {
 }
 
 #[cfg(test)]
+#[allow(unused_imports)] // a `harness = false` target compiles this module without its `#[test]`s
 mod tests {
     use super::*;
 

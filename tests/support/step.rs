@@ -300,6 +300,7 @@ pub fn parse_file_commands(text: &str) -> Result<Vec<(String, String)>, String> 
 }
 
 #[cfg(test)]
+#[allow(unused_imports)] // a `harness = false` target compiles this module without its `#[test]`s
 mod tests {
     use super::*;
 

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::digest;
+use support::faults::FAST_RETRIES;
 use support::github::GitHubStub;
 use support::images::write_layout;
 
@@ -295,6 +296,8 @@ impl Workspace {
         for (name, value) in inputs {
             cmd.env(format!("INPUT_{}", name.to_ascii_uppercase()), value);
         }
+        // Retries paced in milliseconds; request deadlines unchanged.
+        cmd.args(["--retry-pacing", FAST_RETRIES]);
         cmd
     }
 

@@ -1,119 +1,20 @@
-//! The pipeline, in order: inputs → context → repository data → metadata → outputs. Reads like
-//! the table of contents of a run; the work is done by the modules it calls.
+//! The pipeline, in order: inputs → settings (every input resolved and validated, push inputs
+//! included, before any network) → context → repository data → metadata → push → outputs.
+//! [`run`] reads like the table of contents of a run, one call per step; the work is done by
+//! the modules it calls.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 
 use crate::github::api::GitHubApi;
 use crate::github::commands::Log;
 use crate::github::env::RunnerEnv;
-use crate::github::{context, files, git, paths};
-use crate::meta::{self, GitContext, Knobs, RepoInfo};
-use crate::report::{self, Outputs};
-use crate::settings::{ContextSource, OutputFormat, RawInputs, Settings};
-
-/// Where outputs go.
-enum Sink {
-    /// A workflow step: `$GITHUB_OUTPUT` (and `$GITHUB_ENV` exports), or the legacy stdout
-    /// commands when the files are missing. File commands are collected and appended once per
-    /// file ([`Sink::flush`], and on drop, so that the outputs set before a failure stay written
-    /// as metadata-action's do).
-    Runner {
-        output_file: Option<PathBuf>,
-        env_file: Option<PathBuf>,
-        export_env: bool,
-        pending_output: String,
-        pending_env: String,
-    },
-    /// A local run: collected, printed at the end.
-    Cli(Vec<(String, String)>),
-}
-
-impl Sink {
-    fn runner(output_file: Option<PathBuf>, env_file: Option<PathBuf>, export_env: bool) -> Self {
-        Self::Runner {
-            output_file,
-            env_file,
-            export_env,
-            pending_output: String::new(),
-            pending_env: String::new(),
-        }
-    }
-
-    fn set(&mut self, log: &Log, name: &str, value: &str) -> Result<()> {
-        match self {
-            Self::Runner {
-                output_file,
-                env_file,
-                export_env,
-                pending_output,
-                pending_env,
-            } => {
-                if output_file.is_some() {
-                    pending_output.push_str(&files::key_value_message(name, value)?);
-                } else {
-                    log.set_output_command(name, value);
-                }
-                if *export_env {
-                    let var = report::env_name(name);
-                    if env_file.is_some() {
-                        pending_env.push_str(&files::key_value_message(&var, value)?);
-                    } else {
-                        log.info(&format!(
-                            "::set-env name={}::{}",
-                            crate::github::commands::escape_property(&var),
-                            crate::github::commands::escape_data(value)
-                        ));
-                    }
-                }
-            }
-            Self::Cli(v) => v.push((name.to_owned(), value.to_owned())),
-        }
-        Ok(())
-    }
-
-    /// Appends what was collected to `$GITHUB_OUTPUT` and `$GITHUB_ENV`.
-    fn flush(&mut self) -> Result<()> {
-        if let Self::Runner {
-            output_file,
-            env_file,
-            pending_output,
-            pending_env,
-            ..
-        } = self
-        {
-            for (file, pending) in [(output_file, pending_output), (env_file, pending_env)] {
-                if let Some(path) = file.as_deref()
-                    && !pending.is_empty()
-                {
-                    let text = std::mem::take(pending);
-                    files::append(path, &text)?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        // A failure path: the outputs set so far are still written; an error writing them has
-        // nowhere better to go than the log.
-        if let Err(e) = self.flush() {
-            Log::default().warning(&format!("cannot write outputs: {e:#}"));
-        }
-    }
-}
-
-/// `Util.parseBool` of @docker/actions-toolkit.
-fn parse_bool(name: &str, v: &str) -> Result<bool> {
-    match v {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
-        _ => bail!("{name}: parseBool syntax error: {v}"),
-    }
-}
+use crate::github::{context, git};
+use crate::meta::{self, GitContext, Knobs, Metadata, RepoInfo, Rules};
+use crate::outputs::{self, Outputs, Sink, group};
+use crate::push::{self, Prepared, PushOutcome};
+use crate::settings::{ContextSource, RawInputs, Settings};
 
 /// "Now" as a JS time value: `SOURCE_DATE_EPOCH` when set, else the wall clock.
 fn now_ms(env: &RunnerEnv) -> Result<f64> {
@@ -250,72 +151,19 @@ async fn repo_info(
     }
 }
 
-fn group(log: &Log, title: &str, lines: impl IntoIterator<Item = String>) {
-    log.group(title);
-    for l in lines {
-        log.untrusted(&l);
-    }
-    log.end_group();
+/// Everything resolved from the inputs and the environment before any network call.
+struct Resolved {
+    settings: Settings,
+    rules: Rules,
+    knobs: Knobs,
+    push: Prepared,
+    now: f64,
+    cwd: Option<PathBuf>,
 }
 
-/// metadata-action's bake directory (`docker-actions-toolkit-XXXXXX` in `RUNNER_TEMP`): where
-/// hoist writes, and the path later steps on the host see.
-struct BakeDir {
-    local: PathBuf,
-    host: PathBuf,
-}
-
-/// Creates the bake directory; in a container action, in a mounted directory, owned like it.
-fn bake_dir(env: &RunnerEnv, log: &Log) -> Result<BakeDir> {
-    let base = paths::bake_base(
-        env.runner_temp.as_deref(),
-        env.runner_workspace.as_deref(),
-        env.home.as_deref(),
-        &std::env::temp_dir(),
-        Path::is_dir,
-    );
-    std::fs::create_dir_all(&base.local)
-        .with_context(|| format!("cannot create {}", base.local.display()))?;
-    for _ in 0..16 {
-        let suffix: String = format!("{:016x}", crate::github::commands::rand_u64())
-            .chars()
-            .take(6)
-            .collect();
-        let name = format!("docker-actions-toolkit-{suffix}");
-        let local = base.local.join(&name);
-        match std::fs::create_dir(&local) {
-            Ok(()) => {
-                paths::chown_like(&base.local, &local)
-                    .with_context(|| format!("cannot chown {}", local.display()))?;
-                let host = if let Some(h) = &base.host {
-                    h.join(&name)
-                } else {
-                    log.warning(&format!(
-                        "bake files are in {}, which later steps may not see: RUNNER_WORKSPACE is not set",
-                        local.display()
-                    ));
-                    local.clone()
-                };
-                return Ok(BakeDir { local, host });
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot create {}", local.display())),
-        }
-    }
-    bail!("cannot create a bake directory in {}", base.local.display())
-}
-
-/// Writes one bake file; returns its path as later steps see it.
-fn write_bake(dir: &BakeDir, name: &str, text: &str) -> Result<String> {
-    let path = dir.local.join(name);
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    paths::chown_like(&dir.local, &path)
-        .with_context(|| format!("cannot chown {}", path.display()))?;
-    Ok(dir.host.join(name).display().to_string())
-}
-
-/// Runs the whole step.
-pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
+/// Inputs → settings: resolves every input (the push inputs and the docker config included),
+/// masks every secret before any other line, picks the context and parses the grammars.
+fn resolve(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<Resolved> {
     let mut settings = Settings::resolve(raw)?;
     // Every secret first, before any other line (on a runner: `::add-mask::`).
     if let Some(t) = settings.github_token.as_deref() {
@@ -325,7 +173,7 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
         // Not an input: scrubbed, not announced.
         log.secrets.add(t);
     }
-    let prepared = crate::push::prepare(&raw.push, env, log);
+    let push = push::prepare(&raw.push, env, log);
     let cwd = std::env::current_dir().ok();
     if !env.in_actions()
         && !settings.context_given
@@ -336,19 +184,42 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
         log.debug("no `context` given and a git repository is here: context `git`");
         settings.context = ContextSource::Git;
     }
-    meta::validate(&settings.meta)?;
+    let rules = Rules::parse(&settings.meta)?;
     let now = now_ms(env)?;
-    let payload = load_payload(env, log)?;
-    let (mut ctx, date_from_api) = git_context(env, &settings, payload)?;
-    // metadata-action reads the commit date, then the repository; both reads go out at once
-    // here (one client), with the same outcome: a commit-date failure means "now", a repository
-    // failure fails the step.
+    let knobs = Knobs::from_env(
+        env.short_sha_length.as_deref(),
+        env.annotations_levels.as_deref(),
+    );
+    Ok(Resolved {
+        settings,
+        rules,
+        knobs,
+        push,
+        now,
+        cwd,
+    })
+}
+
+/// Repository data: the commit date (when the context did not carry it) and the repository,
+/// read from the GitHub API at once (one client), with metadata-action's outcome: a commit-date
+/// failure means "now", a repository failure fails the step. Offline, locally, what the
+/// `origin` remote tells.
+async fn repository_data(
+    env: &RunnerEnv,
+    run: &Resolved,
+    ctx: &mut GitContext,
+    date_from_api: bool,
+    log: &Log,
+) -> Result<RepoInfo> {
     let mut from_remote = None;
     let mut repo_of = context::repo_of(env, &ctx.payload);
     if repo_of.is_none()
         && !env.in_actions()
-        && settings.context == ContextSource::Git
-        && let Some(found) = cwd.as_deref().and_then(crate::github::remote::origin_repo)
+        && run.settings.context == ContextSource::Git
+        && let Some(found) = run
+            .cwd
+            .as_deref()
+            .and_then(crate::github::remote::origin_repo)
     {
         log.debug(&format!(
             "repository {}/{} from the `origin` remote",
@@ -358,13 +229,13 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
         repo_of = Some(found);
     }
     let api = match repo_of {
-        Some((owner, name)) => Some((api(env, &settings)?, owner, name)),
+        Some((owner, name)) => Some((api(env, &run.settings)?, owner, name)),
         None => None,
     };
     let (commit_date, repo) = tokio::join!(
         async {
             if date_from_api {
-                Some(commit_date_from_api(api.as_ref(), &ctx, now, log).await)
+                Some(commit_date_from_api(api.as_ref(), ctx, run.now, log).await)
             } else {
                 None
             }
@@ -382,17 +253,12 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
         repo.html_url = Some(format!("https://github.com/{owner}/{name}"));
         repo.name = Some(name.clone());
     }
-    let in_actions = env.in_actions();
-    let mut sink = if in_actions {
-        let export_env = match env.set_output_env.as_deref().filter(|v| !v.is_empty()) {
-            None => true,
-            Some(v) => parse_bool("DOCKER_METADATA_SET_OUTPUT_ENV", v)?,
-        };
-        Sink::runner(env.output_file.clone(), env.env_file.clone(), export_env)
-    } else {
-        Sink::Cli(Vec::new())
-    };
+    Ok(repo)
+}
 
+/// The `Context info` group (and `Webhook payload` in debug).
+fn log_context(env: &RunnerEnv, ctx: &GitContext, log: &Log) {
+    let in_actions = env.in_actions();
     let context_lines = [
         format!(
             "eventName: {}",
@@ -432,150 +298,54 @@ pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
             [serde_json::to_string_pretty(&ctx.payload).unwrap_or_default()],
         );
     }
+}
 
-    let knobs = Knobs {
-        short_sha_length: env.short_sha_length.clone().filter(|v| !v.is_empty()),
-        annotation_levels: env
-            .annotations_levels
-            .as_deref()
-            .filter(|v| !v.is_empty())
-            .unwrap_or("manifest")
-            .split(',')
-            .map(str::to_owned)
-            .collect(),
-    };
-    let meta = meta::compute(&settings.meta, &ctx, &repo, &knobs, now)?;
+/// Metadata: computes tags, labels and annotations and logs the parsed inputs and the warnings.
+fn metadata(run: &Resolved, ctx: &GitContext, repo: &RepoInfo, log: &Log) -> Result<Metadata> {
+    let meta = meta::compute(&run.rules, ctx, repo, &run.knobs, run.now)?;
     group(
         log,
         "Processing images input",
-        meta.images
+        run.rules
+            .images
             .iter()
             .map(|i| format!("name={},enable={}", i.name, i.enable)),
     );
     group(
         log,
         "Processing tags input",
-        meta.tag_specs.iter().map(ToString::to_string),
+        run.rules.tag_specs.iter().map(ToString::to_string),
     );
-    group(log, "Processing flavor input", meta.flavor.log_lines());
+    group(log, "Processing flavor input", run.rules.flavor.log_lines());
     for w in &meta.warnings {
         log.warning(w);
     }
+    Ok(meta)
+}
 
-    let out = Outputs::new(&meta, &knobs.annotation_levels, &settings.meta.bake_target);
-    let sep = &settings.meta;
-    if out.version().is_empty() {
-        log.warning("No Docker image version has been generated. Check tags input.");
-    } else {
-        group(log, "Docker image version", [out.version().to_owned()]);
-    }
-    sink.set(log, "version", out.version())?;
-    if meta.tags.is_empty() {
-        log.warning("No Docker tag has been generated. Check tags input.");
-    } else {
-        group(log, "Docker tags", meta.tags.iter().cloned());
-    }
-    sink.set(log, "tags", &meta.tags.join(&sep.sep_tags))?;
-    sink.set(log, "tag-names", &meta.tag_names.join(&sep.sep_tags))?;
-
-    let labels = out
-        .labels()
-        .map_err(|e| anyhow::anyhow!("input `labels`: {e}"))?;
-    group(log, "Docker labels", labels.iter().cloned());
-    sink.set(log, "labels", &labels.join(&sep.sep_labels))?;
-
-    let annotations = out
-        .annotations()
-        .map_err(|e| anyhow::anyhow!("input `annotations`: {e}"))?;
-    let prefixed = report::level_prefixed(annotations, &knobs.annotation_levels);
-    group(log, "Annotations", prefixed.iter().cloned());
-    sink.set(log, "annotations", &prefixed.join(&sep.sep_annotations))?;
-
-    if in_actions {
-        // Locally the result carries it, once.
-        group(log, "JSON output", [out.json_pretty()]);
-    }
-    sink.set(log, "json", &out.json().to_string())?;
-
-    let pushed = crate::push::run(prepared, &settings, &meta, env, log)
+/// Runs the whole step.
+pub async fn run(raw: &RawInputs, env: &RunnerEnv, log: &Log) -> Result<()> {
+    let run = resolve(raw, env, log)?;
+    let payload = load_payload(env, log)?;
+    let (mut ctx, date_from_api) = git_context(env, &run.settings, payload)?;
+    let repo = repository_data(env, &run, &mut ctx, date_from_api, log).await?;
+    let mut sink = Sink::for_env(env)?;
+    log_context(env, &ctx, log);
+    let meta = metadata(&run, &ctx, &repo, log)?;
+    let levels = &run.knobs.annotation_levels;
+    let out = Outputs::new(&meta, levels, &run.settings.meta.bake_target);
+    let lists = outputs::metadata(log, &mut sink, &meta, &out, &run.settings.meta, levels)?;
+    let pushed = push::run(run.push, &run.settings, &meta, env, log)
         .await
-        .unwrap_or_else(crate::push::PushOutcome::failed);
+        .unwrap_or_else(PushOutcome::failed);
     for (name, value) in pushed.outputs() {
         sink.set(log, name, value)?;
     }
-
     if let Sink::Cli(values) = &sink {
-        let lists = [
-            ("tags", meta.tags.clone()),
-            ("tag-names", meta.tag_names.clone()),
-            ("labels", labels.to_vec()),
-            ("annotations", prefixed),
-        ];
-        print_cli(log, settings.format, values, &lists, &out);
-        return Ok(pushed.finish()?);
+        outputs::cli::print(log, run.settings.format, values, &lists, &out);
+    } else {
+        outputs::bake::write(env, log, &mut sink, &out)?;
+        sink.flush()?;
     }
-    let dir = bake_dir(env, log)?;
-    for (kind, name, text) in [
-        (
-            "tags",
-            "docker-metadata-action-bake-tags.json",
-            out.bake_tags(),
-        ),
-        (
-            "labels",
-            "docker-metadata-action-bake-labels.json",
-            out.bake_labels(),
-        ),
-        (
-            "annotations",
-            "docker-metadata-action-bake-annotations.json",
-            out.bake_annotations(),
-        ),
-    ] {
-        let path = write_bake(&dir, name, &text)?;
-        group(log, &format!("Bake file definition ({kind})"), [text]);
-        sink.set(log, &format!("bake-file-{kind}"), &path)?;
-    }
-    let path = write_bake(&dir, "docker-metadata-action-bake.json", &out.bake_all())?;
-    sink.set(log, "bake-file", &path)?;
-    sink.flush()?;
     Ok(pushed.finish()?)
-}
-
-/// Prints a local run's result, once, on stdout: list outputs are JSON arrays and `json` and
-/// `push-results` are objects in `--format json`.
-fn print_cli(
-    log: &Log,
-    format: OutputFormat,
-    values: &[(String, String)],
-    lists: &[(&str, Vec<String>)],
-    out: &Outputs<'_>,
-) {
-    match format {
-        OutputFormat::Json => {
-            let mut map = serde_json::Map::new();
-            for (k, v) in values {
-                let value = if let Some((_, list)) = lists.iter().find(|(n, _)| n == k) {
-                    serde_json::Value::from(list.clone())
-                } else if k == "push-results" {
-                    serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.clone()))
-                } else {
-                    serde_json::Value::String(v.clone())
-                };
-                map.insert(k.clone(), value);
-            }
-            map.insert("json".into(), out.json());
-            log.result(
-                &serde_json::to_string_pretty(&serde_json::Value::Object(map)).unwrap_or_default(),
-            );
-        }
-        OutputFormat::Text => {
-            for (k, v) in values.iter().filter(|(k, _)| k != "json") {
-                log.result(&format!("{k}:"));
-                for line in v.lines() {
-                    log.result(&format!("  {line}"));
-                }
-            }
-        }
-    }
 }

@@ -60,8 +60,6 @@ fn main() -> std::process::ExitCode {
     if let Some(command) = &raw.command {
         return helper(command);
     }
-    // SIGTERM/SIGINT remove the spools before exiting (drop guards do not run on a signal).
-    hoist::source::spool::watch_signals();
     let log = if env.in_actions() {
         Log::runner(env.runner_debug.as_deref() == Some("1"))
     } else {

@@ -1,7 +1,8 @@
-//! The push step's shell: resolves the push inputs, reads the source into a validated plan,
-//! prints the plan, publishes it to every image name × tag of the metadata (unless `push` is
-//! false), and turns the report into the `digest` and `push-results` outputs, the job summary
-//! and one `::error::` per failed target. The work is done by `source`, `plan` and `registry`.
+//! The push step: [`prepare`] resolves and validates the push inputs, reads the docker config and
+//! the CA files and masks every password, all before any network; [`run`] reads the source into
+//! a validated plan, publishes it to every image name × tag of the metadata (unless `push` is
+//! false) and returns the `digest` and `push-results` outputs. The work is done by `source`,
+//! `plan` and `registry`; the log, errors and job summary are rendered by `outputs::push`.
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use crate::github::commands::Log;
 use crate::github::env::RunnerEnv;
 use crate::github::files;
 use crate::meta::Metadata;
-use crate::registry::{self, Credential, Masker, PublishOptions, Target};
+use crate::registry::{self, Credential, Masker, PublishOptions};
 use crate::settings::Settings;
 use crate::settings::push::{PushInputs, PushSettings, PushSettingsError};
 use crate::source::{self, SourceError, SourceRef};
@@ -96,33 +97,6 @@ impl PushOutcome {
     }
 }
 
-fn describe_plan(plan: &crate::plan::Plan, targets: &[Target]) -> Vec<String> {
-    let root = plan.root();
-    let mut lines = vec![format!("digest: {} ({})", root.digest, root.media_type)];
-    for m in &plan.manifests[..plan.manifests.len() - 1] {
-        lines.push(format!(
-            "manifest: {} {} {}",
-            m.digest,
-            m.platform.as_deref().unwrap_or("-"),
-            m.media_type
-        ));
-    }
-    lines.push(format!(
-        "blobs: {} ({} bytes)",
-        plan.blobs.len(),
-        plan.blob_bytes()
-    ));
-    for t in targets {
-        if t.tags.is_empty() {
-            lines.push(format!("{} (by digest only, no tag)", t.image));
-        }
-        for tag in &t.tags {
-            lines.push(format!("{}:{tag}", t.image));
-        }
-    }
-    lines
-}
-
 /// Reads `$DOCKER_CONFIG/config.json` (or `$HOME/.docker/config.json`) for the credentials
 /// fallback. A missing file is normal; an unreadable one is a warning; `credsStore` and
 /// `credHelpers` are not run, which is said in a warning.
@@ -189,32 +163,70 @@ fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The push inputs and the docker config, read and masked at the start of the run, before any
-/// other output and before any network.
+/// The push inputs, the docker config and the CA files, read, validated and masked at the start
+/// of the run, before any other output and before any network.
 #[derive(Debug)]
 pub struct Prepared {
-    push: Result<PushSettings, PushSettingsError>,
+    /// `None` without `source`; a bad push input is kept to fail the step after the metadata
+    /// outputs are written.
+    ready: Result<Option<Ready>, PushError>,
+}
+
+/// A push step with every input resolved: only the network is left.
+#[derive(Debug)]
+struct Ready {
+    push: PushSettings,
+    source: SourceRef,
+    ca_pems: Vec<(String, Vec<u8>)>,
+    retry: registry::retry::RetryPolicy,
     docker_config: Vec<crate::settings::push::RegistryCredential>,
 }
 
-/// Resolves the push inputs and reads the docker config (only when there is a `source`), and
-/// hands every password to the log's mask (`::add-mask::` on a runner, the scrubber locally).
-/// A bad push input is kept and fails the step after the metadata outputs are written.
+/// Resolves the push inputs, hands every password to the log's mask (`::add-mask::` on a runner,
+/// the scrubber locally) and, when there is a `source`, reads the docker config and the
+/// `registry-ca` files and parses `retry-pacing` and `source`. A bad push input is kept and fails
+/// the step after the metadata outputs are written.
 pub fn prepare(raw: &PushInputs, env: &RunnerEnv, log: &Log) -> Prepared {
-    let push = PushSettings::resolve(raw);
-    let mut docker_config = Vec::new();
-    if let Ok(push) = &push {
-        for c in &push.credentials {
-            log.add_mask(&c.password);
-        }
-        if push.source.is_some() {
-            docker_config = load_docker_config(env, log);
-        }
+    let ready = PushSettings::resolve(raw)
+        .map_err(PushError::from)
+        .and_then(|push| {
+            for c in &push.credentials {
+                log.add_mask(&c.password);
+            }
+            if push.source.is_none() {
+                return Ok(None);
+            }
+            let docker_config = load_docker_config(env, log);
+            ready(push, docker_config).map(Some)
+        });
+    Prepared { ready }
+}
+
+fn ready(
+    push: PushSettings,
+    docker_config: Vec<crate::settings::push::RegistryCredential>,
+) -> Result<Ready, PushError> {
+    let mut ca_pems = Vec::new();
+    for path in &push.registry_ca {
+        let pem = std::fs::read(path).map_err(|cause| PushError::Ca {
+            path: path.clone(),
+            cause,
+        })?;
+        ca_pems.push((path.clone(), pem));
     }
-    Prepared {
+    let retry = match push.retry_pacing.as_deref() {
+        Some(spec) => registry::retry::RetryPolicy::parse_overrides(spec)
+            .map_err(PushSettingsError::RetryPacing)?,
+        None => registry::retry::RetryPolicy::default(),
+    };
+    let source = source::parse_source(push.source.as_deref().unwrap_or_default())?;
+    Ok(Ready {
         push,
+        source,
+        ca_pems,
+        retry,
         docker_config,
-    }
+    })
 }
 
 /// Replaces the known secrets in the peer-provided texts of a report.
@@ -240,18 +252,19 @@ pub async fn run(
 ) -> Result<PushOutcome, PushError> {
     // Input `timeout` bounds the whole push, reading a `docker://` source included.
     let started = std::time::Instant::now();
-    let push = prepared.push?;
-    let Some(source_input) = push.source.as_deref() else {
+    let Some(Ready {
+        push,
+        source: source_ref,
+        ca_pems,
+        retry,
+        docker_config,
+    }) = prepared.ready?
+    else {
         return Ok(PushOutcome::default());
     };
-    let mut ca_pems = Vec::new();
-    for path in &push.registry_ca {
-        let pem = std::fs::read(path).map_err(|cause| PushError::Ca {
-            path: path.clone(),
-            cause,
-        })?;
-        ca_pems.push((path.clone(), pem));
-    }
+    // SIGTERM/SIGINT remove the spools before exiting (drop guards do not run on a signal);
+    // watched only by a run that may make spools, so that a metadata-only start stays light.
+    source::spool::watch_signals();
     let ghcr_default = match (
         env.actor.as_deref().filter(|a| !a.is_empty()),
         settings.github_token.as_deref().or(env.token.as_deref()),
@@ -261,12 +274,6 @@ pub async fn run(
             password: token.to_owned(),
         }),
         _ => None,
-    };
-    let docker_config = prepared.docker_config;
-    let retry = match push.retry_pacing.as_deref() {
-        Some(spec) => registry::retry::RetryPolicy::parse_overrides(spec)
-            .map_err(PushSettingsError::RetryPacing)?,
-        None => registry::retry::RetryPolicy::default(),
     };
     let options = PublishOptions {
         policy: push.tag_policy,
@@ -286,7 +293,6 @@ pub async fn run(
     };
     let mask_log = log.clone();
     let mask: Masker = Arc::new(move |secret: &str| mask_log.add_mask(secret));
-    let source_ref = source::parse_source(source_input)?;
     let spool_base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
     let image = match &source_ref {
         SourceRef::Remote { image } => {
@@ -325,11 +331,7 @@ pub async fn run(
         .iter()
         .map(|name| registry::parse_target(name, &meta.tag_names))
         .collect::<Result<Vec<_>, _>>()?;
-    log.group("Push plan");
-    for line in describe_plan(&plan, &targets) {
-        log.untrusted(&line);
-    }
-    log.end_group();
+    crate::outputs::push::plan(log, &plan, &targets);
     let digest = plan.root().digest.to_string();
     if !push.push {
         source::verify_all(&image, &plan)?;
@@ -343,34 +345,7 @@ pub async fn run(
     let mut report = registry::publish(&plan, &image, &targets, &options, &mask).await;
     scrub_report(&mut report, log);
 
-    log.group("Push results");
-    for t in &report.targets {
-        let tags: Vec<String> = t
-            .tags
-            .iter()
-            .map(|g| format!("{}={:?}", g.tag, g.status))
-            .collect();
-        log.untrusted(&format!(
-            "{}: {:?}; blobs uploaded {}, existing {}, {} bytes; tags {}",
-            t.image,
-            t.status,
-            t.blobs.uploaded,
-            t.blobs.existing,
-            t.blobs.bytes_uploaded,
-            tags.join(", ")
-        ));
-    }
-    log.end_group();
-    for line in report
-        .targets
-        .iter()
-        .filter_map(registry::report::TargetReport::error_line)
-    {
-        log.error(Some("hoist push"), &line);
-    }
-    if let Some(path) = env.step_summary_file.as_deref() {
-        files::append(path, &report.render_summary())?;
-    }
+    crate::outputs::push::results(log, env, &report)?;
     let count = |status| report.targets.iter().filter(|t| t.status == status).count();
     let failure = report.failed().then(|| PushError::Failed {
         failed: count(registry::report::TargetStatus::Failed),
@@ -381,4 +356,61 @@ pub async fn run(
         outputs: vec![("digest", digest), ("push-results", report.render_json())],
         failure,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(source: Option<&str>, ca: &str, pacing: Option<&str>) -> PushInputs {
+        PushInputs {
+            source: source.map(str::to_owned),
+            registry_ca: Some(ca.to_owned()),
+            retry_pacing: pacing.map(str::to_owned),
+            ..PushInputs::default()
+        }
+    }
+
+    fn prepared(raw: &PushInputs) -> Result<Option<Ready>, PushError> {
+        let env = RunnerEnv {
+            docker_config: Some("/nonexistent-hoist-test".into()),
+            ..RunnerEnv::default()
+        };
+        prepare(raw, &env, &Log::local(false, true)).ready
+    }
+
+    #[test]
+    fn prepare_reads_the_ca_files_before_any_network() {
+        let raw = inputs(
+            Some("oci:/nonexistent-hoist-test"),
+            "/nonexistent/ca.pem",
+            None,
+        );
+        let e = prepared(&raw).unwrap_err();
+        assert!(matches!(e, PushError::Ca { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("input `registry-ca`: cannot read /nonexistent/ca.pem: "),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn prepare_parses_retry_pacing_and_source_up_front() {
+        let pacing = inputs(Some("oci:/x"), "", Some("nonsense"));
+        let e = prepared(&pacing).unwrap_err();
+        assert!(
+            matches!(e, PushError::Settings(PushSettingsError::RetryPacing(_))),
+            "{e:?}"
+        );
+        let source = inputs(Some("ftp://x"), "", None);
+        let e = prepared(&source).unwrap_err();
+        assert!(e.to_string().starts_with("input `source`: "), "{e}");
+    }
+
+    #[test]
+    fn without_a_source_nothing_else_is_read() {
+        let raw = inputs(None, "/nonexistent/ca.pem", Some("nonsense"));
+        assert!(prepared(&raw).unwrap().is_none());
+    }
 }

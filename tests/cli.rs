@@ -119,12 +119,41 @@ fn in_a_repository_context_is_git_and_the_github_origin_fills_source_and_url() {
             "the offline API read is a warning\n{}",
             run.stderr
         );
-        assert!(
-            run.stderr.contains("Context info:\n  sha: "),
-            "{}",
-            run.stderr
+        // The result is on stdout: by default stderr does not repeat the metadata steps.
+        for heading in [
+            "Context info:",
+            "Docker tags:",
+            "Docker labels:",
+            "JSON output",
+        ] {
+            assert!(!run.stderr.contains(heading), "{heading}\n{}", run.stderr);
+        }
+        // `-v` shows them, still without JavaScript's unknown values.
+        let verbose = hoist(
+            repo.path(),
+            &NO_ENV,
+            &["--images", "ghcr.io/octo/app", "--format", "json", "-v"],
         );
-        assert!(!run.stderr.contains("JSON output"), "{}", run.stderr);
+        assert_eq!(verbose.code, Some(0), "{}", verbose.stderr);
+        assert_plain_log(&verbose.stderr);
+        assert!(
+            verbose.stderr.contains("Context info:\n  sha: ")
+                && verbose
+                    .stderr
+                    .contains("Docker tags:\n  ghcr.io/octo/app:feature-x\n"),
+            "{}",
+            verbose.stderr
+        );
+        assert!(
+            !verbose.stderr.contains("JSON output"),
+            "{}",
+            verbose.stderr
+        );
+        let verbose_json: serde_json::Value = serde_json::from_str(&verbose.stdout).unwrap();
+        assert_eq!(
+            verbose_json["tags"], json["tags"],
+            "-v changes the log, not the result"
+        );
     }
 }
 

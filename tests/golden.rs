@@ -1,9 +1,9 @@
 //! Golden cases: docker/metadata-action's own test tables as data (`fixtures/golden/*.json`,
 //! written by `scripts/gen-golden.py` from the upstream `__tests__`, plus hoist's own cases in
-//! `fixtures/golden/hoist-*.json`), run through the pure core (`meta::compute`, `report::Outputs`)
-//! with the clock injected, and compared exactly. Each case is its own named test (this target
-//! has `harness = false` and runs under `libtest-mimic`), so a failure names the case, where it
-//! comes from and a diff, and the usual filters work:
+//! `fixtures/golden/hoist-*.json`), run through the pure core (`meta::compute`,
+//! `outputs::values::Outputs`) with the clock injected, and compared exactly. Each case is its
+//! own named test (this target has `harness = false` and runs under `libtest-mimic`), so a
+//! failure names the case, where it comes from and a diff, and the usual filters work:
 //! `cargo nextest run --test golden meta/tag/` or `cargo test --test golden -- --exact meta/tag/tag1`.
 //!
 //! A case (one JSON object):
@@ -34,7 +34,7 @@ use serde_json::{Value as Json, json};
 
 use hoist::github::env::RunnerEnv;
 use hoist::meta::{self, GitContext, Knobs, MetaInputs, RepoInfo};
-use hoist::report::{self, Outputs};
+use hoist::outputs::values::{self as report, Outputs};
 use hoist::settings::{ContextSource, RawInputs, Settings};
 
 use support::{diff_json, diff_lines, diff_text, iso_ms, string_list};
@@ -218,19 +218,12 @@ fn knob<'a>(case: &'a Json, name: &str) -> Option<&'a str> {
     case["knobs"].get(name).and_then(Json::as_str)
 }
 
-/// `Knobs` from the `DOCKER_METADATA_*` variables, the way app.rs reads them.
+/// `Knobs` from the `DOCKER_METADATA_*` variables, through the constructor app.rs uses.
 fn knobs(case: &Json) -> Knobs {
-    Knobs {
-        short_sha_length: knob(case, "DOCKER_METADATA_SHORT_SHA_LENGTH")
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned),
-        annotation_levels: knob(case, "DOCKER_METADATA_ANNOTATIONS_LEVELS")
-            .filter(|v| !v.is_empty())
-            .unwrap_or("manifest")
-            .split(',')
-            .map(str::to_owned)
-            .collect(),
-    }
+    Knobs::from_env(
+        knob(case, "DOCKER_METADATA_SHORT_SHA_LENGTH"),
+        knob(case, "DOCKER_METADATA_ANNOTATIONS_LEVELS"),
+    )
 }
 
 fn git_context(case: &Json, now: f64) -> GitContext {
@@ -310,7 +303,9 @@ fn run_meta(case: &Json) -> Vec<String> {
         .expect("`expected` is an object");
     let want_error = expected.get("error").and_then(Json::as_bool) == Some(true);
 
-    let meta = match meta::compute(&inputs, &context, &repo, &knobs, now) {
+    let meta = match meta::Rules::parse(&inputs)
+        .and_then(|rules| meta::compute(&rules, &context, &repo, &knobs, now))
+    {
         Ok(m) => m,
         Err(e) if want_error => {
             let _ = e;

@@ -30,8 +30,11 @@ fuzz_target!(|data: &[u8]| {
         payload: serde_json::json!({}),
         commit_date_ms: 1_578_616_200_000.0,
     };
+    let Ok(rules) = meta::Rules::parse(&inputs) else {
+        return;
+    };
     let _ = meta::compute(
-        &inputs,
+        &rules,
         &context,
         &RepoInfo::default(),
         &Knobs::default(),

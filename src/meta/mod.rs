@@ -1,6 +1,7 @@
 //! The pure core: docker/metadata-action's tag, label and annotation computation.
 //!
-//! `compute(inputs, context, repo, knobs, now)` never reads the environment, the clock, files or
+//! [`Rules::parse`] turns the grammar inputs into typed rules once, before any network call;
+//! `compute(rules, context, repo, knobs, now)` never reads the environment, the clock, files or
 //! the network and never prints: everything it needs comes in as data and warnings go out as
 //! data. One file per input grammar (`images`, `tag_spec`, `flavor`), `expr` for the global
 //! expressions (handlebars with metadata-action's helpers), `version` for the per-type
@@ -79,6 +80,25 @@ pub struct Knobs {
     pub short_sha_length: Option<String>,
     /// `DOCKER_METADATA_ANNOTATIONS_LEVELS` split on `,` (default `manifest`), not trimmed.
     pub annotation_levels: Vec<String>,
+}
+
+impl Knobs {
+    /// The knobs from the raw `DOCKER_METADATA_SHORT_SHA_LENGTH` and
+    /// `DOCKER_METADATA_ANNOTATIONS_LEVELS` values (unset and empty are the same).
+    #[must_use]
+    pub fn from_env(short_sha_length: Option<&str>, annotation_levels: Option<&str>) -> Self {
+        Self {
+            short_sha_length: short_sha_length
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned),
+            annotation_levels: annotation_levels
+                .filter(|v| !v.is_empty())
+                .unwrap_or("manifest")
+                .split(',')
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
 }
 
 impl Default for Knobs {
@@ -191,12 +211,6 @@ pub struct Version {
 /// The result of [`compute`].
 #[derive(Debug)]
 pub struct Metadata {
-    /// Parsed images (for the log).
-    pub images: Vec<ImageSpec>,
-    /// Parsed and sorted tag rules (for the log).
-    pub tag_specs: Vec<TagSpec>,
-    /// The flavor (for the log).
-    pub flavor: Flavor,
     /// The version.
     pub version: Version,
     /// Enabled image names, lower-cased.
@@ -229,30 +243,55 @@ pub fn sanitize_tag(tag: &str) -> String {
     out
 }
 
-/// Checks the `images`, `tags` and `flavor` grammars without computing anything, so that a bad
-/// line is reported before any network call (metadata-action only parses them after reading the
-/// repository from the API; the outcome is the same, the message is the useful one).
-pub fn validate(inputs: &MetaInputs) -> Result<(), MetaError> {
-    images::parse(&inputs.images)?;
-    tag_spec::parse_all(&inputs.tags)?;
-    flavor::parse(&inputs.flavor)?;
-    Ok(())
+/// The `images`, `tags` and `flavor` grammars parsed into typed rules, once, before any network
+/// call (metadata-action only parses them after reading the repository from the API; the outcome
+/// is the same, the message is the useful one), with the line lists [`compute`] renders.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    /// Parsed images, in input order.
+    pub images: Vec<ImageSpec>,
+    /// Parsed and sorted tag rules.
+    pub tag_specs: Vec<TagSpec>,
+    /// The flavor.
+    pub flavor: Flavor,
+    /// `labels` lines (rendered by [`compute`]).
+    pub labels: Vec<String>,
+    /// `annotations` lines (rendered by [`compute`]).
+    pub annotations: Vec<String>,
+}
+
+impl Rules {
+    /// Parses the grammars of `inputs`: `images`, then `tags`, then `flavor`; the first bad line
+    /// is the error.
+    pub fn parse(inputs: &MetaInputs) -> Result<Self, MetaError> {
+        Ok(Self {
+            images: images::parse(&inputs.images)?,
+            tag_specs: tag_spec::parse_all(&inputs.tags)?,
+            flavor: flavor::parse(&inputs.flavor)?,
+            labels: inputs.labels.clone(),
+            annotations: inputs.annotations.clone(),
+        })
+    }
 }
 
 /// Computes tags, labels and annotations exactly as docker/metadata-action does.
 pub fn compute(
-    inputs: &MetaInputs,
+    rules: &Rules,
     context: &GitContext,
     repo: &RepoInfo,
     knobs: &Knobs,
     now_ms: f64,
 ) -> Result<Metadata, MetaError> {
-    let images = images::parse(&inputs.images)?;
-    let tag_specs = tag_spec::parse_all(&inputs.tags)?;
-    let flavor = flavor::parse(&inputs.flavor)?;
+    let Rules {
+        images,
+        tag_specs,
+        flavor,
+        labels: label_lines,
+        annotations: annotation_lines,
+    } = rules;
     let scope = expr::Scope::new(context, knobs, now_ms);
     let mut warnings = Vec::new();
-    let version = version::compute(&tag_specs, &flavor, context, repo, &scope, &mut warnings)?;
+    let version = version::compute(tag_specs, flavor, context, repo, &scope, &mut warnings)?;
 
     let image_names: Vec<String> = images
         .iter()
@@ -262,28 +301,25 @@ pub fn compute(
     let (tags, tag_names) = match &version.main {
         None => (Vec::new(), Vec::new()),
         Some(main) => {
-            let names = generate_tags(main, &version, &flavor, None);
+            let names = generate_tags(main, &version, flavor, None);
             let tags = if image_names.is_empty() {
                 names.clone()
             } else {
                 image_names
                     .iter()
-                    .flat_map(|img| generate_tags(main, &version, &flavor, Some(img)))
+                    .flat_map(|img| generate_tags(main, &version, flavor, Some(img)))
                     .collect()
             };
             (tags, names)
         }
     };
     let base = labels::base(repo, &version, context, now_ms);
-    let labels = labels::with_customs("labels", &base, &inputs.labels, &scope);
+    let labels = labels::with_customs("labels", &base, label_lines, &scope);
     let annotations = match &labels {
-        Ok(_) => labels::with_customs("annotations", &base, &inputs.annotations, &scope),
+        Ok(_) => labels::with_customs("annotations", &base, annotation_lines, &scope),
         Err(_) => Ok(Vec::new()),
     };
     Ok(Metadata {
-        images,
-        tag_specs,
-        flavor,
         version,
         image_names,
         tags,
@@ -334,5 +370,31 @@ mod tests {
         assert_eq!(sanitize_tag("a&&b"), "a-b");
         assert_eq!(sanitize_tag("v1.2.3_rc-1"), "v1.2.3_rc-1");
         assert_eq!(sanitize_tag("é€x"), "-x");
+    }
+
+    #[test]
+    fn knobs_from_env_defaults_unset_and_empty_alike() {
+        assert_eq!(Knobs::from_env(None, None), Knobs::default());
+        assert_eq!(Knobs::from_env(Some(""), Some("")), Knobs::default());
+        let k = Knobs::from_env(Some("12"), Some("manifest, index"));
+        assert_eq!(k.short_sha_length.as_deref(), Some("12"));
+        assert_eq!(k.annotation_levels, ["manifest", " index"]);
+    }
+
+    #[test]
+    fn rules_parse_reports_the_first_bad_grammar() {
+        let inputs = MetaInputs {
+            images: vec!["name=a/b,enable=maybe".into()],
+            tags: vec!["type=nope".into()],
+            ..MetaInputs::default()
+        };
+        let images_first = Rules::parse(&inputs).map(|_| ()).unwrap_err().to_string();
+        assert!(images_first.starts_with("input `images`"), "{images_first}");
+        let inputs = MetaInputs {
+            tags: vec!["type=nope".into()],
+            ..MetaInputs::default()
+        };
+        let tags = Rules::parse(&inputs).map(|_| ()).unwrap_err().to_string();
+        assert!(tags.starts_with("input `tags`"), "{tags}");
     }
 }

@@ -1,0 +1,75 @@
+//! The push step rendered: the plan as logged before publishing, and after publishing the
+//! results group, one `::error::` per failed target and the job summary.
+
+use crate::github::commands::Log;
+use crate::github::env::RunnerEnv;
+use crate::github::files::{self, FileCommandError};
+use crate::plan::Plan;
+use crate::registry::Target;
+use crate::registry::report::{PushReport, TargetReport};
+
+/// The `Push plan` group: the root digest, each platform manifest, the blobs and every target.
+pub fn plan(log: &Log, plan: &Plan, targets: &[Target]) {
+    log.group("Push plan");
+    for line in describe_plan(plan, targets) {
+        log.untrusted(&line);
+    }
+    log.end_group();
+}
+
+fn describe_plan(plan: &Plan, targets: &[Target]) -> Vec<String> {
+    let root = plan.root();
+    let mut lines = vec![format!("digest: {} ({})", root.digest, root.media_type)];
+    for m in &plan.manifests[..plan.manifests.len() - 1] {
+        lines.push(format!(
+            "manifest: {} {} {}",
+            m.digest,
+            m.platform.as_deref().unwrap_or("-"),
+            m.media_type
+        ));
+    }
+    lines.push(format!(
+        "blobs: {} ({} bytes)",
+        plan.blobs.len(),
+        plan.blob_bytes()
+    ));
+    for t in targets {
+        if t.tags.is_empty() {
+            lines.push(format!("{} (by digest only, no tag)", t.image));
+        }
+        for tag in &t.tags {
+            lines.push(format!("{}:{tag}", t.image));
+        }
+    }
+    lines
+}
+
+/// Logs the `Push results` group and one error per failed target, and appends the job summary
+/// to `$GITHUB_STEP_SUMMARY` when there is one.
+pub fn results(log: &Log, env: &RunnerEnv, report: &PushReport) -> Result<(), FileCommandError> {
+    log.group("Push results");
+    for t in &report.targets {
+        let tags: Vec<String> = t
+            .tags
+            .iter()
+            .map(|g| format!("{}={:?}", g.tag, g.status))
+            .collect();
+        log.untrusted(&format!(
+            "{}: {:?}; blobs uploaded {}, existing {}, {} bytes; tags {}",
+            t.image,
+            t.status,
+            t.blobs.uploaded,
+            t.blobs.existing,
+            t.blobs.bytes_uploaded,
+            tags.join(", ")
+        ));
+    }
+    log.end_group();
+    for line in report.targets.iter().filter_map(TargetReport::error_line) {
+        log.error(Some("hoist push"), &line);
+    }
+    if let Some(path) = env.step_summary_file.as_deref() {
+        files::append(path, &report.render_summary())?;
+    }
+    Ok(())
+}

@@ -4,21 +4,20 @@
 //! `action.yml` is read with `serde_norway` (the crate's YAML parser); a construct the contract
 //! does not expect (a list where a scalar belongs) fails the test rather than being skipped.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 
 use clap::CommandFactory as _;
 use serde_norway::Value as Yaml;
 
-/// Push inputs and outputs: declared in `action.yml` now, implemented by the push engine
-/// (`src/settings/push.rs`, `PushInputs` flattened into `RawInputs`). Until it lands they may be
-/// missing from `RawInputs`, but only all together: once one is there, every one must be.
+use support::github::{GitHubStub, Recorded};
+use support::step::parse_file_commands;
+
+/// Push inputs, in their `action.yml` order (`src/settings/push.rs`, `PushInputs` flattened into
+/// `RawInputs`).
 const PUSH_INPUTS: &[&str] = &[
     "source",
     "push",
@@ -31,8 +30,7 @@ const PUSH_INPUTS: &[&str] = &[
 ];
 
 /// Written only when `source` is set (a push or a `push: false` preview), so a metadata-only run
-/// does not write them. Expected when pushing: tests/container.rs checks them on a real push once
-/// the push engine lands.
+/// does not write them (tests/push.rs and tests/container.rs read them on real pushes).
 const PUSH_OUTPUTS: &[&str] = &["digest", "push-results"];
 
 /// docker/metadata-action's inputs, in its order, with the defaults its action.yml declares
@@ -197,19 +195,12 @@ fn action_yml_inputs_are_exactly_the_binary_inputs() {
         "duplicate input in action.yml"
     );
 
-    let bound = clap_inputs();
-    let push_bound: Vec<&&str> = PUSH_INPUTS.iter().filter(|p| bound.contains(**p)).collect();
-    let mut expected = bound.clone();
-    if push_bound.is_empty() {
-        // The push engine has not landed yet: action.yml already declares its inputs.
-        expected.extend(PUSH_INPUTS.iter().map(|s| (*s).to_owned()));
-    } else {
-        assert_eq!(
-            push_bound.len(),
-            PUSH_INPUTS.len(),
-            "some push inputs are bound, others not: {push_bound:?} of {PUSH_INPUTS:?}"
-        );
-    }
+    let expected = clap_inputs();
+    let unbound: Vec<&&str> = PUSH_INPUTS
+        .iter()
+        .filter(|p| !expected.contains(**p))
+        .collect();
+    assert!(unbound.is_empty(), "push inputs not bound: {unbound:?}");
     let missing: Vec<_> = expected.difference(&declared_set).collect();
     let extra: Vec<_> = declared_set.difference(&expected).collect();
     assert!(
@@ -224,6 +215,41 @@ fn action_yml_inputs_are_exactly_the_binary_inputs() {
         .chain(PUSH_INPUTS.iter().copied())
         .collect();
     assert_eq!(declared, order, "action.yml input order");
+}
+
+/// The variables the built binary reads, as its own `--help` lists them (`[env: INPUT_…=]`).
+fn binary_input_vars() -> BTreeSet<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = support::cli::hoist(dir.path(), &[("TERM", "dumb")], &["--help"]);
+    assert_eq!(out.code, Some(0), "hoist --help: {}", out.stderr);
+    let vars: BTreeSet<String> = out
+        .stdout
+        .split("[env: ")
+        .skip(1)
+        .map(|rest| {
+            let end = rest.find(['=', ']']).expect("`[env: NAME=]` is closed");
+            rest[..end].to_owned()
+        })
+        .collect();
+    assert!(
+        !vars.is_empty(),
+        "no `[env: …]` in hoist --help:\n{}",
+        out.stdout
+    );
+    vars
+}
+
+#[test]
+fn every_declared_input_is_read_from_the_variable_the_runner_sets() {
+    let yml = action_yml();
+    let runner: BTreeSet<String> = yml.inputs.iter().map(|(k, _)| runner_env_name(k)).collect();
+    let read = binary_input_vars();
+    let unread: Vec<_> = runner.difference(&read).collect();
+    let undeclared: Vec<_> = read.difference(&runner).collect();
+    assert!(
+        unread.is_empty() && undeclared.is_empty(),
+        "the runner sets {unread:?} that the binary does not read; the binary reads {undeclared:?} that no declared input sets"
+    );
 }
 
 #[test]
@@ -321,133 +347,10 @@ fn action_yml_runs_the_container_the_way_the_docs_say() {
     assert!(!yml.scalars.contains_key("runs.args"));
 }
 
-/// A loopback stand-in for the GitHub REST API: `GET /repos/o/n` answers a recorded-shape body,
-/// anything else a 404 (metadata-action then falls back to "now" for the commit date). Stopped
-/// and joined on drop.
-struct ApiStub {
-    url: String,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-    addr: std::net::SocketAddr,
-}
-
-impl ApiStub {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the API stub");
-        let addr = listener.local_addr().expect("stub address");
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if flag.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(s) = stream {
-                    answer(s);
-                }
-            }
-        });
-        Self {
-            url: format!("http://{addr}"),
-            stop,
-            thread: Some(thread),
-            addr,
-        }
-    }
-}
-
-impl Drop for ApiStub {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn answer(mut stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
-    let mut reader = BufReader::new(match stream.try_clone() {
-        Ok(s) => s,
-        Err(_) => return,
-    });
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    let mut content_length = 0usize;
-    loop {
-        let mut header = String::new();
-        match reader.read_line(&mut header) {
-            Ok(0) | Err(_) => return,
-            Ok(_) if header == "\r\n" || header == "\n" => break,
-            Ok(_) => {
-                if let Some((k, v)) = header.split_once(':')
-                    && k.eq_ignore_ascii_case("content-length")
-                {
-                    content_length = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-    }
-    let mut body = vec![0; content_length];
-    let _ = reader.read_exact(&mut body);
-    let path = request_line.split_whitespace().nth(1).unwrap_or("");
-    let (status, body) = if path == "/repos/o/n" {
-        (
-            "200 OK",
-            r#"{"id":1,"name":"n","full_name":"o/n","description":"A test repository","html_url":"https://github.com/o/n","default_branch":"main","license":{"key":"mit","spdx_id":"MIT"}}"#,
-        )
-    } else {
-        ("404 Not Found", r#"{"message":"Not Found","status":"404"}"#)
-    };
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-}
-
-/// Parses a file-command file the way the runner does (`FileCommandManager.cs`
-/// `EnvFileKeyValuePairs`): `name=value` lines or `name<<DELIM` heredocs, `\n` only.
-fn parse_file_command(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut lines = text.split('\n');
-    while let Some(line) = lines.next() {
-        if line.is_empty() {
-            continue;
-        }
-        let eq = line.find('=');
-        let heredoc = line.find("<<");
-        match (eq, heredoc) {
-            (Some(e), h) if h.is_none_or(|h| e < h) => {
-                out.push((line[..e].to_owned(), line[e + 1..].to_owned()));
-            }
-            (_, Some(h)) => {
-                let key = &line[..h];
-                let delimiter = &line[h + 2..];
-                assert!(
-                    !key.is_empty() && !delimiter.is_empty(),
-                    "Invalid format '{line}'"
-                );
-                let mut value: Vec<&str> = Vec::new();
-                loop {
-                    let body = lines
-                        .next()
-                        .unwrap_or_else(|| panic!("Matching delimiter not found '{delimiter}'"));
-                    if body == delimiter {
-                        break;
-                    }
-                    value.push(body);
-                }
-                out.push((key.to_owned(), value.join("\n")));
-            }
-            _ => panic!("Invalid format '{line}'"),
-        }
-    }
-    out
+/// The file-command file at `path`, parsed as the runner does.
+fn read_file_commands(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).expect("read a file-command file");
+    parse_file_commands(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()))
 }
 
 /// metadata-action's `DOCKER_METADATA_OUTPUT_<NAME>` (`\W` → `_`, upper-cased).
@@ -468,7 +371,16 @@ fn exported_name(output: &str) -> String {
 #[test]
 fn a_metadata_only_run_writes_exactly_the_declared_outputs() {
     let yml = action_yml();
-    let stub = ApiStub::start();
+    let stub = GitHubStub::start(Recorded {
+        owner: "o".to_owned(),
+        name: "n".to_owned(),
+        repo: Some(serde_json::json!({
+            "id": 1, "name": "n", "full_name": "o/n", "description": "A test repository",
+            "html_url": "https://github.com/o/n", "default_branch": "main",
+            "license": {"key": "mit", "spdx_id": "MIT"}
+        })),
+        commits: BTreeMap::new(),
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     let output = dir.path().join("set_output");
     let env_file = dir.path().join("set_env");
@@ -498,7 +410,7 @@ fn a_metadata_only_run_writes_exactly_the_declared_outputs() {
         .env("CI", "true")
         .env("GITHUB_OUTPUT", &output)
         .env("GITHUB_ENV", &env_file)
-        .env("GITHUB_API_URL", &stub.url)
+        .env("GITHUB_API_URL", stub.url())
         .env("GITHUB_REPOSITORY", "o/n")
         .env("GITHUB_EVENT_NAME", "push")
         .env("GITHUB_REF", "refs/tags/v1.2.3")
@@ -514,7 +426,7 @@ fn a_metadata_only_run_writes_exactly_the_declared_outputs() {
         run.status
     );
 
-    let written = parse_file_command(&std::fs::read_to_string(&output).expect("read outputs"));
+    let written = read_file_commands(&output);
     let written_names: Vec<&str> = written.iter().map(|(k, _)| k.as_str()).collect();
     let declared: BTreeSet<&str> = yml.outputs.iter().map(|(k, _)| k.as_str()).collect();
     let expected: BTreeSet<&str> = declared
@@ -558,7 +470,7 @@ fn a_metadata_only_run_writes_exactly_the_declared_outputs() {
     }
 
     // The env export mirrors the metadata outputs.
-    let exported = parse_file_command(&std::fs::read_to_string(&env_file).expect("read env"));
+    let exported = read_file_commands(&env_file);
     let exported: BTreeMap<String, String> = exported.into_iter().collect();
     for (name, value) in &written {
         assert_eq!(
@@ -569,17 +481,4 @@ fn a_metadata_only_run_writes_exactly_the_declared_outputs() {
         );
     }
     assert_eq!(exported.len(), written.len());
-}
-
-#[test]
-fn file_command_parser_follows_the_runner() {
-    let parsed = parse_file_command("a=b=c\nk<<EOF\nl1\nl2\nEOF\n\ne<<D\nD\n");
-    assert_eq!(
-        parsed,
-        vec![
-            ("a".to_owned(), "b=c".to_owned()),
-            ("k".to_owned(), "l1\nl2".to_owned()),
-            ("e".to_owned(), String::new()),
-        ]
-    );
 }

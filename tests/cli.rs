@@ -5,41 +5,27 @@
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
-mod common;
+mod support;
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{Kind, Registry, free_port, write_layout};
+use support::cli::Out;
+use support::free_port;
+use support::images::write_layout;
+use support::registry::{Kind, Registry};
 
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
+/// Runs the binary as the CLI (see `support::cli`), the GitHub API pointed where nothing listens,
+/// so its read fails at once, as offline.
 fn hoist<K: AsRef<OsStr>, V: AsRef<OsStr>>(cwd: &Path, env: &[(K, V)], args: &[&str]) -> Out {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hoist"));
-    cmd.env_clear()
-        .env("HOME", cwd)
-        // Nothing listens there: the API read fails at once, as offline.
-        .env(
-            "GITHUB_API_URL",
-            format!("http://127.0.0.1:{}", free_port()),
-        )
-        .current_dir(cwd)
-        .args(args)
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    Out {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let api = OsString::from(format!("http://127.0.0.1:{}", free_port()));
+    let mut all: Vec<(OsString, OsString)> = vec![(OsString::from("GITHUB_API_URL"), api)];
+    all.extend(
+        env.iter()
+            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned())),
+    );
+    support::cli::hoist(cwd, &all, args)
 }
 
 const NO_ENV: [(&str, &str); 0] = [];

@@ -20,15 +20,17 @@
 //! deviation from the runner's command line, which puts the container on the default bridge or
 //! the job network).
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::thread::JoinHandle;
+use std::sync::OnceLock;
+
+use support::github::{GitHubStub, Recorded};
+use support::registry::{Kind, Registry};
+use support::step::parse_file_commands;
 
 /// The hosted runner's user and the docker group (`uid=1001(runner) gid=121(docker)`): the
 /// owner of every directory the runner mounts.
@@ -336,102 +338,21 @@ impl RunnerHost {
 
 // ---- the GitHub API stub --------------------------------------------------------------------
 
-struct ApiStub {
-    url: String,
-    addr: std::net::SocketAddr,
-    stop: Arc<AtomicBool>,
-    requests: Arc<std::sync::Mutex<Vec<String>>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl ApiStub {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the API stub");
-        let addr = listener.local_addr().expect("stub address");
-        let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (flag, seen) = (Arc::clone(&stop), Arc::clone(&requests));
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if flag.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(s) = stream {
-                    answer(s, &seen);
-                }
-            }
-        });
-        Self {
-            url: format!("http://{addr}"),
-            addr,
-            stop,
-            requests,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for ApiStub {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn answer(mut stream: TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
-    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
-    let Ok(clone) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(clone);
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    let mut content_length = 0usize;
-    let mut authorization = String::new();
-    loop {
-        let mut header = String::new();
-        match reader.read_line(&mut header) {
-            Ok(0) | Err(_) => return,
-            Ok(_) if header.trim_end().is_empty() => break,
-            Ok(_) => {
-                if let Some((k, v)) = header.split_once(':') {
-                    if k.eq_ignore_ascii_case("content-length") {
-                        content_length = v.trim().parse().unwrap_or(0);
-                    } else if k.eq_ignore_ascii_case("authorization") {
-                        v.trim().clone_into(&mut authorization);
-                    }
-                }
-            }
-        }
-    }
-    let mut body = vec![0; content_length];
-    let _ = reader.read_exact(&mut body);
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("")
-        .to_owned();
-    if let Ok(mut s) = seen.lock() {
-        s.push(format!("{path} {authorization}"));
-    }
-    let (status, body) = if path == "/repos/o/n" {
-        (
-            "200 OK",
-            r#"{"id":1,"name":"n","full_name":"o/n","description":"A test repository","html_url":"https://github.com/o/n","default_branch":"main","license":{"key":"mit","spdx_id":"MIT"}}"#,
-        )
-    } else {
-        ("404 Not Found", r#"{"message":"Not Found","status":"404"}"#)
-    };
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+/// The repository the steps run in, as the API stub serves it (`GET /repos/o/n`; anything else,
+/// the commit read included, answers an error: metadata-action then falls back to "now").
+/// The image is built first: a stub lives a bounded time, and a cold build can take minutes.
+fn api_stub() -> GitHubStub {
+    image();
+    GitHubStub::start(Recorded {
+        owner: "o".to_owned(),
+        name: "n".to_owned(),
+        repo: Some(serde_json::json!({
+            "id": 1, "name": "n", "full_name": "o/n", "description": "A test repository",
+            "html_url": "https://github.com/o/n", "default_branch": "main",
+            "license": {"key": "mit", "spdx_id": "MIT"}
+        })),
+        commits: BTreeMap::new(),
+    })
 }
 
 // ---- the runner's docker run ---------------------------------------------------------------
@@ -493,7 +414,7 @@ struct Run {
 /// `temp_mounted`: runner v2.329+ (`RUNNER_TEMP` mounted at `/github/runner_temp`).
 fn run_like_the_runner(
     host: &RunnerHost,
-    api: &ApiStub,
+    api: &GitHubStub,
     temp_mounted: bool,
     with: &[(&str, &str)],
 ) -> Run {
@@ -520,7 +441,7 @@ fn run_like_the_runner(
         ("GITHUB_ACTION_REPOSITORY", "o/hoist".into()),
         ("GITHUB_ACTOR", "octocat".into()),
         ("GITHUB_ACTOR_ID", "583231".into()),
-        ("GITHUB_API_URL", api.url.clone()),
+        ("GITHUB_API_URL", api.url()),
         ("GITHUB_BASE_REF", String::new()),
         ("GITHUB_ENV", fc("GITHUB_ENV")),
         ("GITHUB_EVENT_NAME", "push".into()),
@@ -528,7 +449,7 @@ fn run_like_the_runner(
             "GITHUB_EVENT_PATH",
             host.container_path(&host.temp.join("_github_workflow/event.json"), temp_mounted),
         ),
-        ("GITHUB_GRAPHQL_URL", format!("{}/graphql", api.url)),
+        ("GITHUB_GRAPHQL_URL", format!("{}/graphql", api.url())),
         ("GITHUB_HEAD_REF", String::new()),
         ("GITHUB_JOB", "release".into()),
         ("GITHUB_OUTPUT", fc("GITHUB_OUTPUT")),
@@ -638,45 +559,13 @@ fn run_like_the_runner(
     Run { output, stdout }
 }
 
-/// The runner's file-command parser (`FileCommandManager.cs`): `name=value` or heredoc, `\n`.
-fn parse_file_command(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut lines = text.split('\n');
-    while let Some(line) = lines.next() {
-        if line.is_empty() {
-            continue;
-        }
-        let (eq, heredoc) = (line.find('='), line.find("<<"));
-        match (eq, heredoc) {
-            (Some(e), h) if h.is_none_or(|h| e < h) => {
-                out.push((line[..e].to_owned(), line[e + 1..].to_owned()));
-            }
-            (_, Some(h)) => {
-                let (key, delimiter) = (&line[..h], &line[h + 2..]);
-                assert!(
-                    !key.is_empty() && !delimiter.is_empty(),
-                    "Invalid format '{line}'"
-                );
-                let mut value = Vec::new();
-                loop {
-                    let body = lines
-                        .next()
-                        .unwrap_or_else(|| panic!("Matching delimiter not found '{delimiter}'"));
-                    if body == delimiter {
-                        break;
-                    }
-                    value.push(body);
-                }
-                out.push((key.to_owned(), value.join("\n")));
-            }
-            _ => panic!("Invalid format '{line}'"),
-        }
-    }
-    out
+/// A file-command file on the host, parsed as the runner does.
+fn file_commands(text: &str) -> Vec<(String, String)> {
+    parse_file_commands(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
 /// Everything a later step on the host relies on after a metadata-only run.
-fn check_metadata_run(host: &RunnerHost, api: &ApiStub, run: &Run) {
+fn check_metadata_run(host: &RunnerHost, api: &GitHubStub, run: &Run) {
     let stderr = String::from_utf8_lossy(&run.output.stderr);
     assert!(
         run.output.status.success(),
@@ -687,7 +576,7 @@ fn check_metadata_run(host: &RunnerHost, api: &ApiStub, run: &Run) {
     assert!(!run.stdout.contains("::error"), "stdout:\n{}", run.stdout);
 
     // Outputs, as the runner reads them after the step.
-    let outputs: BTreeMap<String, String> = parse_file_command(&host.read("GITHUB_OUTPUT"))
+    let outputs: BTreeMap<String, String> = file_commands(&host.read("GITHUB_OUTPUT"))
         .into_iter()
         .collect();
     let names: Vec<&str> = outputs.keys().map(String::as_str).collect();
@@ -725,7 +614,17 @@ fn check_metadata_run(host: &RunnerHost, api: &ApiStub, run: &Run) {
     }
     assert!(labels.contains(&format!("org.opencontainers.image.revision={SHA}").as_str()));
     // The API was reached through the stub, with the `github-token` input.
-    let seen = api.requests.lock().expect("stub requests").clone();
+    let seen: Vec<String> = api
+        .requests()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.path,
+                r.header("authorization").unwrap_or_default()
+            )
+        })
+        .collect();
     assert!(
         seen.iter()
             .any(|r| r == "/repos/o/n token ghs_container_test_token"),
@@ -733,7 +632,7 @@ fn check_metadata_run(host: &RunnerHost, api: &ApiStub, run: &Run) {
     );
 
     // The env export for later steps.
-    let env: BTreeMap<String, String> = parse_file_command(&host.read("GITHUB_ENV"))
+    let env: BTreeMap<String, String> = file_commands(&host.read("GITHUB_ENV"))
         .into_iter()
         .collect();
     for (name, value) in &outputs {
@@ -818,7 +717,7 @@ const TAGS: &str = "type=ref,event=branch\ntype=ref,event=tag\ntype=sha";
 fn a_metadata_only_step_on_a_current_runner() {
     // Runner v2.329+: RUNNER_TEMP is mounted at /github/runner_temp and translated.
     let host = RunnerHost::new();
-    let api = ApiStub::start();
+    let api = api_stub();
     let run = run_like_the_runner(
         &host,
         &api,
@@ -832,7 +731,7 @@ fn a_metadata_only_step_on_a_current_runner() {
 fn a_metadata_only_step_on_a_runner_without_the_runner_temp_mount() {
     // Runners before v2.329: RUNNER_TEMP holds the host path, which is not mounted.
     let host = RunnerHost::new();
-    let api = ApiStub::start();
+    let api = api_stub();
     let run = run_like_the_runner(
         &host,
         &api,
@@ -844,67 +743,13 @@ fn a_metadata_only_step_on_a_runner_without_the_runner_temp_mount() {
 
 // ---- a push, once the push engine lands ------------------------------------------------------
 
-/// A CNCF distribution registry (Debian `docker-registry`) on a free loopback port, with its own
-/// config (Debian's default listens on every interface). Killed on drop.
-struct Registry {
-    _dir: tempfile::TempDir,
-    child: std::process::Child,
-    host: String,
-}
-
-impl Registry {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().expect("registry dir");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let host = format!("127.0.0.1:{port}");
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {host}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .expect("registry config");
-        let child = Command::new("/usr/bin/docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start /usr/bin/docker-registry (Debian: apt-get install docker-registry)");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while TcpStream::connect(&host).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the registry did not start on {host}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        Self {
-            _dir: dir,
-            child,
-            host,
-        }
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Runs a push step with `source` like the runner does, then pulls every tag back with the
 /// host's Engine and compares image IDs with `image`'s.
 fn push_and_pull_back(host: &RunnerHost, image: &str, source: &str) {
-    let api = ApiStub::start();
-    let registry = Registry::start();
-    let target = format!("{}/test/hoist", registry.host);
+    let api = api_stub();
+    let registry = Registry::start(&Kind::Anonymous);
+    let registry_host = registry.host();
+    let target = format!("{registry_host}/test/hoist");
     let run = run_like_the_runner(
         host,
         &api,
@@ -913,7 +758,7 @@ fn push_and_pull_back(host: &RunnerHost, image: &str, source: &str) {
             ("images", &target),
             ("tags", TAGS),
             ("source", source),
-            ("insecure-registries", &registry.host),
+            ("insecure-registries", &registry_host),
         ],
     );
     let stderr = String::from_utf8_lossy(&run.output.stderr);
@@ -923,7 +768,7 @@ fn push_and_pull_back(host: &RunnerHost, image: &str, source: &str) {
         run.output.status,
         run.stdout
     );
-    let outputs: BTreeMap<String, String> = parse_file_command(&host.read("GITHUB_OUTPUT"))
+    let outputs: BTreeMap<String, String> = file_commands(&host.read("GITHUB_OUTPUT"))
         .into_iter()
         .collect();
     // With a source, every declared output is written (tests/action_contract.rs checks the

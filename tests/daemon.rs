@@ -10,7 +10,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+mod support;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixListener;
@@ -18,7 +18,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
-use common::{Kind, Registry, run_hoist};
+use support::registry::{Kind, Registry};
+use support::step::run_hoist;
 
 fn docker(args: &[&str]) -> Output {
     Command::new("docker")
@@ -106,7 +107,7 @@ fn inputs_for(source: &str, regs: &[&Registry], tag: &str) -> Vec<(&'static str,
     ]
 }
 
-fn run(inputs: &[(&'static str, String)]) -> common::Run {
+fn run(inputs: &[(&'static str, String)]) -> support::step::Run {
     let inputs: Vec<(&str, &str)> = inputs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     run_hoist(&inputs)
 }
@@ -120,7 +121,7 @@ fn an_engine_image_lands_on_three_registries_and_pulls_back_with_its_image_id() 
     let mut cleanup = Cleanup(vec![tag.clone()]);
     let src = tempfile::tempdir().unwrap();
     let tar = src.path().join("image.tar");
-    let config = common::write_docker_archive(&tar, seed, false);
+    let config = support::images::write_docker_archive(&tar, seed, false);
     retag_archive(&tar, &tag);
     let loaded = docker(&["load", "-i", &tar.display().to_string()]);
     assert!(
@@ -300,7 +301,7 @@ fn layer_media_types(image: &hoist::source::LocalImage) -> (String, Vec<String>)
 fn a_docker_25_classic_store_export_is_compressed_with_its_config_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let tar = dir.path().join("save.tar");
-    let config = common::write_docker_archive(&tar, 53, true);
+    let config = support::images::write_docker_archive(&tar, 53, true);
     let engine = FakeEngine::start(std::fs::read(&tar).unwrap(), "1.44");
     let spool = dir.path().join("spool");
     let image = hoist::source::daemon::load("app:v1", Some(&engine.host), &spool).unwrap();
@@ -330,7 +331,7 @@ fn a_docker_25_classic_store_export_is_compressed_with_its_config_unchanged() {
 /// blobs, `index.json` pointing at its index) plus a `manifest.json` for the host platform.
 fn containerd_export(dir: &Path, drop_arm64: bool) -> (Vec<u8>, String, String) {
     let layout = dir.join("layout");
-    let root = common::write_layout(&layout, 59, true);
+    let root = support::images::write_layout(&layout, 59, true);
     let blob = |d: &str| layout.join("blobs/sha256").join(&d["sha256:".len()..]);
     let read = |d: &str| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(blob(d)).unwrap()).unwrap()
@@ -361,7 +362,7 @@ fn containerd_export(dir: &Path, drop_arm64: bool) -> (Vec<u8>, String, String) 
         }
     }
     let tar = dir.join("export.tar");
-    common::write_archive(&layout, &tar);
+    support::images::write_archive(&layout, &tar);
     (std::fs::read(&tar).unwrap(), root, config)
 }
 

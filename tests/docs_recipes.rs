@@ -21,7 +21,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 mod support;
 
 use std::collections::BTreeMap;
@@ -34,9 +33,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value as Json, json};
 use serde_norway::Value as Yaml;
 
-use common::{Kind, Registry, skopeo_digest, write_archive, write_layout};
+use support::github::{GitHubStub, Recorded};
+use support::images::{write_archive, write_layout};
+use support::registry::{Kind, Registry, skopeo_digest};
 use support::step::parse_file_commands;
-use support::stub::{GitHubStub, Recorded};
 
 /// The repository every recipe runs in (`GITHUB_REPOSITORY`); its default branch is `main`.
 const REPO_OWNER: &str = "octo-org";

@@ -1,10 +1,10 @@
 //! Golden cases: docker/metadata-action's own test tables as data (`fixtures/golden/*.json`,
 //! written by `scripts/gen-golden.py` from the upstream `__tests__`, plus hoist's own cases in
-//! `fixtures/golden/hoist-*.json`), run through the pure core (`meta::compute`, `outputs::values::Outputs`)
-//! with the clock injected, and compared exactly. Every case runs; all failures are reported
-//! together, each with its name, where it comes from and a diff.
-//!
-//! `GOLDEN_FILTER=<substring>` runs only the cases whose name contains it.
+//! `fixtures/golden/hoist-*.json`), run through the pure core (`meta::compute`,
+//! `outputs::values::Outputs`) with the clock injected, and compared exactly. Each case is its
+//! own named test (this target has `harness = false` and runs under `libtest-mimic`), so a
+//! failure names the case, where it comes from and a diff, and the usual filters work:
+//! `cargo nextest run --test golden meta/tag/` or `cargo test --test golden -- --exact meta/tag/tag1`.
 //!
 //! A case (one JSON object):
 //!
@@ -27,9 +27,9 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{Value as Json, json};
 
 use hoist::github::env::RunnerEnv;
@@ -90,53 +90,48 @@ fn load_cases() -> Vec<Case> {
     cases
 }
 
-#[test]
-fn golden_cases() {
+fn main() {
+    let args = Arguments::from_args();
     let cases = load_cases();
-    assert!(!cases.is_empty(), "no golden cases in fixtures/golden");
-    let mut seen = BTreeMap::new();
-    for c in &cases {
-        if let Some(other) = seen.insert(c.name.clone(), c.file.clone()) {
-            panic!(
-                "duplicate golden case name `{}` (in {other} and {})",
-                c.name, c.file
-            );
-        }
-    }
-    #[allow(clippy::disallowed_methods)] // a developer's filter, not behaviour under test
-    let filter = std::env::var("GOLDEN_FILTER").unwrap_or_default();
-
-    quiet_panics();
-    let mut report = String::new();
-    let mut failed = Vec::new();
-    let mut ran = 0;
-    for case in cases.iter().filter(|c| c.name.contains(&filter)) {
-        ran += 1;
-        CAPTURING.with(|c| c.set(true));
-        let result = catch_unwind(AssertUnwindSafe(|| run_case(case)));
-        CAPTURING.with(|c| c.set(false));
-        let problems = match result {
-            Ok(problems) => problems,
-            Err(payload) => vec![format!("panicked: {}", panic_message(&*payload))],
-        };
-        if !problems.is_empty() {
-            let _ = writeln!(report, "✗ {}  [{}: {}]", case.name, case.file, case.source);
+    let mut trials = vec![Trial::test("fixtures/names", {
+        let names: Vec<(String, String)> = cases
+            .iter()
+            .map(|c| (c.name.clone(), c.file.clone()))
+            .collect();
+        move || check_names(&names)
+    })];
+    trials.extend(cases.into_iter().map(|case| {
+        Trial::test(case.name.clone(), move || {
+            let problems = run_case(&case);
+            if problems.is_empty() {
+                return Ok(());
+            }
+            let mut report = format!("{}  [{}: {}]\n", case.name, case.file, case.source);
             for p in &problems {
                 for line in p.lines() {
                     let _ = writeln!(report, "  {line}");
                 }
             }
-            report.push('\n');
-            failed.push(case.name.clone());
+            Err(Failed::from(report))
+        })
+    }));
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// The cases exist and their names are unique (a name is the test's name, the filter's handle).
+fn check_names(names: &[(String, String)]) -> Result<(), Failed> {
+    if names.is_empty() {
+        return Err("no golden cases in fixtures/golden".into());
+    }
+    let mut seen = BTreeMap::new();
+    for (name, file) in names {
+        if let Some(other) = seen.insert(name, file) {
+            return Err(
+                format!("duplicate golden case name `{name}` (in {other} and {file})").into(),
+            );
         }
     }
-    assert!(ran > 0, "GOLDEN_FILTER={filter:?} matches no case");
-    assert!(
-        failed.is_empty(),
-        "{} of {ran} golden cases failed:\n\n{report}failed: {}\n",
-        failed.len(),
-        failed.join(" ")
-    );
+    Ok(())
 }
 
 fn run_case(case: &Case) -> Vec<String> {
@@ -433,40 +428,4 @@ fn run_inputs(case: &Json) -> Vec<String> {
     let mut problems = Vec::new();
     compare_json(&mut problems, "resolved inputs", &case["expected"], &actual);
     problems
-}
-
-// ---------------------------------------------------------------------------------------------
-// A panic in one case (a stub module's `todo!()`) is reported with that case, not printed.
-
-thread_local! {
-    static CAPTURING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    static LOCATION: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-}
-
-fn quiet_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if CAPTURING.with(std::cell::Cell::get) {
-                let at = info
-                    .location()
-                    .map(|l| format!("{}:{}", l.file(), l.line()))
-                    .unwrap_or_default();
-                LOCATION.with(|l| *l.borrow_mut() = at);
-            } else {
-                default(info);
-            }
-        }));
-    });
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let msg = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "<non-string panic>".to_owned());
-    let at = LOCATION.with(|l| l.borrow().clone());
-    format!("{msg} (at {at})")
 }

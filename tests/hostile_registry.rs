@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,7 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Ca, Fault, FaultProxy, Kind, Registry, Run, run_hoist_args, write_layout};
+use support::faults::{Fault, FaultProxy};
+use support::images::write_layout;
+use support::registry::{Ca, Kind, Registry};
+use support::step::{Run, run_hoist_args};
 
 /// What a hostile server does with one accepted connection (it must return once `stop` is
 /// set).

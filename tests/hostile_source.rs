@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
-mod common;
+mod support;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -20,7 +20,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{ApiStub, digest, write_layout};
+use support::digest;
+use support::faults::FAST_RETRIES;
+use support::github::GitHubStub;
+use support::images::write_layout;
 
 // ---------------------------------------------------------------- the hostile registry
 
@@ -229,7 +232,7 @@ const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 /// A runner's files for one or more runs: `RUNNER_TEMP` survives between runs.
 struct Workspace {
     dir: tempfile::TempDir,
-    api: ApiStub,
+    api: GitHubStub,
 }
 
 impl Workspace {
@@ -243,7 +246,7 @@ impl Workspace {
         .unwrap();
         Self {
             dir,
-            api: ApiStub::start(),
+            api: GitHubStub::app(),
         }
     }
 
@@ -285,10 +288,7 @@ impl Workspace {
             .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
             .env("GITHUB_REF", "refs/heads/main")
             .env("GITHUB_REPOSITORY", "o/app")
-            .env(
-                "GITHUB_API_URL",
-                format!("http://127.0.0.1:{}", self.api.port),
-            )
+            .env("GITHUB_API_URL", self.api.url())
             .env("HOME", w)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -296,6 +296,8 @@ impl Workspace {
         for (name, value) in inputs {
             cmd.env(format!("INPUT_{}", name.to_ascii_uppercase()), value);
         }
+        // Retries paced in milliseconds; request deadlines unchanged.
+        cmd.args(["--retry-pacing", FAST_RETRIES]);
         cmd
     }
 

@@ -2,11 +2,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+mod support;
 
-use common::{
-    Ca, Kind, Registry, layer_files, run_hoist, skopeo_digest, write_archive, write_layout,
-};
+use support::faults::{FAST_RETRIES, Fault, FaultProxy};
+use support::images::{layer_files, write_archive, write_layout};
+use support::registry::{Ca, Kind, Registry, skopeo_digest};
+use support::step::{run_hoist, run_hoist_args};
 
 const TAGS: &str = "type=raw,value=1.2.3\ntype=raw,value=latest";
 
@@ -262,7 +263,6 @@ fn tls_registry_with_a_ca_from_registry_ca() {
 
 #[test]
 fn faults_are_retried_and_a_repush_through_the_proxy_uploads_nothing() {
-    use common::{Fault, FaultProxy};
     use std::sync::atomic::{AtomicUsize, Ordering};
     let direct = Registry::start(&Kind::Anonymous);
     let behind = Registry::start(&Kind::Anonymous);
@@ -301,7 +301,7 @@ fn faults_are_retried_and_a_repush_through_the_proxy_uploads_nothing() {
         ("source", source.as_str()),
         ("insecure-registries", insecure.as_str()),
     ];
-    let run = run_hoist(&inputs);
+    let run = run_hoist_args(&inputs, &["--retry-pacing", FAST_RETRIES]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     let seen = proxy.seen();
     let count = |method: &str, path: &str| {
@@ -355,7 +355,7 @@ fn docker_archives_legacy_and_modern_land_with_one_digest_everywhere() {
     let src = tempfile::tempdir().unwrap();
     for (modern, seed) in [(false, 31), (true, 37)] {
         let tar = src.path().join(format!("save-{modern}.tar"));
-        let config = common::write_docker_archive(&tar, seed, modern);
+        let config = support::images::write_docker_archive(&tar, seed, modern);
         let source = format!("docker-archive:{}", tar.display());
         let tag = if modern {
             "type=raw,value=modern"
@@ -387,7 +387,7 @@ fn docker_archives_legacy_and_modern_land_with_one_digest_everywhere() {
                 .env_clear()
                 .output()
                 .unwrap();
-            assert_eq!(common::digest(&out.stdout), config);
+            assert_eq!(support::digest(&out.stdout), config);
         }
         // Compressed once, reproducibly: a second run computes the same digest, uploads nothing.
         let again = run_hoist(&inputs);
@@ -401,7 +401,6 @@ fn docker_archives_legacy_and_modern_land_with_one_digest_everywhere() {
 
 #[test]
 fn a_registry_dying_mid_push_leaves_the_others_complete_and_no_tag_moved() {
-    use common::{Fault, FaultProxy};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let alive = Registry::start(&Kind::Anonymous);
     let src = tempfile::tempdir().unwrap();
@@ -426,13 +425,16 @@ fn a_registry_dying_mid_push_leaves_the_others_complete_and_no_tag_moved() {
         });
         let images = format!("{}/team/app\n{}/team/app", alive.host(), proxy.host());
         let insecure = format!("{}\n{}", alive.host(), proxy.host());
-        let run = run_hoist(&[
-            ("images", images.as_str()),
-            ("tags", "type=raw,value=v1"),
-            ("source", source.as_str()),
-            ("insecure-registries", insecure.as_str()),
-            ("tag-policy", policy),
-        ]);
+        let run = run_hoist_args(
+            &[
+                ("images", images.as_str()),
+                ("tags", "type=raw,value=v1"),
+                ("source", source.as_str()),
+                ("insecure-registries", insecure.as_str()),
+                ("tag-policy", policy),
+            ],
+            &["--retry-pacing", FAST_RETRIES],
+        );
         assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
         let results = run.results();
         assert_eq!(results[1]["status"], "failed", "{results:#?}");
@@ -580,7 +582,7 @@ fn platforms_narrow_the_index_and_keep_the_attestation_of_kept_images() {
             .env_clear()
             .output()
             .unwrap();
-        assert_eq!(common::digest(&out.stdout), digest);
+        assert_eq!(support::digest(&out.stdout), digest);
         let index: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let entries = index["manifests"].as_array().unwrap();
         assert_eq!(entries.len(), expected, "{platforms}: {index}");
@@ -593,7 +595,7 @@ fn platforms_narrow_the_index_and_keep_the_attestation_of_kept_images() {
 
 #[test]
 fn token_auth_registry_preflight_mount_and_masked_tokens() {
-    let tokens = common::TokenServer::start("alice", "token-pass-5");
+    let tokens = support::registry::TokenServer::start("alice", "token-pass-5");
     let reg = Registry::start(&Kind::Token(&tokens));
     let src = tempfile::tempdir().unwrap();
     let root = write_layout(src.path(), 81, false);

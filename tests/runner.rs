@@ -10,8 +10,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json, json};
 
+use support::github::{GitHubStub, Recorded};
 use support::step::{Step, StepRun, TOKEN};
-use support::stub::{GitHubStub, Recorded};
 use support::{diff_json, diff_text};
 
 const SHA: &str = "860c1904a1ce19322e91ac35af1ab07466440c37";

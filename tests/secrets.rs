@@ -6,22 +6,26 @@
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
-mod common;
+mod support;
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Stdio};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{ApiStub, Kind, Registry, write_layout};
+use support::github::GitHubStub;
+use support::images::write_layout;
+use support::registry::{Kind, Registry};
 
 const PASS_AUTH: &str = "pw-from-registry-auth-41";
 const PASS_CONFIG: &str = "pw-from-docker-config-73";
 const TOKEN: &str = "ghp_token-from-flag-0099";
 
+/// What a run printed and wrote (the file commands are at `cwd/summary` and `cwd/output` when
+/// the test points `GITHUB_STEP_SUMMARY`/`GITHUB_OUTPUT` there).
 struct Out {
     code: Option<i32>,
     stdout: String,
@@ -30,22 +34,13 @@ struct Out {
     output_file: String,
 }
 
-/// Runs the binary with a cleared environment plus `env`, in `cwd`.
+/// Runs the binary with a cleared environment plus `env`, in `cwd` (see `support::cli`).
 fn hoist(cwd: &Path, env: &[(&str, String)], args: &[&str]) -> Out {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hoist"));
-    cmd.env_clear()
-        .env("HOME", cwd)
-        .current_dir(cwd)
-        .args(args)
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
+    let out = support::cli::hoist(cwd, env, args);
     Out {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.code,
+        stdout: out.stdout,
+        stderr: out.stderr,
         summary: std::fs::read_to_string(cwd.join("summary")).unwrap_or_default(),
         output_file: std::fs::read_to_string(cwd.join("output")).unwrap_or_default(),
     }
@@ -66,7 +61,7 @@ struct Setup {
     a: Registry,
     b: Registry,
     work: tempfile::TempDir,
-    api: ApiStub,
+    api: GitHubStub,
 }
 
 impl Setup {
@@ -86,7 +81,7 @@ impl Setup {
             a,
             b,
             work,
-            api: ApiStub::start(),
+            api: GitHubStub::app(),
         }
     }
 
@@ -104,10 +99,7 @@ impl Setup {
                 self.work.path().join("docker").display().to_string(),
             ),
             ("GITHUB_REPOSITORY", "o/app".into()),
-            (
-                "GITHUB_API_URL",
-                format!("http://127.0.0.1:{}", self.api.port),
-            ),
+            ("GITHUB_API_URL", self.api.url()),
             (
                 "GITHUB_SHA",
                 "0123456789abcdef0123456789abcdef01234567".into(),
@@ -333,7 +325,7 @@ impl Drop for EchoServer {
 fn error_bodies_echoing_the_password_are_scrubbed_in_both_modes() {
     for bearer in [false, true] {
         let server = EchoServer::start(bearer);
-        let api = ApiStub::start();
+        let api = GitHubStub::app();
         let host = format!("127.0.0.1:{}", server.port);
         let work = tempfile::tempdir().unwrap();
         let w = work.path();
@@ -381,7 +373,7 @@ fn error_bodies_echoing_the_password_are_scrubbed_in_both_modes() {
             ),
             ("RUNNER_TEMP", w.display().to_string()),
             ("GITHUB_REPOSITORY", "o/app".to_owned()),
-            ("GITHUB_API_URL", format!("http://127.0.0.1:{}", api.port)),
+            ("GITHUB_API_URL", api.url()),
         ]);
         let run = hoist(w, &env, &[]);
         let label = format!("bearer={bearer}, runner");

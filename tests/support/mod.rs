@@ -1,14 +1,22 @@
-//! Helpers shared by the integration tests (`golden.rs`, `runner.rs`): a line diff for failure
-//! messages, the GitHub API stub (`stub`) and the runner-step harness (`step`: the environment a
-//! GitHub runner gives a step, the binary run in it, `$GITHUB_OUTPUT`/`$GITHUB_ENV` parsed).
-//!
-//! Each test crate includes this module with `mod support;` and uses a part of it.
+//! The one test harness every integration test includes with `mod support;` and uses a part
+//! of: `registry` (real registries, htpasswd, a TLS CA, a token server, skopeo), `images`
+//! (generated layouts and archives), `faults` (the fault proxy, fast retry pacing), `github`
+//! (the GitHub API stub), `step` (the binary run as a GitHub runner runs a step, and the one
+//! file-command parser), `cli` (the binary run outside a runner); here, the diffs for failure
+//! messages and small shared helpers.
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod faults;
+pub mod github;
+pub mod images;
+pub mod registry;
 pub mod step;
-pub mod stub;
 
 use std::fmt::Write as _;
+use std::net::TcpListener;
+
+use sha2::{Digest as _, Sha256};
 
 use serde_json::Value as Json;
 
@@ -93,7 +101,27 @@ pub fn iso_ms(iso: &str) -> f64 {
     ms
 }
 
+/// sha256 digest string of bytes.
+pub fn digest(bytes: &[u8]) -> String {
+    let h = Sha256::digest(bytes);
+    let mut s = String::from("sha256:");
+    for b in h {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .local_addr()
+        .expect("local address")
+        .port()
+}
+
 #[cfg(test)]
+#[allow(unused_imports)] // a `harness = false` target compiles this module without its `#[test]`s
 mod tests {
     use super::*;
 

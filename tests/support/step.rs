@@ -3,14 +3,21 @@
 //! `GITHUB_EVENT_PATH`; `GITHUB_OUTPUT`, `GITHUB_ENV` and `GITHUB_STEP_SUMMARY` fresh empty
 //! files), `RUNNER_TEMP`, the inputs as `INPUT_<NAME>` (upper-case, spaces to `_`, hyphens kept,
 //! action.yml defaults applied) and `SOURCE_DATE_EPOCH` for the clock; cwd is the workspace.
-//! Then parses the file commands the step wrote.
+//! Then parses the file commands the step wrote, with the one parser of the file-command format
+//! ([`parse_file_commands`]).
+//!
+//! [`run_hoist`] is the short form the push tests use: a `push` step on `main` in `o/app`, the
+//! GitHub API stubbed, the outputs and the job summary read back into a [`Run`].
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
+
+use super::github::{APP_SHA, GitHubStub};
 
 /// The fake `github-token` every step gets (action.yml's default is `${{ github.token }}`).
 pub const TOKEN: &str = "ghs_hoistFakeToken0123456789abcdefABCDEF";
@@ -42,6 +49,8 @@ pub struct Step {
     pub epoch: String,
     /// `github-token` (action.yml default applied when `Some`).
     pub token: Option<String>,
+    /// Command-line arguments after the binary (e.g. the hidden `--retry-pacing` test flag).
+    pub args: Vec<String>,
 }
 
 impl Step {
@@ -57,6 +66,7 @@ impl Step {
             env: Vec::new(),
             epoch: EPOCH_2020_01_10.to_owned(),
             token: Some(TOKEN.to_owned()),
+            args: Vec::new(),
         }
     }
 
@@ -64,6 +74,13 @@ impl Step {
     #[must_use]
     pub fn input(mut self, name: &str, value: &str) -> Self {
         self.inputs.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Adds a command-line argument.
+    #[must_use]
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_owned());
         self
     }
 
@@ -145,6 +162,7 @@ impl Step {
         let stdout_path = root.join("stdout");
         let stderr_path = root.join("stderr");
         let mut child = Command::new(binary)
+            .args(&self.args)
             .env_clear()
             .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .current_dir(&workspace)
@@ -175,6 +193,7 @@ impl Step {
             stderr: read(&stderr_path),
             output_text: read(&output_file),
             env_text: read(&env_file),
+            summary_text: read(&summary_file),
             runner_temp,
             _dir: dir,
         }
@@ -199,6 +218,8 @@ pub struct StepRun {
     pub output_text: String,
     /// The text of `$GITHUB_ENV`.
     pub env_text: String,
+    /// The text of `$GITHUB_STEP_SUMMARY`.
+    pub summary_text: String,
     /// `RUNNER_TEMP`.
     pub runner_temp: PathBuf,
     _dir: tempfile::TempDir,
@@ -266,8 +287,9 @@ impl StepRun {
     }
 }
 
-/// Parses a file command file: `name<<DELIMITER\nvalue\nDELIMITER\n` (the form @actions/core
-/// writes) and `name=value` lines (the older single-line form).
+/// Parses a file-command file the way the runner does (actions/runner `FileCommandManager.cs`
+/// `EnvFileKeyValuePairs`): `name=value` lines (an `=` before any `<<`) or `name<<DELIMITER`
+/// heredocs closed by a line that is exactly the delimiter; `\n` only; empty lines skipped.
 pub fn parse_file_commands(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     let mut lines = text.split('\n').enumerate();
@@ -275,31 +297,92 @@ pub fn parse_file_commands(text: &str) -> Result<Vec<(String, String)>, String> 
         if line.is_empty() {
             continue;
         }
-        if let Some((name, delimiter)) = line.split_once("<<") {
-            let mut value: Vec<&str> = Vec::new();
-            loop {
-                let Some((_, l)) = lines.next() else {
-                    return Err(format!(
-                        "line {}: `{name}`: no closing delimiter `{delimiter}`",
-                        n + 1
-                    ));
-                };
-                if l == delimiter {
-                    break;
-                }
-                value.push(l);
+        let eq = line.find('=');
+        let heredoc = line.find("<<");
+        match (eq, heredoc) {
+            (Some(e), h) if h.is_none_or(|h| e < h) => {
+                out.push((line[..e].to_owned(), line[e + 1..].to_owned()));
             }
-            out.push((name.to_owned(), value.join("\n")));
-        } else if let Some((name, value)) = line.split_once('=') {
-            out.push((name.to_owned(), value.to_owned()));
-        } else {
-            return Err(format!("line {}: not a file command: {line:?}", n + 1));
+            (_, Some(h)) => {
+                let (name, delimiter) = (&line[..h], &line[h + 2..]);
+                if name.is_empty() || delimiter.is_empty() {
+                    return Err(format!("line {}: invalid format {line:?}", n + 1));
+                }
+                let mut value: Vec<&str> = Vec::new();
+                loop {
+                    let Some((_, l)) = lines.next() else {
+                        return Err(format!(
+                            "line {}: `{name}`: no closing delimiter `{delimiter}`",
+                            n + 1
+                        ));
+                    };
+                    if l == delimiter {
+                        break;
+                    }
+                    value.push(l);
+                }
+                out.push((name.to_owned(), value.join("\n")));
+            }
+            _ => return Err(format!("line {}: not a file command: {line:?}", n + 1)),
         }
     }
     Ok(out)
 }
 
+/// What [`run_hoist`] produced.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs: HashMap<String, String>,
+    pub summary: String,
+}
+
+impl Run {
+    /// An output's value (empty when not written).
+    pub fn output(&self, name: &str) -> &str {
+        self.outputs.get(name).map_or("", String::as_str)
+    }
+
+    /// `push-results`, parsed (empty when absent or not JSON).
+    pub fn results(&self) -> Vec<Json> {
+        serde_json::from_str(self.output("push-results")).unwrap_or_default()
+    }
+}
+
+/// Runs `hoist` as a workflow step with these inputs (names as in action.yml).
+pub fn run_hoist(inputs: &[(&str, &str)]) -> Run {
+    run_hoist_args(inputs, &[])
+}
+
+/// [`run_hoist`] with extra command-line arguments (e.g. the hidden `--retry-pacing` test flag,
+/// [`super::faults::FAST_RETRIES`] in fault tests).
+pub fn run_hoist_args(inputs: &[(&str, &str)], args: &[&str]) -> Run {
+    let api = GitHubStub::app();
+    let mut step = Step::push("refs/heads/main", APP_SHA);
+    step.repository = Some("o/app".to_owned());
+    step.payload = Some(json!({
+        "head_commit": {"id": APP_SHA, "timestamp": "2026-01-02T03:04:05Z"}
+    }));
+    step.token = None;
+    step.inputs = inputs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    step.args = args.iter().map(|a| (*a).to_owned()).collect();
+    let run = step.run(Path::new(env!("CARGO_BIN_EXE_hoist")), &api.url());
+    let outputs = run.outputs().into_iter().collect();
+    Run {
+        code: run.code(),
+        stdout: run.stdout,
+        stderr: run.stderr,
+        outputs,
+        summary: run.summary_text,
+    }
+}
+
 #[cfg(test)]
+#[allow(unused_imports)] // a `harness = false` target compiles this module without its `#[test]`s
 mod tests {
     use super::*;
 
@@ -315,5 +398,22 @@ mod tests {
             ]
         );
         assert!(parse_file_commands("x<<D\nvalue\n").is_err());
+    }
+
+    #[test]
+    fn parser_follows_the_runner() {
+        let parsed =
+            parse_file_commands("a=b=c\nk<<EOF\nl1\nl2\nEOF\n\ne<<D\nD\nq=x<<y\n").expect("parses");
+        assert_eq!(
+            parsed,
+            [
+                ("a".to_owned(), "b=c".to_owned()),
+                ("k".to_owned(), "l1\nl2".to_owned()),
+                ("e".to_owned(), String::new()),
+                ("q".to_owned(), "x<<y".to_owned()),
+            ]
+        );
+        assert!(parse_file_commands("<<D\nD\n").is_err());
+        assert!(parse_file_commands("no-separator\n").is_err());
     }
 }

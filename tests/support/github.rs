@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
 
+/// The commit the steps in [`GitHubStub::app`]'s repository run on.
+pub const APP_SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
 /// How long a stub lives at most, whatever the test does.
 const LIFETIME: Duration = Duration::from_secs(300);
 
@@ -92,6 +95,24 @@ impl GitHubStub {
             stop,
             thread: Some(thread),
         }
+    }
+
+    /// A stub of `o/app` (MIT, default branch `main`, description `test`) that knows no commit
+    /// (its commit read answers 422, so the commit date comes from the event payload or the
+    /// clock): the repository the push and source tests run in.
+    pub fn app() -> Self {
+        Self::start(Recorded {
+            owner: "o".to_owned(),
+            name: "app".to_owned(),
+            repo: Some(json!({
+                "id": 1, "name": "app", "full_name": "o/app", "description": "test",
+                "html_url": "https://github.com/o/app", "url": "https://api.github.com/repos/o/app",
+                "default_branch": "main",
+                "license": {"key": "mit", "name": "MIT", "spdx_id": "MIT", "url": null, "node_id": "x"},
+                "owner": {"login": "o", "id": 1}
+            })),
+            commits: BTreeMap::new(),
+        })
     }
 
     /// The base URL, for `GITHUB_API_URL`.

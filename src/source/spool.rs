@@ -75,7 +75,11 @@ pub fn create(base: &Path, prefix: &str) -> Result<tempfile::TempDir, SourceErro
             std::io::Error::other(format!("cannot lock a fresh spool: {e}")),
         )
     })?;
-    live().push((dir.path().to_path_buf(), lock));
+    let mut live = live();
+    // Forget spools already removed by their guards (and close their lock files).
+    live.retain(|(p, _)| p.exists());
+    live.push((dir.path().to_path_buf(), lock));
+    drop(live);
     drop(guard);
     Ok(dir)
 }

@@ -52,6 +52,14 @@ pub enum PushError {
         /// Why.
         cause: std::io::Error,
     },
+    /// A pattern of `immutable-tags` is malformed.
+    #[error("input `immutable-tags`: line {line}: {cause}")]
+    ImmutableTags {
+        /// The 1-based line of the input.
+        line: usize,
+        /// What is wrong.
+        cause: registry::guard::GlobError,
+    },
     /// The job summary could not be written.
     #[error(transparent)]
     Summary(#[from] files::FileCommandError),
@@ -145,6 +153,7 @@ struct Ready {
     ca_pems: Vec<(String, Vec<u8>)>,
     retry: registry::retry::RetryPolicy,
     docker_config: Vec<registry::RegistryCredential>,
+    immutable_tags: Vec<registry::guard::Glob>,
 }
 
 /// Resolves the push inputs, hands every password to the log's mask (`::add-mask::` on a runner,
@@ -185,12 +194,23 @@ fn ready(
         None => registry::retry::RetryPolicy::default(),
     };
     let source = source::parse_source(push.source.as_deref().unwrap_or_default())?;
+    let immutable_tags = push
+        .immutable_tags
+        .iter()
+        .map(|(line, p)| {
+            registry::guard::Glob::parse(p).map_err(|cause| PushError::ImmutableTags {
+                line: *line,
+                cause,
+            })
+        })
+        .collect::<Result<_, _>>()?;
     Ok(Ready {
         push,
         source,
         ca_pems,
         retry,
         docker_config,
+        immutable_tags,
     })
 }
 
@@ -223,6 +243,7 @@ pub async fn run(
         ca_pems,
         retry,
         docker_config,
+        immutable_tags,
     }) = prepared.ready?
     else {
         return Ok(PushOutcome::default());
@@ -259,6 +280,7 @@ pub async fn run(
             std::io::IsTerminal::is_terminal(&std::io::stderr()),
         )
         .progress(),
+        immutable_tags,
     };
     let mask_log = log.clone();
     let mask: Masker = Arc::new(move |secret: &str| mask_log.add_mask(secret));

@@ -66,6 +66,8 @@ pub struct PublishOptions {
     pub started: Option<std::time::Instant>,
     /// Where progress events go.
     pub progress: crate::progress::Progress,
+    /// `immutable-tags`: tags matching one of these never move to another digest.
+    pub immutable_tags: Vec<super::guard::Glob>,
 }
 
 /// The endpoint for a target's host, with its credentials (per the precedence), TLS roots and
@@ -134,7 +136,7 @@ fn stop_if_atomic(
     Err(finish(runs, digest))
 }
 
-fn op_error(operation: &str, f: &Failure, attempts: u32, registry: &str) -> OpError {
+pub(super) fn op_error(operation: &str, f: &Failure, attempts: u32, registry: &str) -> OpError {
     let mut cause = text::inert(&f.to_string());
     if attempts > 1 {
         let _ = write!(cause, " (after {attempts} attempts)");
@@ -323,9 +325,10 @@ async fn push_tags(
     ep: &Endpoint,
     target: &Target,
     plan: &Plan,
-    retry: &RetryPolicy,
+    options: &PublishOptions,
     report: &mut TargetReport,
 ) {
+    let retry = &options.retry;
     let repo = target.repository.as_str();
     let root = plan.root();
     for i in 0..target.tags.len() {
@@ -347,6 +350,20 @@ async fn push_tags(
         if previous.as_ref() == Some(&root.digest) {
             report.tags[i].status = TagStatus::Unchanged;
             continue;
+        }
+        // Read again just before it moves: an immutable tag another run created meanwhile.
+        if let Some(held) = previous
+            .as_ref()
+            .filter(|_| super::guard::is_guarded(&options.immutable_tags, tag))
+        {
+            report.tags[i].previous = Some(held.to_string());
+            report.error = Some(super::guard::moved(
+                tag,
+                &held.to_string(),
+                &root.digest.to_string(),
+            ));
+            report.status = TargetStatus::Failed;
+            return;
         }
         match with_retry(retry, || ep.put_manifest(repo, tag, root)).await {
             Ok(()) => {
@@ -480,7 +497,17 @@ pub async fn publish(
                     .bound("preflight", async {
                         with_retry(&options.retry, || ep.preflight(&r.target.repository))
                             .await
-                            .map_err(|(f, n)| op_error("preflight", &f, n, &r.target.registry))
+                            .map_err(|(f, n)| op_error("preflight", &f, n, &r.target.registry))?;
+                        super::guard::check_immutable(
+                            ep,
+                            &r.target.repository,
+                            &r.target.registry,
+                            &r.target.tags,
+                            &options.immutable_tags,
+                            &plan.root().digest,
+                            &options.retry,
+                        )
+                        .await
                     })
                     .await
             }
@@ -644,7 +671,7 @@ pub async fn publish(
             let done = deadline
                 .bound(phase, async {
                     if phase == "tag" {
-                        push_tags(ep, r.target, plan, &options.retry, report).await;
+                        push_tags(ep, r.target, plan, options, report).await;
                     } else {
                         verify_tags(ep, r.target, plan, &options.retry, report).await;
                     }

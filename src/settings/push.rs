@@ -40,6 +40,9 @@ pub struct PushInputs {
     /// (`base=1ms,request=300ms,budget=2s`)
     #[arg(long = "retry-pacing", hide = true)]
     pub retry_pacing: Option<String>,
+    /// Tags that never move once they exist: glob patterns over tag names (`*`, `?`, `[...]`), one per line
+    #[arg(long = "immutable-tags", env = "INPUT_IMMUTABLE-TAGS")]
+    pub immutable_tags: Option<String>,
 }
 
 /// When tags move.
@@ -96,6 +99,9 @@ pub struct PushSettings {
     /// The hidden test flag `--retry-pacing` (retry pacing and request deadlines), parsed by
     /// the registry layer (`RetryPolicy::parse_overrides`).
     pub retry_pacing: Option<String>,
+    /// `immutable-tags`: (line number, glob pattern), blank lines and `#` comments dropped; the
+    /// patterns are parsed by the registry layer (`registry::guard::Glob`).
+    pub immutable_tags: Vec<(usize, String)>,
 }
 
 /// The default of input `timeout`: well under a job's 6 hours.
@@ -142,6 +148,19 @@ fn list(v: Option<&String>) -> Vec<String> {
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The non-blank, non-comment lines of a newline list, each with its 1-based line number.
+fn numbered_lines(v: Option<&String>) -> Vec<(usize, String)> {
+    v.map(|s| {
+        s.lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim()))
+            .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+            .map(|(i, l)| (i, l.to_owned()))
             .collect()
     })
     .unwrap_or_default()
@@ -268,6 +287,7 @@ impl PushSettings {
                 .collect(),
             platforms,
             tag_policy,
+            immutable_tags: numbered_lines(raw.immutable_tags.as_ref()),
         })
     }
 }

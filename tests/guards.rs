@@ -1,0 +1,182 @@
+//! Release guards against real distribution registries, checked with skopeo: `immutable-tags`
+//! (a tag matching a pattern never moves to another image; re-runs with the same image pass).
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use support::images::write_layout;
+use support::registry::{Kind, Registry, skopeo_digest};
+use support::step::run_hoist;
+
+fn images(regs: &[&Registry]) -> String {
+    regs.iter()
+        .map(|r| format!("{}/team/app", r.host()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn insecure(regs: &[&Registry]) -> String {
+    regs.iter().map(|r| r.host()).collect::<Vec<_>>().join("\n")
+}
+
+/// An OCI layout of a distinct single-platform image; returns (source, digest).
+fn image(dir: &tempfile::TempDir, seed: u64) -> (String, String) {
+    let path = dir.path().join(format!("img-{seed}"));
+    let digest = write_layout(&path, seed, false);
+    (format!("oci:{}", path.display()), digest)
+}
+
+/// Publishes `source` as `version` and `latest` to every registry, with the extra inputs.
+fn release(
+    regs: &[&Registry],
+    source: &str,
+    version: &str,
+    extra: &[(&str, &str)],
+) -> support::step::Run {
+    let tags = format!("type=raw,value={version}\ntype=raw,value=latest");
+    let (imgs, ins) = (images(regs), insecure(regs));
+    let mut inputs = vec![
+        ("images", imgs.as_str()),
+        ("tags", tags.as_str()),
+        ("source", source),
+        ("insecure-registries", ins.as_str()),
+    ];
+    inputs.extend_from_slice(extra);
+    run_hoist(&inputs)
+}
+
+fn at(reg: &Registry, tag: &str) -> Option<String> {
+    skopeo_digest(&format!("{}/team/app:{tag}", reg.host()), &[])
+}
+
+const IMMUTABLE: (&str, &str) = ("immutable-tags", "# releases\n*.*.*\n");
+
+#[test]
+fn an_immutable_tag_never_moves_and_a_rerun_of_the_same_image_passes() {
+    let (a, b, c) = (
+        Registry::start(&Kind::Anonymous),
+        Registry::start(&Kind::Anonymous),
+        Registry::start(&Kind::Anonymous),
+    );
+    let regs = [&a, &b, &c];
+    let dir = tempfile::tempdir().unwrap();
+    let (src_a, dig_a) = image(&dir, 11);
+    let (src_b, dig_b) = image(&dir, 12);
+    let (src_c, dig_c) = image(&dir, 13);
+
+    let first = release(&regs, &src_a, "1.0.0", &[IMMUTABLE]);
+    assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
+    for r in regs {
+        assert_eq!(at(r, "1.0.0").as_deref(), Some(dig_a.as_str()));
+        assert_eq!(at(r, "latest").as_deref(), Some(dig_a.as_str()));
+    }
+
+    // Another image under the same version: every target fails before any upload, nothing moves.
+    let clash = release(&regs, &src_b, "1.0.0", &[IMMUTABLE]);
+    assert_eq!(clash.code, Some(1), "{}\n{}", clash.stdout, clash.stderr);
+    for r in regs {
+        assert_eq!(at(r, "1.0.0").as_deref(), Some(dig_a.as_str()), "{}", r.host());
+        assert_eq!(at(r, "latest").as_deref(), Some(dig_a.as_str()), "{}", r.host());
+        assert!(
+            clash.stdout.contains(&format!(
+                "registry `{}`, repository `team/app`: immutable tag `1.0.0`: the tag holds {dig_a}, not this image {dig_b}",
+                r.host()
+            )),
+            "{}",
+            clash.stdout
+        );
+    }
+    let results = clash.results();
+    assert_eq!(results.len(), 3);
+    for t in &results {
+        assert_eq!(t["status"], "failed", "{t}");
+        assert_eq!(t["blobs"]["uploaded"], 0, "{t}");
+        assert!(t["digest"].is_null(), "{t}");
+        for tag in t["tags"].as_array().unwrap() {
+            assert_eq!(tag["status"], "not-moved", "{t}");
+        }
+    }
+
+    // The same image again (a re-run): success, no tag touched.
+    let rerun = release(&regs, &src_a, "1.0.0", &[IMMUTABLE]);
+    assert_eq!(rerun.code, Some(0), "{}\n{}", rerun.stdout, rerun.stderr);
+    for t in rerun.results() {
+        assert_eq!(t["blobs"]["uploaded"], 0, "{t}");
+        for tag in t["tags"].as_array().unwrap() {
+            assert_eq!(tag["status"], "unchanged", "{t}");
+        }
+    }
+
+    // A new version: its tag is created and `latest` (not matching `*.*.*`) moves.
+    let next = release(&regs, &src_c, "2.0.0", &[IMMUTABLE]);
+    assert_eq!(next.code, Some(0), "{}\n{}", next.stdout, next.stderr);
+    for r in regs {
+        assert_eq!(at(r, "1.0.0").as_deref(), Some(dig_a.as_str()));
+        assert_eq!(at(r, "2.0.0").as_deref(), Some(dig_c.as_str()));
+        assert_eq!(at(r, "latest").as_deref(), Some(dig_c.as_str()));
+    }
+    let t = &next.results()[0];
+    assert_eq!(t["tags"][1]["tag"], "latest");
+    assert_eq!(t["tags"][1]["previous"], dig_a.as_str(), "{t}");
+}
+
+#[test]
+fn with_partial_only_the_registry_holding_another_image_fails() {
+    let (a, b) = (
+        Registry::start(&Kind::Anonymous),
+        Registry::start(&Kind::Anonymous),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (src_a, dig_a) = image(&dir, 21);
+    let (src_b, dig_b) = image(&dir, 22);
+    // Only `b` already holds 1.0.0 (at image A).
+    let first = release(&[&b], &src_a, "1.0.0", &[]);
+    assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
+
+    let run = release(
+        &[&a, &b],
+        &src_b,
+        "1.0.0",
+        &[IMMUTABLE, ("tag-policy", "partial")],
+    );
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(at(&a, "1.0.0").as_deref(), Some(dig_b.as_str()));
+    assert_eq!(at(&a, "latest").as_deref(), Some(dig_b.as_str()));
+    assert_eq!(at(&b, "1.0.0").as_deref(), Some(dig_a.as_str()));
+    assert_eq!(at(&b, "latest").as_deref(), Some(dig_a.as_str()));
+    let results = run.results();
+    assert_eq!(results[0]["status"], "ok", "{}", results[0]);
+    assert_eq!(results[1]["status"], "failed", "{}", results[1]);
+
+    // Atomic (the default): the same clash keeps every registry where it was.
+    let (src_c, _) = image(&dir, 23);
+    let atomic = release(&[&a, &b], &src_c, "1.0.0", &[IMMUTABLE]);
+    assert_eq!(atomic.code, Some(1));
+    assert_eq!(at(&a, "1.0.0").as_deref(), Some(dig_b.as_str()));
+    assert_eq!(at(&b, "1.0.0").as_deref(), Some(dig_a.as_str()));
+    assert_eq!(atomic.results()[0]["status"], "skipped");
+}
+
+#[test]
+fn a_malformed_pattern_fails_naming_the_input_and_line_before_any_network() {
+    let reg = Registry::start(&Kind::Anonymous);
+    let dir = tempfile::tempdir().unwrap();
+    let (src, _) = image(&dir, 31);
+    let run = release(
+        &[&reg],
+        &src,
+        "1.0.0",
+        &[("immutable-tags", "v*.*.*\n\n[0-9*.*\n")],
+    );
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stdout
+            .contains("input `immutable-tags`: line 3: `[0-9*.*`: `[` is never closed"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(at(&reg, "1.0.0"), None);
+    assert!(!reg.has_blobs());
+}

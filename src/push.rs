@@ -198,10 +198,8 @@ fn ready(
         .immutable_tags
         .iter()
         .map(|(line, p)| {
-            registry::guard::Glob::parse(p).map_err(|cause| PushError::ImmutableTags {
-                line: *line,
-                cause,
-            })
+            registry::guard::Glob::parse(p)
+                .map_err(|cause| PushError::ImmutableTags { line: *line, cause })
         })
         .collect::<Result<_, _>>()?;
     Ok(Ready {

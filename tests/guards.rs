@@ -76,8 +76,18 @@ fn an_immutable_tag_never_moves_and_a_rerun_of_the_same_image_passes() {
     let clash = release(&regs, &src_b, "1.0.0", &[IMMUTABLE]);
     assert_eq!(clash.code, Some(1), "{}\n{}", clash.stdout, clash.stderr);
     for r in regs {
-        assert_eq!(at(r, "1.0.0").as_deref(), Some(dig_a.as_str()), "{}", r.host());
-        assert_eq!(at(r, "latest").as_deref(), Some(dig_a.as_str()), "{}", r.host());
+        assert_eq!(
+            at(r, "1.0.0").as_deref(),
+            Some(dig_a.as_str()),
+            "{}",
+            r.host()
+        );
+        assert_eq!(
+            at(r, "latest").as_deref(),
+            Some(dig_a.as_str()),
+            "{}",
+            r.host()
+        );
         assert!(
             clash.stdout.contains(&format!(
                 "registry `{}`, repository `team/app`: immutable tag `1.0.0`: the tag holds {dig_a}, not this image {dig_b}",

@@ -20,7 +20,10 @@ const RULES: &[(&str, &[&str])] = &[
     ("settings", &["js", "meta", "duration"]),
     ("source", &["plan", "reference"]),
     ("progress", &["github", "plan"]),
-    ("registry", &["plan", "progress", "duration", "reference", "js"]),
+    (
+        "registry",
+        &["plan", "progress", "duration", "reference", "js"],
+    ),
     ("report", &["meta"]),
     // The runner sink and the CLI printer (issue 9 item 2, on main): results, not decisions.
     (

@@ -46,7 +46,9 @@ pub struct Glob {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum GlobError {
     /// A `[` without its `]`.
-    #[error("`{0}`: `[` is never closed\nhint: close the class (`[0-9]`) or escape the bracket (`\\[`)")]
+    #[error(
+        "`{0}`: `[` is never closed\nhint: close the class (`[0-9]`) or escape the bracket (`\\[`)"
+    )]
     Unclosed(String),
     /// A range whose ends are reversed (`[9-0]`).
     #[error("`{0}`: range `{1}-{2}` is reversed\nhint: write the lower end first")]
@@ -193,12 +195,14 @@ pub fn is_guarded(globs: &[Glob], tag: &str) -> bool {
 pub fn compare(a: &SemVer, b: &SemVer) -> Ordering {
     (a.major, a.minor, a.patch)
         .cmp(&(b.major, b.minor, b.patch))
-        .then_with(|| match (a.prerelease.is_empty(), b.prerelease.is_empty()) {
-            (true, true) => Ordering::Equal,
-            (true, false) => Ordering::Greater,
-            (false, true) => Ordering::Less,
-            (false, false) => compare_pre(&a.prerelease, &b.prerelease),
-        })
+        .then_with(
+            || match (a.prerelease.is_empty(), b.prerelease.is_empty()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => compare_pre(&a.prerelease, &b.prerelease),
+            },
+        )
 }
 
 fn compare_pre(a: &[Ident], b: &[Ident]) -> Ordering {

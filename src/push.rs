@@ -212,6 +212,48 @@ fn ready(
     })
 }
 
+/// `latest-guard: semver`: the tags guarded (the one the flavor marks latest, the last tag name
+/// when the version has `latest`, prefix/suffix included; and a tag named `latest` written in
+/// `tags`) and the version being published (the main version, loosely parsed).
+fn latest_guard(meta: &Metadata) -> registry::guard::LatestGuard {
+    let flavor = meta
+        .version
+        .latest
+        .then(|| meta.tag_names.last().cloned())
+        .flatten();
+    registry::guard::LatestGuard {
+        tags: meta
+            .tag_names
+            .iter()
+            .filter(|t| *t == "latest" || Some(*t) == flavor.as_ref())
+            .cloned()
+            .collect(),
+        ours: meta
+            .version
+            .main
+            .as_deref()
+            .and_then(registry::guard::version),
+    }
+}
+
+/// A `latest` skipped by the guard is a notice, not a failure (one line per tag).
+fn notice_skipped_latest(log: &Log, report: &registry::PushReport) {
+    let mut seen = Vec::new();
+    for t in &report.targets {
+        for g in &t.tags {
+            if let Some(d) = g.guard.as_deref().filter(|d| d.starts_with("skipped"))
+                && !seen.contains(&(g.tag.as_str(), d))
+            {
+                seen.push((g.tag.as_str(), d));
+                log.notice(&format!(
+                    "tag `{}` left where it is ({d}; input `latest-guard`)",
+                    g.tag
+                ));
+            }
+        }
+    }
+}
+
 /// Replaces the known secrets in the peer-provided texts of a report.
 fn scrub_report(report: &mut registry::PushReport, log: &Log) {
     for t in &mut report.targets {
@@ -279,6 +321,7 @@ pub async fn run(
         )
         .progress(),
         immutable_tags,
+        latest_guard: push.latest_guard.then(|| latest_guard(meta)),
     };
     let mask_log = log.clone();
     let mask: Masker = Arc::new(move |secret: &str| mask_log.add_mask(secret));
@@ -333,6 +376,7 @@ pub async fn run(
 
     let mut report = registry::publish(&plan, &image, &targets, &options, &mask).await;
     scrub_report(&mut report, log);
+    notice_skipped_latest(log, &report);
 
     crate::outputs::push::results(log, env, &report)?;
     let count = |status| report.targets.iter().filter(|t| t.status == status).count();

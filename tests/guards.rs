@@ -190,3 +190,142 @@ fn a_malformed_pattern_fails_naming_the_input_and_line_before_any_network() {
     assert_eq!(at(&reg, "1.0.0"), None);
     assert!(!reg.has_blobs());
 }
+
+/// A layout of a distinct image whose manifest carries `org.opencontainers.image.version`;
+/// returns (source, digest).
+fn annotated(dir: &tempfile::TempDir, seed: u64, version: &str) -> (String, String) {
+    let path = dir.path().join(format!("ann-{seed}"));
+    let plain = write_layout(&path, seed, false);
+    let blob = |d: &str| {
+        path.join("blobs/sha256")
+            .join(d.trim_start_matches("sha256:"))
+    };
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(blob(&plain)).unwrap()).unwrap();
+    manifest["annotations"] = serde_json::json!({"org.opencontainers.image.version": version});
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let digest = support::digest(&bytes);
+    std::fs::write(blob(&digest), &bytes).unwrap();
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path.join("index.json")).unwrap()).unwrap();
+    index["manifests"][0]["digest"] = digest.clone().into();
+    index["manifests"][0]["size"] = bytes.len().into();
+    std::fs::write(path.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    (format!("oci:{}", path.display()), digest)
+}
+
+const SEMVER: (&str, &str) = ("latest-guard", "semver");
+
+#[test]
+fn latest_moves_only_forward_and_ends_identical_on_every_registry() {
+    let (a, b, c) = (
+        Registry::start(&Kind::Anonymous),
+        Registry::start(&Kind::Anonymous),
+        Registry::start(&Kind::Anonymous),
+    );
+    let regs = [&a, &b, &c];
+    let dir = tempfile::tempdir().unwrap();
+    let (src_a, dig_a) = image(&dir, 41);
+    let (src_c, dig_c) = image(&dir, 43);
+    let (src_d, dig_d) = image(&dir, 44);
+    let (src_g, dig_g) = image(&dir, 45);
+
+    // 1.0.0 (A) everywhere; 2.0.0 (C) only on `c`: one registry holds a different `latest`.
+    let first = release(&regs, &src_a, "1.0.0", &[SEMVER]);
+    assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
+    let only_c = release(&[&c], &src_c, "2.0.0", &[SEMVER]);
+    assert_eq!(only_c.code, Some(0), "{}\n{}", only_c.stdout, only_c.stderr);
+    assert_eq!(at(&c, "latest").as_deref(), Some(dig_c.as_str()));
+
+    // Hotfix 1.0.1 (D): above what `a` and `b` hold, below `c`'s 2.0.0 (read from the tag
+    // list: these images carry no version). One decision: `latest` moves nowhere.
+    let hotfix = release(&regs, &src_d, "1.0.1", &[SEMVER]);
+    assert_eq!(hotfix.code, Some(0), "{}\n{}", hotfix.stdout, hotfix.stderr);
+    for r in regs {
+        assert_eq!(
+            at(r, "1.0.1").as_deref(),
+            Some(dig_d.as_str()),
+            "{}",
+            r.host()
+        );
+    }
+    assert_eq!(at(&a, "latest").as_deref(), Some(dig_a.as_str()));
+    assert_eq!(at(&b, "latest").as_deref(), Some(dig_a.as_str()));
+    assert_eq!(at(&c, "latest").as_deref(), Some(dig_c.as_str()));
+    assert!(
+        hotfix.stdout.contains(
+            "::notice::tag `latest` left where it is (skipped: older than 2.0.0; input `latest-guard`)"
+        ),
+        "{}",
+        hotfix.stdout
+    );
+    for t in hotfix.results() {
+        assert_eq!(t["status"], "ok", "{t}");
+        assert_eq!(t["tags"][1]["tag"], "latest");
+        assert_eq!(t["tags"][1]["status"], "not-moved", "{t}");
+        assert_eq!(t["tags"][1]["guard"], "skipped: older than 2.0.0", "{t}");
+        assert!(t["tags"][0].get("guard").is_none(), "{t}");
+    }
+    assert!(
+        hotfix
+            .summary
+            .contains("latest (not moved) (guard: skipped\\: older than 2.0.0)"),
+        "{}",
+        hotfix.summary
+    );
+
+    // 2.0.0 again (C, the version `c` holds): greater than or equal everywhere, so `latest`
+    // ends identical on every registry.
+    let level = release(&regs, &src_c, "2.0.0", &[SEMVER]);
+    assert_eq!(level.code, Some(0), "{}\n{}", level.stdout, level.stderr);
+    for r in regs {
+        assert_eq!(
+            at(r, "latest").as_deref(),
+            Some(dig_c.as_str()),
+            "{}",
+            r.host()
+        );
+    }
+    let t = &level.results()[0];
+    assert_eq!(t["tags"][1]["guard"], "semver", "{t}");
+    assert_eq!(t["tags"][1]["previous"], dig_a.as_str(), "{t}");
+
+    // Without the guard `latest` moves as metadata-action says, even backwards.
+    let unguarded = release(&regs, &src_g, "1.0.2", &[]);
+    assert_eq!(unguarded.code, Some(0));
+    for r in regs {
+        assert_eq!(
+            at(r, "latest").as_deref(),
+            Some(dig_g.as_str()),
+            "{}",
+            r.host()
+        );
+    }
+    assert!(
+        unguarded
+            .results()
+            .iter()
+            .all(|t| t["tags"][1].get("guard").is_none())
+    );
+}
+
+#[test]
+fn the_version_annotation_wins_over_the_tags() {
+    let reg = Registry::start(&Kind::Anonymous);
+    let dir = tempfile::tempdir().unwrap();
+    // Tagged 3.0.0 but annotated 5.0.0: the annotation is what `latest` holds.
+    let (src_e, dig_e) = annotated(&dir, 51, "5.0.0");
+    let (src_f, dig_f) = image(&dir, 52);
+    let first = release(&[&reg], &src_e, "3.0.0", &[SEMVER]);
+    assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(at(&reg, "latest").as_deref(), Some(dig_e.as_str()));
+
+    let run = release(&[&reg], &src_f, "4.0.0", &[SEMVER]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(at(&reg, "4.0.0").as_deref(), Some(dig_f.as_str()));
+    assert_eq!(at(&reg, "latest").as_deref(), Some(dig_e.as_str()));
+    assert_eq!(
+        run.results()[0]["tags"][1]["guard"],
+        "skipped: older than 5.0.0"
+    );
+}

@@ -1,6 +1,8 @@
 //! Release guards: the pure decisions (the glob matcher of `immutable-tags`, the node-semver
-//! ordering of versions, the cross-target `latest` decision) and the one registry read the
-//! immutable check needs (each guarded tag resolved with a HEAD before any upload).
+//! ordering of versions, the cross-target `latest` decision) and the registry reads they need:
+//! each guarded tag resolved with a HEAD before any upload, and the version a `latest` holds
+//! (`org.opencontainers.image.version` in the manifest's annotations or the config's labels,
+//! else the highest semver tag of the repository at the same digest, from the bounded tag list).
 
 use std::cmp::Ordering;
 
@@ -262,6 +264,204 @@ pub fn moved(tag: &str, held: &str, ours: &str) -> OpError {
             "publish the change under a new version, or re-run with the image the tag already holds".into(),
         ),
     }
+}
+
+/// The annotation and label holding an image's version.
+pub const VERSION_KEY: &str = "org.opencontainers.image.version";
+
+/// Pages of the tag list read at most (100 tags a page).
+const MAX_TAG_PAGES: usize = 50;
+
+/// Semver tags HEADed at most when looking for the version a `latest` holds.
+const MAX_TAG_HEADS: usize = 50;
+
+/// The largest config blob read for its labels.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// `latest-guard: semver`: the tags the flavor marks latest, and the version being published
+/// (`None` when it is not a version: then `latest` moves only where it holds no version).
+#[derive(Clone, Debug)]
+pub struct LatestGuard {
+    /// The `latest` tag names (prefix/suffix included).
+    pub tags: Vec<String>,
+    /// The version being published.
+    pub ours: Option<SemVer>,
+}
+
+/// What a `latest` holds on one target.
+#[derive(Clone, Debug, Default)]
+pub struct Held {
+    /// The digest the tag points at (`None`: absent).
+    pub digest: Option<Digest>,
+    /// The version of that image, when known.
+    pub version: Option<SemVer>,
+}
+
+/// The decision taken once from every target: `Some(v)` skips the `latest` tags everywhere
+/// because `v`, the highest version any registry's `latest` holds, is above ours.
+pub fn decide(guard: &LatestGuard, held: &[&Held]) -> Option<SemVer> {
+    let highest = held
+        .iter()
+        .filter_map(|h| h.version.as_ref())
+        .max_by(|a, b| compare(a, b))?;
+    match &guard.ours {
+        Some(ours) if compare(ours, highest) != Ordering::Less => None,
+        _ => Some(highest.clone()),
+    }
+}
+
+/// Reads what the `latest` tag holds on one target: nothing to read when it is absent or
+/// already at `ours`.
+pub async fn read_latest(
+    ep: &Endpoint,
+    repository: &str,
+    registry: &str,
+    tag: &str,
+    ours: &Digest,
+    retry: &RetryPolicy,
+) -> Result<Held, OpError> {
+    let fail = |what: &str| {
+        let what = what.to_owned();
+        move |(f, n): (super::retry::Failure, u32)| {
+            super::executor::op_error(&what, &f, n, registry)
+        }
+    };
+    let digest = with_retry(retry, || ep.manifest_digest(repository, tag))
+        .await
+        .map_err(fail(&format!("read tag `{tag}`")))?;
+    let Some(held) = digest.clone().filter(|d| d != ours) else {
+        return Ok(Held {
+            digest,
+            version: None,
+        });
+    };
+    let (body, _) = with_retry(retry, || ep.fetch_manifest(repository, held.as_str()))
+        .await
+        .map_err(fail(&format!("read manifest {held}")))?;
+    let manifest: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let mut version = manifest["annotations"][VERSION_KEY]
+        .as_str()
+        .and_then(version);
+    if version.is_none()
+        && let (Some(config), Some(size)) = (
+            manifest["config"]["digest"]
+                .as_str()
+                .and_then(|d| Digest::parse(d).ok()),
+            manifest["config"]["size"].as_u64(),
+        )
+        && size <= MAX_CONFIG_BYTES
+    {
+        let file = tempfile::NamedTempFile::new()
+            .map_err(|e| fail("read config")((super::retry::Failure::Fatal(e.to_string()), 1)))?;
+        with_retry(retry, || {
+            ep.fetch_blob(repository, &config, size, file.path())
+        })
+        .await
+        .map_err(fail(&format!("read config {config}")))?;
+        let bytes = std::fs::read(file.path()).unwrap_or_default();
+        let config: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        version = config["config"]["Labels"][VERSION_KEY]
+            .as_str()
+            .and_then(self::version);
+    }
+    if version.is_none() {
+        version = version_from_tags(ep, repository, &held, retry)
+            .await
+            .map_err(fail("list tags"))?;
+    }
+    Ok(Held {
+        digest: Some(held),
+        version,
+    })
+}
+
+/// The highest semver tag of `repository` that points at `digest` (the tag list read page by
+/// page, bounded; then the semver tags HEADed highest first, bounded).
+async fn version_from_tags(
+    ep: &Endpoint,
+    repository: &str,
+    digest: &Digest,
+    retry: &RetryPolicy,
+) -> Result<Option<SemVer>, (super::retry::Failure, u32)> {
+    let mut tags: Vec<(SemVer, String)> = Vec::new();
+    let mut path = format!("v2/{repository}/tags/list?n=100");
+    for _ in 0..MAX_TAG_PAGES {
+        let (names, next) = with_retry(retry, || tag_page(ep, repository, &path)).await?;
+        tags.extend(
+            names
+                .into_iter()
+                .filter_map(|t| version(&t).map(|v| (v, t))),
+        );
+        match next {
+            Some(n) => path = n,
+            None => break,
+        }
+    }
+    tags.sort_by(|a, b| compare(&b.0, &a.0));
+    for (v, tag) in tags.into_iter().take(MAX_TAG_HEADS) {
+        if with_retry(retry, || ep.manifest_digest(repository, &tag))
+            .await?
+            .as_ref()
+            == Some(digest)
+        {
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
+
+/// One page of the tag list and the path of the next (`Link: <…>; rel="next"`, same origin
+/// only).
+async fn tag_page(
+    ep: &Endpoint,
+    repository: &str,
+    path: &str,
+) -> Result<(Vec<String>, Option<String>), super::retry::Failure> {
+    let url = ep.url(path)?;
+    let resp = ep
+        .call(
+            &super::endpoint::pull_scope(repository),
+            reqwest::Method::GET,
+            &url,
+            &|r| r,
+        )
+        .await?;
+    if resp.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok((Vec::new(), None));
+    }
+    if !resp.status().is_success() {
+        return Err(super::endpoint::status_failure(resp).await);
+    }
+    let next = resp
+        .headers()
+        .get(reqwest::header::LINK)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once('<'))
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .map(|(link, _)| link.to_owned())
+        .and_then(|link| {
+            let next = url.join(&link).ok()?;
+            ep.same_origin(&next).then(|| {
+                let p = next.path().trim_start_matches('/');
+                match next.query() {
+                    Some(q) => format!("{p}?{q}"),
+                    None => p.to_owned(),
+                }
+            })
+        });
+    let body = super::endpoint::read_body(resp, 1024 * 1024, "tag list")
+        .await
+        .map_err(super::endpoint::BodyError::into_failure)?;
+    let list: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let names = list["tags"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((names, next))
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ const PUSH_INPUTS: &[&str] = &[
     "tag-policy",
     "timeout",
     "immutable-tags",
+    "latest-guard",
 ];
 
 /// Written only when `source` is set (a push or a `push: false` preview), so a metadata-only run

@@ -272,7 +272,7 @@ pub const VERSION_KEY: &str = "org.opencontainers.image.version";
 /// Pages of the tag list read at most (100 tags a page).
 const MAX_TAG_PAGES: usize = 50;
 
-/// Semver tags HEADed at most when looking for the version a `latest` holds.
+/// Semver tags read (one HEAD each) at most when looking for the version a `latest` holds.
 const MAX_TAG_HEADS: usize = 50;
 
 /// The largest config blob read for its labels.
@@ -376,7 +376,7 @@ pub async fn read_latest(
 }
 
 /// The highest semver tag of `repository` that points at `digest` (the tag list read page by
-/// page, bounded; then the semver tags HEADed highest first, bounded).
+/// page, bounded; then the semver tags read with a HEAD each, highest first, bounded).
 async fn version_from_tags(
     ep: &Endpoint,
     repository: &str,
@@ -529,6 +529,38 @@ mod tests {
         let e = Glob::parse("[").expect_err("unclosed").to_string();
         assert!(e.starts_with("`[`: "), "{e}");
         assert!(e.contains("hint: "), "{e}");
+    }
+
+    #[test]
+    fn the_latest_decision_takes_the_highest_version_any_registry_holds() {
+        let held = |v: Option<&str>| Held {
+            digest: None,
+            version: v.map(|v| version(v).expect(v)),
+        };
+        let guard = |ours: Option<&str>| LatestGuard {
+            tags: vec!["latest".into()],
+            ours: ours.map(|v| version(v).expect(v)),
+        };
+        let (a, b, c, none) = (
+            held(Some("1.0.0")),
+            held(Some("2.0.0")),
+            held(Some("2.0.0-rc.1")),
+            held(None),
+        );
+        let all = [&a, &b, &c, &none];
+        let skip = |ours: Option<&str>, h: &[&Held]| decide(&guard(ours), h).map(|v| v.version);
+        assert_eq!(skip(Some("1.0.1"), &all).as_deref(), Some("2.0.0"));
+        assert_eq!(skip(Some("2.0.0-rc.2"), &all).as_deref(), Some("2.0.0"));
+        assert_eq!(skip(Some("2.0.0"), &all), None);
+        assert_eq!(skip(Some("v2.0.1"), &all), None);
+        assert_eq!(skip(Some("1.0.0"), &[&none]), None);
+        assert_eq!(
+            skip(Some("2.0.0-rc.0"), &[&c]).as_deref(),
+            Some("2.0.0-rc.1")
+        );
+        // Not a version (`main`): it never replaces a `latest` that holds one.
+        assert_eq!(skip(None, &[&a]).as_deref(), Some("1.0.0"));
+        assert_eq!(skip(None, &[&none]), None);
     }
 
     /// node-semver's own ordering fixtures (test/fixtures/comparisons.js, first greater).

@@ -232,7 +232,7 @@ mod tests {
         assert!(
             guarded
                 .render_summary()
-                .contains("v1 (not moved) (guard: skipped: older than 2.0.0)"),
+                .contains("v1 (not moved) (guard: skipped\\: older than 2.0.0)"),
             "{}",
             guarded.render_summary()
         );

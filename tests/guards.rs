@@ -20,7 +20,8 @@ fn insecure(regs: &[&Registry]) -> String {
     regs.iter().map(|r| r.host()).collect::<Vec<_>>().join("\n")
 }
 
-/// An OCI layout of a distinct single-platform image; returns (source, digest).
+/// An OCI layout of a single-platform image, distinct for each odd `seed` (the generator
+/// seeds with `seed | 1`); returns (source, digest).
 fn image(dir: &tempfile::TempDir, seed: u64) -> (String, String) {
     let path = dir.path().join(format!("img-{seed}"));
     let digest = write_layout(&path, seed, false);
@@ -62,8 +63,8 @@ fn an_immutable_tag_never_moves_and_a_rerun_of_the_same_image_passes() {
     let regs = [&a, &b, &c];
     let dir = tempfile::tempdir().unwrap();
     let (src_a, dig_a) = image(&dir, 11);
-    let (src_b, dig_b) = image(&dir, 12);
-    let (src_c, dig_c) = image(&dir, 13);
+    let (src_b, dig_b) = image(&dir, 15);
+    let (src_c, dig_c) = image(&dir, 17);
 
     let first = release(&regs, &src_a, "1.0.0", &[IMMUTABLE]);
     assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
@@ -139,7 +140,7 @@ fn with_partial_only_the_registry_holding_another_image_fails() {
     );
     let dir = tempfile::tempdir().unwrap();
     let (src_a, dig_a) = image(&dir, 21);
-    let (src_b, dig_b) = image(&dir, 22);
+    let (src_b, dig_b) = image(&dir, 25);
     // Only `b` already holds 1.0.0 (at image A).
     let first = release(&[&b], &src_a, "1.0.0", &[]);
     assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
@@ -159,13 +160,17 @@ fn with_partial_only_the_registry_holding_another_image_fails() {
     assert_eq!(results[0]["status"], "ok", "{}", results[0]);
     assert_eq!(results[1]["status"], "failed", "{}", results[1]);
 
-    // Atomic (the default): the same clash keeps every registry where it was.
-    let (src_c, _) = image(&dir, 23);
-    let atomic = release(&[&a, &b], &src_c, "1.0.0", &[IMMUTABLE]);
+    // Atomic (the default): `b`'s clash keeps every registry where it was, a fresh one too.
+    let fresh = Registry::start(&Kind::Anonymous);
+    let atomic = release(&[&fresh, &b], &src_b, "1.0.0", &[IMMUTABLE]);
     assert_eq!(atomic.code, Some(1));
-    assert_eq!(at(&a, "1.0.0").as_deref(), Some(dig_b.as_str()));
+    assert_eq!(at(&fresh, "1.0.0"), None);
+    assert_eq!(at(&fresh, "latest"), None);
+    assert!(!fresh.has_blobs());
     assert_eq!(at(&b, "1.0.0").as_deref(), Some(dig_a.as_str()));
-    assert_eq!(atomic.results()[0]["status"], "skipped");
+    let results = atomic.results();
+    assert_eq!(results[0]["status"], "skipped", "{}", results[0]);
+    assert_eq!(results[1]["status"], "failed", "{}", results[1]);
 }
 
 #[test]
@@ -226,9 +231,9 @@ fn latest_moves_only_forward_and_ends_identical_on_every_registry() {
     let regs = [&a, &b, &c];
     let dir = tempfile::tempdir().unwrap();
     let (src_a, dig_a) = image(&dir, 41);
-    let (src_c, dig_c) = image(&dir, 43);
-    let (src_d, dig_d) = image(&dir, 44);
-    let (src_g, dig_g) = image(&dir, 45);
+    let (src_c, dig_c) = image(&dir, 45);
+    let (src_d, dig_d) = image(&dir, 47);
+    let (src_g, dig_g) = image(&dir, 49);
 
     // 1.0.0 (A) everywhere; 2.0.0 (C) only on `c`: one registry holds a different `latest`.
     let first = release(&regs, &src_a, "1.0.0", &[SEMVER]);
@@ -315,7 +320,7 @@ fn the_version_annotation_wins_over_the_tags() {
     let dir = tempfile::tempdir().unwrap();
     // Tagged 3.0.0 but annotated 5.0.0: the annotation is what `latest` holds.
     let (src_e, dig_e) = annotated(&dir, 51, "5.0.0");
-    let (src_f, dig_f) = image(&dir, 52);
+    let (src_f, dig_f) = image(&dir, 55);
     let first = release(&[&reg], &src_e, "3.0.0", &[SEMVER]);
     assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
     assert_eq!(at(&reg, "latest").as_deref(), Some(dig_e.as_str()));
@@ -328,4 +333,57 @@ fn the_version_annotation_wins_over_the_tags() {
         run.results()[0]["tags"][1]["guard"],
         "skipped: older than 5.0.0"
     );
+}
+
+#[test]
+fn outside_a_runner_the_flags_guard_the_same_way_and_a_skipped_latest_is_a_note() {
+    let reg = Registry::start(&Kind::Anonymous);
+    let dir = tempfile::tempdir().unwrap();
+    let (src_c, dig_c) = image(&dir, 61);
+    let (src_d, dig_d) = image(&dir, 65);
+    let (src_e, _) = image(&dir, 67);
+    let images = format!("{}/team/app", reg.host());
+    let cli = |source: &str, version: &str| {
+        let tags = format!("type=raw,value={version}\ntype=raw,value=latest");
+        support::cli::hoist(
+            dir.path(),
+            &[("NO_COLOR", "1")],
+            &[
+                "--images",
+                &images,
+                "--tags",
+                &tags,
+                "--source",
+                source,
+                "--insecure-registries",
+                &reg.host(),
+                "--latest-guard",
+                "semver",
+                "--immutable-tags",
+                "*.*.*",
+            ],
+        )
+    };
+    let first = cli(&src_c, "2.0.0");
+    assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
+    let hotfix = cli(&src_d, "1.0.1");
+    assert_eq!(hotfix.code, Some(0), "{}\n{}", hotfix.stdout, hotfix.stderr);
+    assert!(
+        hotfix.stderr.lines().any(|l| l
+            == "note: tag `latest` left where it is (skipped: older than 2.0.0; input `latest-guard`)"),
+        "{}",
+        hotfix.stderr
+    );
+    assert_eq!(at(&reg, "latest").as_deref(), Some(dig_c.as_str()));
+    assert_eq!(at(&reg, "1.0.1").as_deref(), Some(dig_d.as_str()));
+    let clash = cli(&src_e, "1.0.1");
+    assert_ne!(clash.code, Some(0), "{}\n{}", clash.stdout, clash.stderr);
+    assert!(
+        clash
+            .stderr
+            .contains("immutable tag `1.0.1`: the tag holds"),
+        "{}",
+        clash.stderr
+    );
+    assert_eq!(at(&reg, "1.0.1").as_deref(), Some(dig_d.as_str()));
 }

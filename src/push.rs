@@ -254,7 +254,7 @@ pub async fn run(
         retry,
         timeout: Some(push.timeout),
         started: Some(started),
-        progress: crate::progress::Renderer::new(
+        progress: crate::outputs::progress::Renderer::new(
             log,
             std::io::IsTerminal::is_terminal(&std::io::stderr()),
         )

@@ -23,6 +23,13 @@ impl From<SourceError> for PushError {
     }
 }
 
+// Hand-written for the same reason as `SourceError`'s.
+impl From<source::merge::MergeError> for PushError {
+    fn from(e: source::merge::MergeError) -> Self {
+        Self::Merge(e)
+    }
+}
+
 /// Why the push step could not run (before any registry was contacted) or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
@@ -34,7 +41,7 @@ pub enum PushError {
     Source(SourceError),
     /// Several sources cannot be merged into one index.
     #[error("input `source`: {0}")]
-    Merge(#[from] source::merge::MergeError),
+    Merge(source::merge::MergeError),
     /// An image name or tag cannot be pushed to (the error names the input).
     #[error(transparent)]
     Target(#[from] registry::TargetError),

@@ -53,7 +53,7 @@ fn single(
     )
     .unwrap();
     let mut tar = tar::Builder::new(Vec::new());
-    let data: Vec<u8> = (0..4096_u32).map(|i| (i as u8) ^ seed).collect();
+    let data: Vec<u8> = (0..4096_u32).map(|i| i.to_le_bytes()[0] ^ seed).collect();
     let mut h = tar::Header::new_gnu();
     h.set_size(data.len() as u64);
     h.set_mode(0o644);

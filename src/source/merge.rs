@@ -448,3 +448,130 @@ pub fn platforms_of(plan: &Plan) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A one-image OCI layout whose descriptor has no platform (the config says it).
+    fn layout(dir: &std::path::Path, arch: &str, docker: bool) -> (LocalImage, Digest) {
+        std::fs::create_dir_all(dir.join("blobs/sha256")).expect("mkdir");
+        std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("write");
+        let blob = |bytes: &[u8], mt: &str| {
+            let d = Digest::of(bytes);
+            std::fs::write(dir.join("blobs/sha256").join(d.hex()), bytes).expect("write");
+            json!({"mediaType": mt, "digest": d.as_str(), "size": bytes.len()})
+        };
+        let (mt, cmt) = if docker {
+            (
+                DOCKER_MANIFEST,
+                "application/vnd.docker.container.image.v1+json",
+            )
+        } else {
+            (
+                plan::OCI_MANIFEST,
+                "application/vnd.oci.image.config.v1+json",
+            )
+        };
+        let config = blob(
+            format!(r#"{{"os":"linux","architecture":"{arch}","rootfs":{{"type":"layers","diff_ids":[]}}}}"#)
+                .as_bytes(),
+            cmt,
+        );
+        let layer = blob(
+            arch.as_bytes(),
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+        );
+        let manifest = serde_json::to_vec(
+            &json!({"schemaVersion": 2, "mediaType": mt, "config": config, "layers": [layer]}),
+        )
+        .expect("json");
+        let m = blob(&manifest, mt);
+        std::fs::write(
+            dir.join("index.json"),
+            serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [m]})).expect("json"),
+        )
+        .expect("write");
+        (
+            super::super::layout::load(dir, None).expect("loads"),
+            Digest::of(&manifest),
+        )
+    }
+
+    fn line(number: usize, text: &str) -> Line {
+        Line {
+            number,
+            text: text.into(),
+        }
+    }
+
+    fn merged(dir: &std::path::Path, docker: bool, annotations: &[String]) -> (Plan, Vec<Digest>) {
+        let (a, da) = layout(&dir.join("a"), "amd64", docker);
+        let (b, db) = layout(&dir.join("b"), "arm64", docker);
+        let (plan, _) = merge(
+            vec![(line(1, "oci:a"), a), (line(2, "oci:b"), b)],
+            &[],
+            annotations,
+        )
+        .expect("merges");
+        (plan, vec![da, db])
+    }
+
+    #[test]
+    fn the_index_lists_the_children_in_line_order_with_their_config_platform() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ann = vec![
+            "org.opencontainers.image.version=1.0".to_owned(),
+            "org.opencontainers.image.source=https://x/o/app".to_owned(),
+        ];
+        let (plan, children) = merged(dir.path(), false, &ann);
+        let root = plan.root();
+        assert_eq!(root.media_type, OCI_INDEX);
+        let index: Json = serde_json::from_slice(&root.bytes).expect("json");
+        assert_eq!(index["manifests"][0]["digest"], children[0].as_str());
+        assert_eq!(index["manifests"][1]["digest"], children[1].as_str());
+        assert_eq!(
+            index["manifests"][1]["platform"],
+            json!({"architecture": "arm64", "os": "linux"})
+        );
+        assert_eq!(
+            index["annotations"]["org.opencontainers.image.version"],
+            "1.0"
+        );
+        assert_eq!(platforms_of(&plan), ["linux/amd64", "linux/arm64"]);
+        // Children before the root; two configs and two layers.
+        assert_eq!(plan.manifests.len(), 3);
+        assert_eq!(plan.blobs.len(), 4);
+        // Deterministic: the same sources and annotations, the same bytes.
+        let again = tempfile::tempdir().expect("tempdir");
+        let (plan2, _) = merged(again.path(), false, &ann);
+        assert_eq!(plan2.root().bytes, root.bytes);
+    }
+
+    #[test]
+    fn docker_children_only_make_a_docker_list() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (plan, _) = merged(dir.path(), true, &[]);
+        assert_eq!(plan.root().media_type, DOCKER_LIST);
+        let index: Json = serde_json::from_slice(&plan.root().bytes).expect("json");
+        assert!(index.get("annotations").is_none());
+    }
+
+    #[test]
+    fn a_filter_matching_nothing_names_the_input() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, _) = layout(&dir.path().join("a"), "amd64", false);
+        let (b, _) = layout(&dir.path().join("b"), "arm64", false);
+        let err = merge(
+            vec![(line(1, "oci:a"), a), (line(2, "oci:b"), b)],
+            &["linux/s390x".to_owned()],
+            &[],
+        )
+        .expect_err("nothing left");
+        assert_eq!(
+            err.to_string(),
+            "input `platforms`: no platform of the sources matches `linux/s390x`"
+        );
+    }
+}

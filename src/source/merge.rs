@@ -341,6 +341,9 @@ pub fn merge(
     let mut images = Vec::new();
     for (at, (line, image)) in sources.into_iter().enumerate() {
         children.extend(children_of(at, &line, &image)?);
+        if children.len() > plan::MAX_DESCRIPTORS {
+            return Err(PlanError::TooMany(line.to_string()).into());
+        }
         lines.push(line);
         images.push(image);
     }

@@ -459,6 +459,15 @@ mod tests {
 
     /// A one-image OCI layout whose descriptor has no platform (the config says it).
     fn layout(dir: &std::path::Path, arch: &str, docker: bool) -> (LocalImage, Digest) {
+        layout_with(dir, arch, docker, arch.as_bytes())
+    }
+
+    fn layout_with(
+        dir: &std::path::Path,
+        arch: &str,
+        docker: bool,
+        layer: &[u8],
+    ) -> (LocalImage, Digest) {
         std::fs::create_dir_all(dir.join("blobs/sha256")).expect("mkdir");
         std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("write");
         let blob = |bytes: &[u8], mt: &str| {
@@ -482,10 +491,7 @@ mod tests {
                 .as_bytes(),
             cmt,
         );
-        let layer = blob(
-            arch.as_bytes(),
-            "application/vnd.oci.image.layer.v1.tar+gzip",
-        );
+        let layer = blob(layer, "application/vnd.oci.image.layer.v1.tar+gzip");
         let manifest = serde_json::to_vec(
             &json!({"schemaVersion": 2, "mediaType": mt, "config": config, "layers": [layer]}),
         )
@@ -576,5 +582,21 @@ mod tests {
             err.to_string(),
             "input `platforms`: no platform of the sources matches `linux/s390x`"
         );
+    }
+
+    #[test]
+    fn a_blob_shared_by_two_sources_is_listed_once_and_read_from_the_first() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, _) = layout_with(&dir.path().join("a"), "amd64", false, b"shared base");
+        let (b, _) = layout_with(&dir.path().join("b"), "arm64", false, b"shared base");
+        let (plan, reader) =
+            merge(vec![(line(1, "oci:a"), a), (line(2, "oci:b"), b)], &[], &[]).expect("merges");
+        // Two configs and one layer.
+        assert_eq!(plan.blobs.len(), 3);
+        let shared = Digest::of(b"shared base");
+        assert_eq!(reader.owner.get(&shared), Some(&0));
+        for blob in &plan.blobs {
+            reader.verify_blob(blob).expect("verifies");
+        }
     }
 }

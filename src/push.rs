@@ -62,6 +62,14 @@ pub enum PushError {
         /// Why.
         cause: std::io::Error,
     },
+    /// A pattern of `immutable-tags` is malformed.
+    #[error("input `immutable-tags`: line {line}: {cause}")]
+    ImmutableTags {
+        /// The 1-based line of the input.
+        line: usize,
+        /// What is wrong.
+        cause: registry::guard::GlobError,
+    },
     /// The job summary could not be written.
     #[error(transparent)]
     Summary(#[from] files::FileCommandError),
@@ -156,6 +164,7 @@ struct Ready {
     ca_pems: Vec<(String, Vec<u8>)>,
     retry: registry::retry::RetryPolicy,
     docker_config: Vec<registry::RegistryCredential>,
+    immutable_tags: Vec<registry::guard::Glob>,
 }
 
 /// Resolves the push inputs, hands every password to the log's mask (`::add-mask::` on a runner,
@@ -196,13 +205,64 @@ fn ready(
         None => registry::retry::RetryPolicy::default(),
     };
     let sources = parse_sources(push.source.as_deref().unwrap_or_default())?;
+    let immutable_tags = push
+        .immutable_tags
+        .iter()
+        .map(|(line, p)| {
+            registry::guard::Glob::parse(p)
+                .map_err(|cause| PushError::ImmutableTags { line: *line, cause })
+        })
+        .collect::<Result<_, _>>()?;
     Ok(Ready {
         push,
         sources,
         ca_pems,
         retry,
         docker_config,
+        immutable_tags,
     })
+}
+
+/// `latest-guard: semver`: the tags guarded (the one the flavor marks latest, the last tag name
+/// when the version has `latest`, prefix/suffix included; and a tag named `latest` written in
+/// `tags`) and the version being published (the main version, loosely parsed).
+fn latest_guard(meta: &Metadata) -> registry::guard::LatestGuard {
+    let flavor = meta
+        .version
+        .latest
+        .then(|| meta.tag_names.last().cloned())
+        .flatten();
+    registry::guard::LatestGuard {
+        tags: meta
+            .tag_names
+            .iter()
+            .filter(|t| *t == "latest" || Some(*t) == flavor.as_ref())
+            .cloned()
+            .collect(),
+        ours: meta
+            .version
+            .main
+            .as_deref()
+            .and_then(registry::guard::version),
+    }
+}
+
+/// A `latest` skipped by the guard is a notice, not a failure (one line per tag).
+fn notice_skipped_latest(log: &Log, report: &registry::PushReport) {
+    let mut seen = Vec::new();
+    for t in &report.targets {
+        for g in &t.tags {
+            if let Some(d) = g.guard.as_deref().filter(|d| d.starts_with("skipped"))
+                && !seen.contains(&(g.tag.as_str(), d))
+            {
+                seen.push((g.tag.as_str(), d));
+                log.notice(&format!(
+                    "tag `{}` left where it is ({d}; input `latest-guard`)",
+                    g.tag
+                ));
+            }
+        }
+    }
 }
 
 /// Parses the `source` input, one image per non-empty line (numbered as written).
@@ -303,6 +363,7 @@ pub async fn run(
         ca_pems,
         retry,
         docker_config,
+        immutable_tags,
     }) = prepared.ready?
     else {
         return Ok(PushOutcome::default());
@@ -339,6 +400,8 @@ pub async fn run(
             std::io::IsTerminal::is_terminal(&std::io::stderr()),
         )
         .progress(),
+        immutable_tags,
+        latest_guard: push.latest_guard.then(|| latest_guard(meta)),
     };
     let mask_log = log.clone();
     let mask: Masker = Arc::new(move |secret: &str| mask_log.add_mask(secret));
@@ -400,6 +463,7 @@ pub async fn run(
 
     let mut report = registry::publish(&plan, image.as_ref(), &targets, &options, &mask).await;
     scrub_report(&mut report, log);
+    notice_skipped_latest(log, &report);
 
     crate::outputs::push::results(log, env, &report)?;
     let mut push_results = report.render_json();

@@ -27,6 +27,8 @@ const PUSH_INPUTS: &[&str] = &[
     "platforms",
     "tag-policy",
     "timeout",
+    "immutable-tags",
+    "latest-guard",
 ];
 
 /// Written only when `source` is set (a push or a `push: false` preview), so a metadata-only run

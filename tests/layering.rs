@@ -20,7 +20,10 @@ const RULES: &[(&str, &[&str])] = &[
     ("github", &["js", "meta"]),
     ("settings", &["js", "meta", "duration"]),
     ("source", &["plan", "reference"]),
-    ("registry", &["plan", "progress", "duration", "reference"]),
+    (
+        "registry",
+        &["plan", "progress", "duration", "reference", "js"],
+    ),
     // The runner sink and the CLI printer (issue 9 item 2, on main): results, not decisions.
     (
         "outputs",

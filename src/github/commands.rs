@@ -208,6 +208,17 @@ impl Log {
         }
     }
 
+    /// `::notice::message`; locally `note: message` (hidden by `--quiet`).
+    pub fn notice(&self, msg: &str) {
+        if self.cli {
+            if !self.quiet {
+                self.write(&format!("note: {msg}"));
+            }
+        } else {
+            self.write(&format!("::notice::{}", escape_data(msg)));
+        }
+    }
+
     /// `::warning::message`; locally `warning: message` (hidden by `--quiet`).
     pub fn warning(&self, msg: &str) {
         if self.cli {

@@ -275,7 +275,7 @@ impl Endpoint {
         self.credential.is_some()
     }
 
-    fn url(&self, path: &str) -> Result<Url, Failure> {
+    pub(super) fn url(&self, path: &str) -> Result<Url, Failure> {
         self.base
             .join(path)
             .map_err(|e| Failure::Fatal(format!("bad URL path `{path}`: {e}")))
@@ -293,7 +293,7 @@ impl Endpoint {
 
     /// The one request helper: `method url`, with what `with` adds (headers, a body), sent
     /// through [`Self::send`] (authorised for `scope`, the 401 loop, the request deadline).
-    async fn call(
+    pub(super) async fn call(
         &self,
         scope: &str,
         method: Method,
@@ -762,7 +762,7 @@ impl Endpoint {
     }
 }
 
-fn pull_scope(repo: &str) -> String {
+pub(super) fn pull_scope(repo: &str) -> String {
     format!("repository:{repo}:pull")
 }
 

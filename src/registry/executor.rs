@@ -66,6 +66,10 @@ pub struct PublishOptions {
     pub started: Option<std::time::Instant>,
     /// Where progress events go.
     pub progress: crate::progress::Progress,
+    /// `immutable-tags`: tags matching one of these never move to another digest.
+    pub immutable_tags: Vec<super::guard::Glob>,
+    /// `latest-guard: semver`: the `latest` tags move only forward.
+    pub latest_guard: Option<super::guard::LatestGuard>,
 }
 
 /// The endpoint for a target's host, with its credentials (per the precedence), TLS roots and
@@ -134,7 +138,7 @@ fn stop_if_atomic(
     Err(finish(runs, digest))
 }
 
-fn op_error(operation: &str, f: &Failure, attempts: u32, registry: &str) -> OpError {
+pub(super) fn op_error(operation: &str, f: &Failure, attempts: u32, registry: &str) -> OpError {
     let mut cause = text::inert(&f.to_string());
     if attempts > 1 {
         let _ = write!(cause, " (after {attempts} attempts)");
@@ -323,13 +327,21 @@ async fn push_tags(
     ep: &Endpoint,
     target: &Target,
     plan: &Plan,
-    retry: &RetryPolicy,
+    options: &PublishOptions,
     report: &mut TargetReport,
 ) {
+    let retry = &options.retry;
     let repo = target.repository.as_str();
     let root = plan.root();
     for i in 0..target.tags.len() {
         let tag = target.tags[i].as_str();
+        if report.tags[i]
+            .guard
+            .as_ref()
+            .is_some_and(|g| g.starts_with("skipped"))
+        {
+            continue;
+        }
         let previous = match with_retry(retry, || ep.manifest_digest(repo, tag)).await {
             Ok(p) => p,
             Err((f, n)) => {
@@ -348,6 +360,29 @@ async fn push_tags(
             report.tags[i].status = TagStatus::Unchanged;
             continue;
         }
+        // Read again just before it moves: a guarded `latest` another run moved since the
+        // decision is left alone (the window shrinks to one round trip).
+        if report.tags[i].guard.as_deref() == Some("semver")
+            && previous.as_ref().map(ToString::to_string) != report.tags[i].previous
+        {
+            report.tags[i].guard = Some("skipped: moved by another run".into());
+            report.tags[i].previous = previous.map(|d| d.to_string());
+            continue;
+        }
+        // Read again just before it moves: an immutable tag another run created meanwhile.
+        if let Some(held) = previous
+            .as_ref()
+            .filter(|_| super::guard::is_guarded(&options.immutable_tags, tag))
+        {
+            report.tags[i].previous = Some(held.to_string());
+            report.error = Some(super::guard::moved(
+                tag,
+                &held.to_string(),
+                &root.digest.to_string(),
+            ));
+            report.status = TargetStatus::Failed;
+            return;
+        }
         match with_retry(retry, || ep.put_manifest(repo, tag, root)).await {
             Ok(()) => {
                 report.tags[i].status = TagStatus::Pushed;
@@ -361,6 +396,72 @@ async fn push_tags(
             }
         }
     }
+}
+
+/// `latest-guard: semver`: reads what every target's `latest` tags hold, then takes one
+/// decision from all of them (the highest version held) so that `latest` ends identical
+/// everywhere: older than that, the `latest` tags are skipped on every target. Each guarded tag
+/// remembers the digest it held (`previous`) for the re-read before it moves. Returns whether a
+/// target failed.
+async fn guard_latest(
+    runs: &mut [Run<'_>],
+    guard: &super::guard::LatestGuard,
+    plan: &Plan,
+    options: &PublishOptions,
+    deadline: Deadline,
+) -> bool {
+    let ours = &plan.root().digest;
+    let reads = join_all(runs.iter().map(|r| async move {
+        let (Ok(ep), TargetStatus::Ok) = (&r.endpoint, r.report.status) else {
+            return Ok(Vec::new());
+        };
+        deadline
+            .bound("read latest", async {
+                let mut held = Vec::new();
+                for (i, tag) in r.target.tags.iter().enumerate() {
+                    if guard.tags.contains(tag) {
+                        let h = super::guard::read_latest(
+                            ep,
+                            &r.target.repository,
+                            &r.target.registry,
+                            tag,
+                            ours,
+                            &options.retry,
+                        )
+                        .await?;
+                        held.push((i, h));
+                    }
+                }
+                Ok(held)
+            })
+            .await
+    }))
+    .await;
+    let mut any_failed = false;
+    let mut helds = Vec::new();
+    for (r, read) in runs.iter_mut().zip(reads) {
+        match read {
+            Ok(h) => helds.push(h),
+            Err(e) => {
+                r.fail(e);
+                any_failed = true;
+                helds.push(Vec::new());
+            }
+        }
+    }
+    let all: Vec<&super::guard::Held> = helds.iter().flatten().map(|(_, h)| h).collect();
+    let decision = super::guard::decide(guard, &all);
+    for (r, held) in runs.iter_mut().zip(&helds) {
+        for (i, h) in held {
+            let t = &mut r.report.tags[*i];
+            t.previous = h.digest.as_ref().map(ToString::to_string);
+            t.guard = Some(match &decision {
+                Some(v) => format!("skipped: older than {}", v.version),
+                None => "semver".to_owned(),
+            });
+        }
+    }
+    any_failed
 }
 
 /// Reads every tag of one target back (after every target's tag phase): a tag that no longer
@@ -459,6 +560,8 @@ pub async fn publish(
                         tag: tag.clone(),
                         status: TagStatus::NotMoved,
                         previous: None,
+                        guard: super::guard::is_guarded(&options.immutable_tags, tag)
+                            .then(|| "immutable".to_owned()),
                     })
                     .collect(),
                 blobs: BlobStats::default(),
@@ -480,7 +583,17 @@ pub async fn publish(
                     .bound("preflight", async {
                         with_retry(&options.retry, || ep.preflight(&r.target.repository))
                             .await
-                            .map_err(|(f, n)| op_error("preflight", &f, n, &r.target.registry))
+                            .map_err(|(f, n)| op_error("preflight", &f, n, &r.target.registry))?;
+                        super::guard::check_immutable(
+                            ep,
+                            &r.target.repository,
+                            &r.target.registry,
+                            &r.target.tags,
+                            &options.immutable_tags,
+                            &plan.root().digest,
+                            &options.retry,
+                        )
+                        .await
                     })
                     .await
             }
@@ -498,6 +611,13 @@ pub async fn publish(
         Ok(runs) => runs,
         Err(report) => return report,
     };
+    if let Some(guard) = &options.latest_guard {
+        any_failed |= guard_latest(&mut runs, guard, plan, options, deadline).await;
+        runs = match stop_if_atomic(runs, any_failed, options.policy, digest.clone()) {
+            Ok(runs) => runs,
+            Err(report) => return report,
+        };
+    }
 
     // What each target lacks, then the local check of exactly those blobs: a corrupt source
     // fails here, before any upload, and a re-push of present content reads no blob.
@@ -644,7 +764,7 @@ pub async fn publish(
             let done = deadline
                 .bound(phase, async {
                     if phase == "tag" {
-                        push_tags(ep, r.target, plan, &options.retry, report).await;
+                        push_tags(ep, r.target, plan, options, report).await;
                     } else {
                         verify_tags(ep, r.target, plan, &options.retry, report).await;
                     }

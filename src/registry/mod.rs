@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod endpoint;
 pub mod executor;
+pub mod guard;
 pub mod pull;
 pub mod report;
 pub mod retry;

@@ -45,6 +45,10 @@ pub struct TagReport {
     pub status: TagStatus,
     /// The digest it pointed at before, when it existed and moved.
     pub previous: Option<String>,
+    /// The release guard's decision, only for a guarded tag (`immutable`, `semver`,
+    /// `skipped: older than 2.0.0`, `skipped: moved by another run`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<String>,
 }
 
 /// Blob counts and bytes.
@@ -148,7 +152,12 @@ impl PushReport {
                         TagStatus::Failed => " (failed)",
                         TagStatus::Overwritten => " (moved by another run)",
                     };
-                    format!("{}{mark}", cell(&g.tag))
+                    let guard = g
+                        .guard
+                        .as_ref()
+                        .map(|d| format!(" (guard: {})", cell(d)))
+                        .unwrap_or_default();
+                    format!("{}{mark}{guard}", cell(&g.tag))
                 })
                 .collect();
             let status = match t.status {
@@ -193,6 +202,7 @@ mod tests {
                     tag: "v1".into(),
                     status: TagStatus::NotMoved,
                     previous: None,
+                    guard: None,
                 }],
                 blobs: BlobStats::default(),
                 error: Some(OpError {
@@ -213,6 +223,19 @@ mod tests {
         assert_eq!(json[0]["tags"][0]["status"], "not-moved");
         assert_eq!(json[0]["blobs"]["bytes_uploaded"], 0);
         assert_eq!(json[0]["error"]["operation"], "preflight");
+        assert!(json[0]["tags"][0].get("guard").is_none());
+        let mut guarded = report();
+        guarded.targets[0].tags[0].guard = Some("skipped: older than 2.0.0".into());
+        let json: serde_json::Value =
+            serde_json::from_str(&guarded.render_json()).expect("valid JSON");
+        assert_eq!(json[0]["tags"][0]["guard"], "skipped: older than 2.0.0");
+        assert!(
+            guarded
+                .render_summary()
+                .contains("v1 (not moved) (guard: skipped\\: older than 2.0.0)"),
+            "{}",
+            guarded.render_summary()
+        );
     }
 
     #[test]

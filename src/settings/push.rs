@@ -40,6 +40,12 @@ pub struct PushInputs {
     /// (`base=1ms,request=300ms,budget=2s`)
     #[arg(long = "retry-pacing", hide = true)]
     pub retry_pacing: Option<String>,
+    /// Tags that never move once they exist: glob patterns over tag names (`*`, `?`, `[...]`), one per line
+    #[arg(long = "immutable-tags", env = "INPUT_IMMUTABLE-TAGS")]
+    pub immutable_tags: Option<String>,
+    /// `none` (default) or `semver`: a `latest` tag moves only to a version greater than or equal to the one it holds
+    #[arg(long = "latest-guard", env = "INPUT_LATEST-GUARD")]
+    pub latest_guard: Option<String>,
 }
 
 /// When tags move.
@@ -96,6 +102,11 @@ pub struct PushSettings {
     /// The hidden test flag `--retry-pacing` (retry pacing and request deadlines), parsed by
     /// the registry layer (`RetryPolicy::parse_overrides`).
     pub retry_pacing: Option<String>,
+    /// `immutable-tags`: (line number, glob pattern), blank lines and `#` comments dropped; the
+    /// patterns are parsed by the registry layer (`registry::guard::Glob`).
+    pub immutable_tags: Vec<(usize, String)>,
+    /// `latest-guard: semver`: `latest` moves only forward.
+    pub latest_guard: bool,
 }
 
 /// The default of input `timeout`: well under a job's 6 hours.
@@ -123,6 +134,9 @@ pub enum PushSettingsError {
     /// `timeout` is not a duration.
     #[error("input `timeout`: {0}")]
     Timeout(String),
+    /// `latest-guard` is unknown.
+    #[error("input `latest-guard`: `{0}` is not `none` or `semver`")]
+    LatestGuard(String),
     /// The hidden test flag `--retry-pacing` is malformed.
     #[error("flag `--retry-pacing`: {0}")]
     RetryPacing(String),
@@ -142,6 +156,19 @@ fn list(v: Option<&String>) -> Vec<String> {
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The non-blank, non-comment lines of a newline list, each with its 1-based line number.
+fn numbered_lines(v: Option<&String>) -> Vec<(usize, String)> {
+    v.map(|s| {
+        s.lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim()))
+            .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+            .map(|(i, l)| (i, l.to_owned()))
             .collect()
     })
     .unwrap_or_default()
@@ -251,6 +278,11 @@ impl PushSettings {
                 return Err(PushSettingsError::Platform(p.clone()));
             }
         }
+        let latest_guard = match trimmed(raw.latest_guard.as_ref()).as_deref() {
+            None | Some("none") => false,
+            Some("semver") => true,
+            Some(other) => return Err(PushSettingsError::LatestGuard(other.to_owned())),
+        };
         let timeout = match trimmed(raw.timeout.as_ref()) {
             Some(t) => parse_duration(&t).map_err(PushSettingsError::Timeout)?,
             None => DEFAULT_TIMEOUT,
@@ -268,6 +300,8 @@ impl PushSettings {
                 .collect(),
             platforms,
             tag_policy,
+            immutable_tags: numbered_lines(raw.immutable_tags.as_ref()),
+            latest_guard,
         })
     }
 }
@@ -372,6 +406,30 @@ mod tests {
             (creds[0].username.as_str(), creds[0].password.as_str()),
             ("007", "1e3")
         );
+    }
+
+    #[test]
+    fn release_guard_inputs() {
+        let s = PushSettings::resolve(&PushInputs {
+            immutable_tags: Some("# versions\nv*.*.*\n\n  [0-9]*.*.*  \n".into()),
+            latest_guard: Some("semver".into()),
+            ..PushInputs::default()
+        })
+        .expect("resolves");
+        assert_eq!(
+            s.immutable_tags,
+            [(2, "v*.*.*".to_owned()), (4, "[0-9]*.*.*".to_owned())]
+        );
+        assert!(s.latest_guard);
+        let s = PushSettings::resolve(&PushInputs::default()).expect("resolves");
+        assert!(s.immutable_tags.is_empty() && !s.latest_guard);
+        let e = PushSettings::resolve(&PushInputs {
+            latest_guard: Some("semvr".into()),
+            ..PushInputs::default()
+        })
+        .expect_err("unknown")
+        .to_string();
+        assert_eq!(e, "input `latest-guard`: `semvr` is not `none` or `semver`");
     }
 
     #[test]

@@ -1,13 +1,12 @@
 //! Credentials: what hoist authenticates with and which one a registry gets. Owns the
 //! [`Credential`] type, the per-registry items ([`RegistryCredential`]), the precedence
-//! (`registry-auth` → the GHCR default → the docker config's `auths` → anonymous), the docker
-//! config parsing and the mask hook ([`Masker`]) every secret passes through before use, the
+//! (`registry-auth` → the GHCR default → the docker config's helpers, then `auths` →
+//! anonymous), the docker config's `auths` parsing and the mask hook ([`Masker`]) every secret passes through before use, the
 //! `WWW-Authenticate` challenges, the token fetch and per-scope cache, and the 401 loop every
 //! request goes through ([`Endpoint::send`]). Knows nothing of where the items came from: the
 //! edge converts the inputs into these types.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -265,6 +264,9 @@ pub struct RegistryCredential {
     pub username: String,
     /// The password or token.
     pub password: String,
+    /// docker/login-action's `scope` path: the item applies only to this repository and the
+    /// ones under it (`None`: the whole registry).
+    pub scope: Option<String>,
 }
 
 impl std::fmt::Debug for RegistryCredential {
@@ -273,21 +275,40 @@ impl std::fmt::Debug for RegistryCredential {
             .field("registry", &self.registry)
             .field("username", &self.username)
             .field("password", &"<redacted>")
+            .field("scope", &self.scope)
             .finish()
     }
 }
 
-/// The credential for a registry: explicit `registry-auth` first, then the GHCR default
-/// (`github.actor` + `github-token`), then the docker config's `auths`, else anonymous.
+/// The credential for a repository of a registry: explicit `registry-auth` first (the item
+/// scoped most closely to the repository before an unscoped one), then the GHCR default
+/// (`github.actor` + `github-token`), then the docker config (helpers, then `auths`), else
+/// anonymous.
 pub fn credential_for(
     registry: &str,
+    repository: &str,
     explicit: &[RegistryCredential],
     ghcr_default: Option<&Credential>,
     docker_config: &[RegistryCredential],
 ) -> Option<Credential> {
+    let in_scope = |c: &RegistryCredential| match c.scope.as_deref() {
+        None => true,
+        Some(s) => {
+            s.is_empty()
+                || repository == s
+                || repository
+                    .strip_prefix(s)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        }
+    };
     let find = |list: &[RegistryCredential]| {
+        let here = |c: &&RegistryCredential| normalize_registry(&c.registry) == registry;
         list.iter()
-            .find(|c| normalize_registry(&c.registry) == registry)
+            .filter(here)
+            .filter(|c| c.scope.is_some() && in_scope(c))
+            // The most specific scope wins; the first of equals.
+            .min_by_key(|c| std::cmp::Reverse(c.scope.as_ref().map_or(0, String::len)))
+            .or_else(|| list.iter().filter(here).find(|c| c.scope.is_none()))
             .map(|c| Credential {
                 username: c.username.clone(),
                 password: c.password.clone(),
@@ -303,7 +324,8 @@ pub fn credential_for(
 }
 
 /// Reads the `auths` of a docker CLI `config.json` (`auth` = base64 `user:password`, or
-/// `username`/`password`). Credential helpers (`credsStore`, `credHelpers`) are not run.
+/// `username`/`password`). Credential helpers (`credsStore`, `credHelpers`) are read and run by
+/// [`super::auth_config`].
 /// Malformed entries are skipped; the error never quotes a value.
 pub fn parse_docker_config(bytes: &[u8]) -> Result<Vec<RegistryCredential>, String> {
     use base64::Engine as _;
@@ -334,78 +356,11 @@ pub fn parse_docker_config(bytes: &[u8]) -> Result<Vec<RegistryCredential>, Stri
                 registry: registry.clone(),
                 username,
                 password,
+                scope: None,
             });
         }
     }
     Ok(out)
-}
-
-/// Reads `$DOCKER_CONFIG/config.json` (or `$HOME/.docker/config.json`) for the credentials
-/// fallback: every password goes to `mask` before anything else is said about the file. A
-/// missing file is normal; an unreadable or malformed one is a warning; `credsStore` and
-/// `credHelpers` are not run, which is said in a warning.
-pub fn load_docker_config(
-    docker_config: Option<&Path>,
-    home: Option<&Path>,
-    mask: &dyn Fn(&str),
-    warn: &dyn Fn(&str),
-) -> Vec<RegistryCredential> {
-    let dir = docker_config
-        .map(Path::to_path_buf)
-        .or_else(|| home.map(|h| h.join(".docker")));
-    let Some(path) = dir.map(|d| d.join("config.json")) else {
-        return Vec::new();
-    };
-    let bytes = match read_bounded(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-        Err(e) => {
-            warn(&format!("cannot read {}: {e}", path.display()));
-            return Vec::new();
-        }
-    };
-    match parse_docker_config(&bytes) {
-        Ok(creds) => {
-            // Masked before anything else is said about the file.
-            for c in &creds {
-                mask(&c.password);
-            }
-            if let Ok(serde_json::Value::Object(doc)) =
-                serde_json::from_slice::<serde_json::Value>(&bytes)
-            {
-                for key in ["credsStore", "credHelpers"] {
-                    if doc.contains_key(key) {
-                        warn(&format!(
-                            "{}: `{key}` is present but credential helpers are not supported yet: its registries are pushed to anonymously\nhint: pass their credentials in `registry-auth`",
-                            path.display()
-                        ));
-                    }
-                }
-            }
-            creds
-        }
-        Err(e) => {
-            warn(&format!("ignoring {}: {e}", path.display()));
-            Vec::new()
-        }
-    }
-}
-
-/// The largest docker config read (a real one is a few KiB).
-const DOCKER_CONFIG_MAX: u64 = 4 << 20;
-
-fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(DOCKER_CONFIG_MAX + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > DOCKER_CONFIG_MAX {
-        return Err(std::io::Error::other(format!(
-            "larger than {DOCKER_CONFIG_MAX} bytes"
-        )));
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -444,6 +399,7 @@ mod tests {
             registry: "https://index.docker.io/v1/".into(),
             username: "hub".into(),
             password: "p".into(),
+            scope: None,
         }];
         let ghcr = Credential {
             username: "actor".into(),
@@ -455,22 +411,53 @@ mod tests {
         .expect("parses");
         assert_eq!(config.len(), 2);
         assert_eq!(
-            credential_for("docker.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
+            credential_for("docker.io", "a/b", &explicit, Some(&ghcr), &config).map(|c| c.username),
             Some("hub".into())
         );
         assert_eq!(
-            credential_for("ghcr.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
+            credential_for("ghcr.io", "a/b", &explicit, Some(&ghcr), &config).map(|c| c.username),
             Some("actor".into())
         );
         assert_eq!(
-            credential_for("ghcr.io", &explicit, None, &config).map(|c| c.username),
+            credential_for("ghcr.io", "a/b", &explicit, None, &config).map(|c| c.username),
             Some("cfg".into())
         );
-        let quay = credential_for("quay.io", &explicit, Some(&ghcr), &config).expect("from config");
+        let quay =
+            credential_for("quay.io", "a/b", &explicit, Some(&ghcr), &config).expect("from config");
         assert_eq!(
             (quay.username.as_str(), quay.password.as_str()),
             ("quser", "qpass")
         );
-        assert!(credential_for("example.com", &explicit, Some(&ghcr), &config).is_none());
+        assert!(credential_for("example.com", "a/b", &explicit, Some(&ghcr), &config).is_none());
+    }
+
+    #[test]
+    fn a_scoped_item_applies_to_its_repository_and_below_before_an_unscoped_one() {
+        let item = |user: &str, scope: Option<&str>| RegistryCredential {
+            registry: "docker.io".into(),
+            username: user.into(),
+            password: "p".into(),
+            scope: scope.map(str::to_owned),
+        };
+        let explicit = vec![
+            item("any", None),
+            item("org", Some("org")),
+            item("app", Some("org/app")),
+        ];
+        let user = |repo: &str| {
+            credential_for("docker.io", repo, &explicit, None, &[]).map(|c| c.username)
+        };
+        assert_eq!(user("org/other").as_deref(), Some("org"));
+        assert_eq!(user("org/app").as_deref(), Some("app"));
+        assert_eq!(user("orgx/app").as_deref(), Some("any"));
+        assert_eq!(user("library/alpine").as_deref(), Some("any"));
+        let only_scoped = vec![item("app", Some("org/app"))];
+        assert!(credential_for("docker.io", "org/apps", &only_scoped, None, &[]).is_none());
+        assert_eq!(
+            credential_for("docker.io", "org/app/sub", &only_scoped, None, &[])
+                .map(|c| c.username)
+                .as_deref(),
+            Some("app")
+        );
     }
 }

@@ -130,9 +130,9 @@ fn load_docker_config(env: &RunnerEnv, log: &Log) -> registry::auth_config::Dock
         registry_auth_file: env.registry_auth_file.clone(),
         xdg_runtime_dir: env.xdg_runtime_dir.clone(),
     };
-    registry::auth_config::load_config(&paths, &|secret| log.add_mask(secret), &|warning| {
-        log.warning(warning)
-    })
+    let mask = |secret: &str| log.add_mask(secret);
+    let warn = |warning: &str| log.warning(warning);
+    registry::auth_config::load_config(&paths, &mask, &warn)
 }
 
 /// Runs the docker config's credential helpers for the registries this push speaks to that

@@ -270,3 +270,176 @@ fn registry_auth_rejects_an_unknown_key_by_name_before_any_network() {
         "a rejected input reached the registry"
     );
 }
+
+const REFRESH: &str = "refresh-token-from-an-identity-provider-31";
+
+/// A token registry behind a fault proxy whose `decide` answers the first manifest PUT as an
+/// expired token is answered (the request forwarded without its `Authorization`), recording
+/// how many refresh-token grants the token server had made by then.
+struct TokenSetup {
+    tokens: support::registry::TokenServer,
+    registry: Registry,
+    proxy: support::faults::FaultProxy,
+    grants_at_expiry: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    work: tempfile::TempDir,
+    api: GitHubStub,
+}
+
+impl TokenSetup {
+    fn new() -> Self {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use support::faults::{Fault, FaultProxy};
+        let tokens = support::registry::TokenServer::start_with_refresh_token(USER, PASS, REFRESH);
+        let registry = Registry::start(&Kind::Token(&tokens));
+        let grants = Arc::clone(&tokens.refresh_grants);
+        let grants_at_expiry = Arc::new(AtomicUsize::new(usize::MAX));
+        let at_expiry = Arc::clone(&grants_at_expiry);
+        let expired = AtomicBool::new(false);
+        let proxy = FaultProxy::start(registry.port, move |_, line| {
+            if line.starts_with("PUT ")
+                && line.contains("/manifests/")
+                && !expired.swap(true, Ordering::SeqCst)
+            {
+                at_expiry.store(grants.load(Ordering::SeqCst), Ordering::SeqCst);
+                Fault::Unauthenticated
+            } else {
+                Fault::Pass
+            }
+        });
+        let work = tempfile::tempdir().unwrap();
+        write_layout(&work.path().join("layout"), 31, false);
+        Self {
+            tokens,
+            registry,
+            proxy,
+            grants_at_expiry,
+            work,
+            api: GitHubStub::app(),
+        }
+    }
+
+    fn push(
+        &self,
+        repo: &str,
+        env: &[(&'static str, String)],
+        extra: &[&str],
+    ) -> support::cli::Out {
+        let source = format!("oci:{}", self.work.path().join("layout").display());
+        let images = format!("{}/{repo}", self.proxy.host());
+        let host = self.proxy.host();
+        let mut args = vec![
+            "--images",
+            images.as_str(),
+            "--tags",
+            "type=raw,value=v1",
+            "--source",
+            source.as_str(),
+            "--insecure-registries",
+            host.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        let mut all = vec![
+            ("GITHUB_REPOSITORY", "o/app".to_owned()),
+            ("GITHUB_API_URL", self.api.url()),
+            (
+                "GITHUB_SHA",
+                "0123456789abcdef0123456789abcdef01234567".to_owned(),
+            ),
+            ("GITHUB_REF", "refs/heads/main".to_owned()),
+            ("GITHUB_EVENT_NAME", "push".to_owned()),
+        ];
+        all.extend_from_slice(env);
+        support::cli::hoist(self.work.path(), &all, &args)
+    }
+
+    fn landed(&self, repo: &str) -> bool {
+        let creds = format!("{USER}:{PASS}");
+        skopeo_digest(
+            &format!("{}/{repo}:v1", self.registry.host()),
+            &["--creds", creds.as_str()],
+        )
+        .is_some()
+    }
+}
+
+fn assert_no_refresh_token(label: &str, out: &support::cli::Out) {
+    for text in [&out.stdout, &out.stderr] {
+        assert!(
+            !text.contains(REFRESH),
+            "{label}: prints the refresh token:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_refresh_token_is_exchanged_at_the_token_endpoint_and_again_when_the_token_expires_mid_push() {
+    use std::sync::atomic::Ordering;
+    let s = TokenSetup::new();
+    // ACR's convention: the all-zero user name with a refresh token as the password.
+    let auth = format!(
+        "- registry: {}\n  username: 00000000-0000-0000-0000-000000000000\n  password: {REFRESH}\n",
+        s.proxy.host()
+    );
+    let out = s.push("refresh/app", &[], &["--registry-auth", auth.as_str()]);
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert_no_refresh_token("refresh", &out);
+    assert!(s.landed("refresh/app"), "not pushed:\n{}", out.stderr);
+    let at_expiry = s.grants_at_expiry.load(Ordering::SeqCst);
+    let total = s.tokens.refresh_grants.load(Ordering::SeqCst);
+    assert!(
+        at_expiry != usize::MAX && at_expiry >= 1,
+        "no token was granted by refresh token before the expiry ({at_expiry})"
+    );
+    assert!(
+        total > at_expiry,
+        "no new token after the expiry: {total} grants, {at_expiry} before it"
+    );
+    let puts = s
+        .proxy
+        .seen()
+        .iter()
+        .filter(|l| l.starts_with("PUT ") && l.contains("/manifests/"))
+        .count();
+    assert!(puts >= 2, "the expired manifest PUT was not sent again");
+
+    // A wrong refresh token gets no token: a clear failure, the token never printed.
+    let wrong = format!(
+        "- registry: {}\n  username: 00000000-0000-0000-0000-000000000000\n  password: not-the-{REFRESH}\n",
+        s.proxy.host()
+    );
+    let out = s.push("refresh/wrong", &[], &["--registry-auth", wrong.as_str()]);
+    assert_ne!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("401"), "{}", out.stderr);
+    assert_no_refresh_token("wrong refresh token", &out);
+    assert!(!s.landed("refresh/wrong"));
+}
+
+#[test]
+fn a_docker_config_identitytoken_is_used_as_a_refresh_token() {
+    let s = TokenSetup::new();
+    let docker = s.work.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"","identitytoken":"{REFRESH}"}}}}}}"#,
+            s.proxy.host()
+        ),
+    )
+    .unwrap();
+    let out = s.push(
+        "identity/app",
+        &[("DOCKER_CONFIG", docker.display().to_string())],
+        &[],
+    );
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert_no_refresh_token("identitytoken", &out);
+    assert!(s.landed("identity/app"), "not pushed:\n{}", out.stderr);
+    assert!(
+        s.tokens
+            .refresh_grants
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 1
+    );
+}

@@ -96,21 +96,43 @@ impl Endpoint {
                 "the registry names a plain-http token realm `{realm}`: credentials are not sent over http"
             )));
         }
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(s) = service {
-                q.append_pair("service", s);
+        // An identity token is an OAuth 2 refresh token: the distribution token spec's POST
+        // form (`docs/content/spec/auth/oauth.md`), scopes space-separated.
+        let req = if let Some(c) = self.credential.as_ref().filter(|c| is_identity_token(c)) {
+            // `application/x-www-form-urlencoded` is a URL query's encoding.
+            let mut form = Url::parse("http://form.invalid/").expect("a valid URL");
+            {
+                let mut q = form.query_pairs_mut();
+                q.append_pair("grant_type", "refresh_token")
+                    .append_pair("client_id", "hoist")
+                    .append_pair("refresh_token", &c.password)
+                    .append_pair("scope", scope);
+                if let Some(s) = service {
+                    q.append_pair("service", s);
+                }
             }
-            // Several resource scopes go as repeated `scope` parameters (distribution
-            // `docs/content/spec/auth/scope.md`).
-            for s in scope.split(' ') {
-                q.append_pair("scope", s);
+            self.http
+                .post(url)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form.query().unwrap_or_default().to_owned())
+        } else {
+            {
+                let mut q = url.query_pairs_mut();
+                if let Some(s) = service {
+                    q.append_pair("service", s);
+                }
+                // Several resource scopes go as repeated `scope` parameters (distribution
+                // `docs/content/spec/auth/scope.md`).
+                for s in scope.split(' ') {
+                    q.append_pair("scope", s);
+                }
             }
-        }
-        let mut req = self.http.get(url);
-        if let Some(c) = &self.credential {
-            req = req.basic_auth(&c.username, Some(&c.password));
-        }
+            let mut req = self.http.get(url);
+            if let Some(c) = &self.credential {
+                req = req.basic_auth(&c.username, Some(&c.password));
+            }
+            req
+        };
         let resp = req.send().await.map_err(|e| transport(&e))?;
         if !resp.status().is_success() {
             return Err(status_failure(resp).await);
@@ -237,6 +259,20 @@ impl Endpoint {
     }
 }
 
+/// The user name docker gives a credential whose password is an identity token (a helper's
+/// answer, a config's `identitytoken`).
+pub const IDENTITY_TOKEN_USER: &str = "<token>";
+
+/// The user name ACR's `az acr login --expose-token` gives with its refresh token.
+pub const ACR_REFRESH_TOKEN_USER: &str = "00000000-0000-0000-0000-000000000000";
+
+/// Whether the credential's password is an OAuth 2 refresh token to exchange at the token
+/// endpoint (`grant_type=refresh_token`) rather than Basic credentials.
+#[must_use]
+pub fn is_identity_token(c: &Credential) -> bool {
+    c.username == IDENTITY_TOKEN_USER || c.username == ACR_REFRESH_TOKEN_USER
+}
+
 /// Receives every secret (password, token) before it is used, to mask it in the log.
 pub type Masker = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -343,6 +379,10 @@ pub fn parse_docker_config(bytes: &[u8]) -> Result<Vec<RegistryCredential>, Stri
                 .filter(|s| !s.is_empty())
         };
         let pair = match (field("username"), field("password"), field("auth")) {
+            // docker uses an identity token in place of the password when there is one.
+            _ if field("identitytoken").is_some() => {
+                field("identitytoken").map(|t| (IDENTITY_TOKEN_USER.to_owned(), t.to_owned()))
+            }
             (Some(u), Some(p), _) => Some((u.to_owned(), p.to_owned())),
             (_, _, Some(a)) => base64::engine::general_purpose::STANDARD
                 .decode(a.trim())

@@ -283,11 +283,11 @@ pub async fn run(
     let mut registries: Vec<String> = meta
         .image_names
         .iter()
-        .map(|name| crate::reference::split_name(name).0)
+        .map(|name| registry::auth_config::registry_of(name))
         .collect();
     if let SourceRef::Remote { image } = &source_ref {
         let remote = source::remote::parse_remote(image);
-        registries.push(crate::reference::split_name(&remote.name).0);
+        registries.push(registry::auth_config::registry_of(&remote.name));
     }
     let docker_config = with_helper_credentials(
         docker_config,

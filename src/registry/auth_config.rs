@@ -208,6 +208,12 @@ fn load_one(path: &Path, mask: &dyn Fn(&str), warn: &dyn Fn(&str)) -> Option<Doc
     }
 }
 
+/// The registry of an image name (`alpine` → `docker.io`), as the helpers are looked up.
+#[must_use]
+pub fn registry_of(image_name: &str) -> String {
+    crate::reference::split_name(image_name).0
+}
+
 /// The server name a helper is asked about: docker's legacy URL for Docker Hub, else the host.
 #[must_use]
 pub fn helper_server(registry: &str) -> String {

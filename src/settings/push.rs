@@ -299,8 +299,14 @@ pub fn parse_registry_auth(text: &str) -> Result<Vec<RegistryCredential>, PushSe
                 )));
             }
         };
-        let host = crate::reference::normalize_registry(&registry);
-        if ecr == Some(Ecr::Yes) || (ecr == Some(Ecr::Auto) && is_ecr_host(&host)) {
+        // The host as login-action's `isECR` sees it (no scheme, no path).
+        let host = registry
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        if ecr == Some(Ecr::Yes) || (ecr == Some(Ecr::Auto) && is_ecr_host(host)) {
             return Err(PushSettingsError::Auth(format!(
                 "entry {n} ({registry}): `ecr` login (AWS keys exchanged for a registry password) is not supported yet\nhint: set `ecr: false` and pass `username: AWS` with the output of `aws ecr get-login-password` (or aws-actions/amazon-ecr-login's) as `password`"
             )));

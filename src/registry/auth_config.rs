@@ -232,13 +232,27 @@ pub fn run_helper(
     registry: &str,
     timeout: Duration,
 ) -> Result<Option<RegistryCredential>, HelperError> {
-    let program = format!("docker-credential-{helper}");
+    run_program(
+        Path::new(&format!("docker-credential-{helper}")),
+        helper,
+        registry,
+        timeout,
+    )
+}
+
+/// [`run_helper`] with the program named (a bare name is looked up on `PATH`).
+fn run_program(
+    program: &Path,
+    helper: &str,
+    registry: &str,
+    timeout: Duration,
+) -> Result<Option<RegistryCredential>, HelperError> {
     let failed = |why: String| HelperError::Failed {
         helper: helper.to_owned(),
         registry: registry.to_owned(),
         why,
     };
-    let mut child = Command::new(&program)
+    let mut child = Command::new(program)
         .arg("get")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -447,5 +461,57 @@ mod tests {
         assert_eq!(cfg.helper_for("a.example"), Some("one"));
         assert_eq!(cfg.helper_for("b.example"), Some("three"));
         assert_eq!(*masked.lock().expect("lock"), ["p1", "p2", "p3"]);
+    }
+
+    fn script(dir: &Path, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = dir.join("docker-credential-test");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        path
+    }
+
+    #[test]
+    fn a_helper_that_hangs_is_stopped_at_the_deadline() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = script(dir.path(), "sleep 30");
+        let started = Instant::now();
+        let e = run_program(&path, "test", "r.example", Duration::from_millis(300)).unwrap_err();
+        assert!(matches!(e, HelperError::Timeout { .. }), "{e}");
+        // The deadline plus generous slack, far below the helper's 30 s.
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(
+            e.to_string().starts_with(
+                "credential helper `docker-credential-test` for `r.example`: no answer"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_helper_flooding_its_output_is_an_error_not_a_read_without_end() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // 1 MiB of output, well past the bound: refused, never buffered whole.
+        let path = script(dir.path(), "head -c 1048576 /dev/zero");
+        let e = run_program(&path, "test", "r.example", Duration::from_secs(20)).unwrap_err();
+        assert!(e.to_string().contains("larger than 65536 bytes"), "{e}");
+    }
+
+    #[test]
+    fn a_helper_is_asked_on_stdin_and_not_found_is_no_credential() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = script(
+            dir.path(),
+            r#"read -r s; if [ "$s" = "https://index.docker.io/v1/" ]; then echo '{"Username":"u","Secret":"s"}'; else echo 'credentials not found in native keychain'; exit 1; fi"#,
+        );
+        let found = run_program(&path, "test", "docker.io", Duration::from_secs(20))
+            .expect("runs")
+            .expect("found");
+        assert_eq!(
+            (found.username.as_str(), found.password.as_str()),
+            ("u", "s")
+        );
+        let none = run_program(&path, "test", "quay.io", Duration::from_secs(20)).expect("runs");
+        assert!(none.is_none());
     }
 }

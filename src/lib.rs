@@ -1,5 +1,6 @@
 //! hoist: docker/metadata-action's tags, labels and annotations, byte for byte, then one image
-//! pushed to every registry in one step. See ARCHITECTURE.md for the data flow.
+//! pushed to every registry in one step. See docs/architecture.md for the module map and the data
+//! flow.
 
 pub mod app;
 pub mod duration;

@@ -23,6 +23,13 @@ impl From<SourceError> for PushError {
     }
 }
 
+// Hand-written for the same reason as `SourceError`'s.
+impl From<source::merge::MergeError> for PushError {
+    fn from(e: source::merge::MergeError) -> Self {
+        Self::Merge(e)
+    }
+}
+
 /// Why the push step could not run (before any registry was contacted) or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
@@ -32,6 +39,9 @@ pub enum PushError {
     /// The source is unreadable or invalid.
     #[error("input `source`: {0}")]
     Source(SourceError),
+    /// Several sources cannot be merged into one index.
+    #[error("input `source`: {0}")]
+    Merge(source::merge::MergeError),
     /// An image name or tag cannot be pushed to (the error names the input).
     #[error(transparent)]
     Target(#[from] registry::TargetError),
@@ -181,7 +191,8 @@ pub struct Prepared {
 #[derive(Debug)]
 struct Ready {
     push: PushSettings,
-    source: SourceRef,
+    /// One per line of `source` (one line: today's single image).
+    sources: Vec<(source::merge::Line, SourceRef)>,
     ca_pems: Vec<(String, Vec<u8>)>,
     retry: registry::retry::RetryPolicy,
     docker_config: registry::auth_config::DockerConfig,
@@ -224,13 +235,82 @@ fn ready(
             .map_err(PushSettingsError::RetryPacing)?,
         None => registry::retry::RetryPolicy::default(),
     };
-    let source = source::parse_source(push.source.as_deref().unwrap_or_default())?;
+    let sources = parse_sources(push.source.as_deref().unwrap_or_default())?;
     Ok(Ready {
         push,
-        source,
+        sources,
         ca_pems,
         retry,
         docker_config,
+    })
+}
+
+/// Parses the `source` input, one image per non-empty line (numbered as written).
+fn parse_sources(value: &str) -> Result<Vec<(source::merge::Line, SourceRef)>, PushError> {
+    let lines: Vec<(usize, &str)> = value
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty())
+        .collect();
+    if let [(_, one)] = lines.as_slice() {
+        // One line: exactly the single-image path (its errors as before).
+        let line = source::merge::Line {
+            number: 1,
+            text: (*one).to_owned(),
+        };
+        return Ok(vec![(line, source::parse_source(one)?)]);
+    }
+    lines
+        .into_iter()
+        .map(|(number, text)| {
+            let line = source::merge::Line {
+                number,
+                text: text.to_owned(),
+            };
+            match source::parse_source(text) {
+                Ok(r) => Ok((line, r)),
+                Err(cause) => Err(source::merge::MergeError::Source { line, cause }.into()),
+            }
+        })
+        .collect()
+}
+
+/// Reads one source into a local image (a `docker://` one pulled into a spool, within the
+/// `timeout`).
+async fn load_source(
+    source_ref: &SourceRef,
+    push: &PushSettings,
+    options: &PublishOptions,
+    mask: &Masker,
+    spool_base: &std::path::Path,
+    env: &RunnerEnv,
+) -> Result<source::LocalImage, PushError> {
+    Ok(match source_ref {
+        SourceRef::Remote { image } => {
+            let remote = source::remote::parse_remote(image);
+            // Named under `source`, once (a `TargetError` is about `images`).
+            let from = registry::parse_target(&remote.name, &[])
+                .map_err(|e| PushError::SourceRegistry(format!("`docker://{image}`: {}", e.why)))?;
+            let endpoint = registry::endpoint_for(&from, options, mask)
+                .map_err(|cause| PushError::SourceRegistry(format!("{}: {cause}", from.host)))?;
+            let pull = registry::Pull {
+                endpoint: &endpoint,
+                repository: &from.repository,
+                retry: &options.retry,
+            };
+            let load = source::remote::load(&pull, &from.repository, &remote.reference, spool_base);
+            tokio::time::timeout(push.timeout, load)
+                .await
+                .map_err(|_| {
+                    PushError::SourceRegistry(format!(
+                        "{}: reading the image did not finish within the `timeout` of {}",
+                        from.host,
+                        registry::retry::human(push.timeout)
+                    ))
+                })??
+        }
+        local => source::load(local, spool_base, env.docker_host.as_deref())?,
     })
 }
 
@@ -259,7 +339,7 @@ pub async fn run(
     let started = std::time::Instant::now();
     let Some(Ready {
         push,
-        source: source_ref,
+        sources,
         ca_pems,
         retry,
         docker_config,
@@ -285,9 +365,11 @@ pub async fn run(
         .iter()
         .map(|name| registry::auth_config::registry_of(name))
         .collect();
-    if let SourceRef::Remote { image } = &source_ref {
-        let remote = source::remote::parse_remote(image);
-        registries.push(registry::auth_config::registry_of(&remote.name));
+    for (_, source_ref) in &sources {
+        if let SourceRef::Remote { image } = source_ref {
+            let remote = source::remote::parse_remote(image);
+            registries.push(registry::auth_config::registry_of(&remote.name));
+        }
     }
     let docker_config = with_helper_credentials(
         docker_config,
@@ -311,7 +393,7 @@ pub async fn run(
         retry,
         timeout: Some(push.timeout),
         started: Some(started),
-        progress: crate::progress::Renderer::new(
+        progress: crate::outputs::progress::Renderer::new(
             log,
             std::io::IsTerminal::is_terminal(&std::io::stderr()),
         )
@@ -320,34 +402,33 @@ pub async fn run(
     let mask_log = log.clone();
     let mask: Masker = Arc::new(move |secret: &str| mask_log.add_mask(secret));
     let spool_base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
-    let image = match &source_ref {
-        SourceRef::Remote { image } => {
-            let remote = source::remote::parse_remote(image);
-            // Named under `source`, once (a `TargetError` is about `images`).
-            let from = registry::parse_target(&remote.name, &[])
-                .map_err(|e| PushError::SourceRegistry(format!("`docker://{image}`: {}", e.why)))?;
-            let endpoint = registry::endpoint_for(&from, &options, &mask)
-                .map_err(|cause| PushError::SourceRegistry(format!("{}: {cause}", from.host)))?;
-            let pull = registry::Pull {
-                endpoint: &endpoint,
-                repository: &from.repository,
-                retry: &options.retry,
-            };
-            let load =
-                source::remote::load(&pull, &from.repository, &remote.reference, &spool_base);
-            tokio::time::timeout(push.timeout, load)
+    let (plan, image): (_, Box<dyn source::BlobReader>) = if let [(_, one)] = sources.as_slice() {
+        let image = load_source(one, &push, &options, &mask, &spool_base, env).await?;
+        let plan = source::plan(&image, &push.platforms)?;
+        (plan, Box::new(image))
+    } else {
+        let mut loaded = Vec::with_capacity(sources.len());
+        for (line, source_ref) in &sources {
+            let image = load_source(source_ref, &push, &options, &mask, &spool_base, env)
                 .await
-                .map_err(|_| {
-                    PushError::SourceRegistry(format!(
-                        "{}: reading the image did not finish within the `timeout` of {}",
-                        from.host,
-                        registry::retry::human(push.timeout)
-                    ))
-                })??
+                .map_err(|e| match e {
+                    PushError::Source(cause) => {
+                        PushError::Merge(source::merge::MergeError::Source {
+                            line: line.clone(),
+                            cause,
+                        })
+                    }
+                    PushError::SourceRegistry(why) => {
+                        PushError::SourceRegistry(format!("{line}: {why}"))
+                    }
+                    other => other,
+                })?;
+            loaded.push((line.clone(), image));
         }
-        local => source::load(local, &spool_base, env.docker_host.as_deref())?,
+        let annotations = meta.annotations.as_deref().unwrap_or_default();
+        let (plan, merged) = source::merge::merge(loaded, &push.platforms, annotations)?;
+        (plan, Box::new(merged))
     };
-    let plan = source::plan(&image, &push.platforms)?;
     registry::check_plan(&plan)?;
     if meta.image_names.is_empty() {
         return Err(PushError::NoImages);
@@ -357,10 +438,18 @@ pub async fn run(
         .iter()
         .map(|name| registry::parse_target(name, &meta.tag_names))
         .collect::<Result<Vec<_>, _>>()?;
-    crate::outputs::push::plan(log, &plan, &targets);
+    // Several `source` lines: the platforms of the merged index, for the plan, summary, results.
+    let merged = (sources.len() > 1).then(|| source::merge::platforms_of(&plan));
+    match &merged {
+        Some(platforms) => crate::outputs::push::merged_plan(log, &plan, &targets, platforms),
+        None => crate::outputs::push::plan(log, &plan, &targets),
+    }
     let digest = plan.root().digest.to_string();
     if !push.push {
-        source::verify_all(&image, &plan)?;
+        // Every blob hashed (streamed), the single image's errors unchanged.
+        for b in &plan.blobs {
+            image.verify_blob(b).map_err(|e| SourceError::Layout(e.0))?;
+        }
         log.info("push is false: nothing was pushed");
         return Ok(PushOutcome {
             outputs: vec![("digest", digest)],
@@ -368,10 +457,15 @@ pub async fn run(
         });
     }
 
-    let mut report = registry::publish(&plan, &image, &targets, &options, &mask).await;
+    let mut report = registry::publish(&plan, image.as_ref(), &targets, &options, &mask).await;
     scrub_report(&mut report, log);
 
     crate::outputs::push::results(log, env, &report)?;
+    let mut push_results = report.render_json();
+    if let Some(platforms) = &merged {
+        crate::outputs::push::merged_summary(env, platforms)?;
+        push_results = crate::outputs::push::merged_results(&plan, &push_results);
+    }
     let count = |status| report.targets.iter().filter(|t| t.status == status).count();
     let failure = report.failed().then(|| PushError::Failed {
         failed: count(registry::report::TargetStatus::Failed),
@@ -379,7 +473,7 @@ pub async fn run(
         total: report.targets.len(),
     });
     Ok(PushOutcome {
-        outputs: vec![("digest", digest), ("push-results", report.render_json())],
+        outputs: vec![("digest", digest), ("push-results", push_results)],
         failure,
     })
 }

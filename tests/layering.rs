@@ -14,18 +14,17 @@ const RULES: &[(&str, &[&str])] = &[
     ("duration", &[]),
     ("reference", &[]),
     ("plan", &[]),
+    ("progress", &["plan"]),
     ("meta", &["js"]),
     // Layers.
     ("github", &["js", "meta"]),
     ("settings", &["js", "meta", "duration"]),
     ("source", &["plan", "reference"]),
-    ("progress", &["github", "plan"]),
     ("registry", &["plan", "progress", "duration", "reference"]),
-    ("report", &["meta"]),
     // The runner sink and the CLI printer (issue 9 item 2, on main): results, not decisions.
     (
         "outputs",
-        &["github", "meta", "plan", "registry", "settings"],
+        &["github", "meta", "plan", "progress", "registry", "settings"],
     ),
     // The edges.
     (

@@ -6,6 +6,7 @@
 
 pub mod bake;
 pub mod cli;
+pub mod progress;
 pub mod push;
 pub mod sink;
 pub mod values;

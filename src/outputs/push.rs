@@ -17,6 +17,60 @@ pub fn plan(log: &Log, plan: &Plan, targets: &[Target]) {
     log.end_group();
 }
 
+/// The `Push plan` group of a merged index (several `source` lines): as [`plan`], with the
+/// merged platforms listed after the digest.
+pub fn merged_plan(log: &Log, plan: &Plan, targets: &[Target], platforms: &[String]) {
+    log.group("Push plan");
+    let mut lines = describe_plan(plan, targets);
+    lines.insert(1, format!("platforms: {}", platforms.join(", ")));
+    for line in lines {
+        log.untrusted(&line);
+    }
+    log.end_group();
+}
+
+/// The children of a merged index (every manifest but the root), as `push-results` lists them
+/// per target whose content landed: `digest`, `platform` (`attestation` for an attestation
+/// manifest) and `mediaType`.
+pub fn merged_results(plan: &Plan, push_results: &str) -> String {
+    let children: Vec<serde_json::Value> = plan.manifests[..plan.manifests.len() - 1]
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "digest": m.digest.as_str(),
+                "platform": m.platform.as_deref().unwrap_or("-"),
+                "mediaType": m.media_type,
+            })
+        })
+        .collect();
+    let Ok(mut targets) = serde_json::from_str::<Vec<serde_json::Value>>(push_results) else {
+        return push_results.to_owned();
+    };
+    for t in &mut targets {
+        let landed = t.get("digest").is_some_and(|d| !d.is_null());
+        if let Some(obj) = t.as_object_mut() {
+            let list = if landed { children.clone() } else { Vec::new() };
+            obj.insert("children".into(), serde_json::Value::Array(list));
+        }
+    }
+    serde_json::to_string(&targets).unwrap_or_else(|_| push_results.to_owned())
+}
+
+/// Appends the merged platforms to the job summary (after the results table), when there is one.
+pub fn merged_summary(env: &RunnerEnv, platforms: &[String]) -> Result<(), FileCommandError> {
+    let Some(path) = env.step_summary_file.as_deref() else {
+        return Ok(());
+    };
+    let list: Vec<String> = platforms
+        .iter()
+        .map(|p| format!("`{}`", crate::registry::text::markdown(p)))
+        .collect();
+    files::append(
+        path,
+        &format!("\nPlatforms (one index): {}\n", list.join(", ")),
+    )
+}
+
 fn describe_plan(plan: &Plan, targets: &[Target]) -> Vec<String> {
     let root = plan.root();
     let mut lines = vec![format!("digest: {} ({})", root.digest, root.media_type)];

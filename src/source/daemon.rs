@@ -359,11 +359,8 @@ pub fn load(
 ) -> Result<LocalImage, SourceError> {
     let socket = socket_path(docker_host)?;
     let name = engine_name(image)?;
-    std::fs::create_dir_all(spool_base).map_err(|e| io_error(spool_base, e))?;
-    let spool = tempfile::Builder::new()
-        .prefix("hoist-daemon-")
-        .tempdir_in(spool_base)
-        .map_err(|e| io_error(spool_base, e))?;
+    // Locked, removed on a signal, swept by the next run if this one is killed.
+    let spool = super::spool::create(spool_base, super::spool::DAEMON_PREFIX)?;
     let tar = spool.path().join("image.tar");
     export_blocking(&socket, &name, &tar)?;
     let local = if let Some(image) = complete_oci_image(&tar) {

@@ -70,6 +70,9 @@ pub enum PushError {
         /// What is wrong.
         cause: registry::guard::GlobError,
     },
+    /// A docker credential helper failed (the message names it and the registry).
+    #[error(transparent)]
+    Helper(#[from] registry::auth_config::HelperError),
     /// The job summary could not be written.
     #[error(transparent)]
     Summary(#[from] files::FileCommandError),
@@ -132,18 +135,55 @@ fn to_registry_credential(
         registry: c.registry.clone(),
         username: c.username.clone(),
         password: c.password.clone(),
+        scope: c.scope.clone(),
     }
 }
 
-/// Reads the docker config for the credentials fallback (see
-/// [`registry::auth::load_docker_config`]), masking every password and warning through the log.
-fn load_docker_config(env: &RunnerEnv, log: &Log) -> Vec<registry::RegistryCredential> {
-    registry::auth::load_docker_config(
-        env.docker_config.as_deref(),
-        env.home.as_deref(),
+/// Reads the docker config and podman's `auth.json` for the credentials fallback (see
+/// [`registry::auth_config::load_config`]), masking every password and warning through the log.
+fn load_docker_config(env: &RunnerEnv, log: &Log) -> registry::auth_config::DockerConfig {
+    let paths = registry::auth_config::ConfigPaths {
+        docker_config: env.docker_config.clone(),
+        home: env.home.clone(),
+        registry_auth_file: env.registry_auth_file.clone(),
+        xdg_runtime_dir: env.xdg_runtime_dir.clone(),
+    };
+    let mask = |secret: &str| log.add_mask(secret);
+    let warn = |warning: &str| log.warning(warning);
+    registry::auth_config::load_config(&paths, &mask, &warn)
+}
+
+/// Runs the docker config's credential helpers for the registries this push speaks to that
+/// have no `registry-auth` item (nor the GHCR default): at push time, because only now are the
+/// registries known and a helper may hand out a short-lived token. Their credentials come
+/// before the config's `auths`, as docker reads them.
+async fn with_helper_credentials(
+    config: registry::auth_config::DockerConfig,
+    push: &PushSettings,
+    ghcr_default: bool,
+    registries: Vec<String>,
+    log: &Log,
+) -> Result<Vec<registry::RegistryCredential>, PushError> {
+    let needed: Vec<String> = registries
+        .into_iter()
+        .filter(|r| {
+            !(push
+                .credentials
+                .iter()
+                .any(|c| registry::normalize_registry(&c.registry) == *r)
+                || (ghcr_default && r == "ghcr.io"))
+        })
+        .collect();
+    let mut creds = registry::auth_config::fetch_helper_credentials(
+        &config,
+        &needed,
+        registry::auth_config::HELPER_TIMEOUT,
         &|secret| log.add_mask(secret),
         &|warning| log.warning(warning),
     )
+    .await?;
+    creds.extend(config.auths);
+    Ok(creds)
 }
 
 /// The push inputs, the docker config and the CA files, read, validated and masked at the start
@@ -163,7 +203,7 @@ struct Ready {
     sources: Vec<(source::merge::Line, SourceRef)>,
     ca_pems: Vec<(String, Vec<u8>)>,
     retry: registry::retry::RetryPolicy,
-    docker_config: Vec<registry::RegistryCredential>,
+    docker_config: registry::auth_config::DockerConfig,
     immutable_tags: Vec<registry::guard::Glob>,
 }
 
@@ -189,7 +229,7 @@ pub fn prepare(raw: &PushInputs, env: &RunnerEnv, log: &Log) -> Prepared {
 
 fn ready(
     push: PushSettings,
-    docker_config: Vec<registry::RegistryCredential>,
+    docker_config: registry::auth_config::DockerConfig,
 ) -> Result<Ready, PushError> {
     let mut ca_pems = Vec::new();
     for path in &push.registry_ca {
@@ -381,6 +421,25 @@ pub async fn run(
         }),
         _ => None,
     };
+    let mut registries: Vec<String> = meta
+        .image_names
+        .iter()
+        .map(|name| registry::auth_config::registry_of(name))
+        .collect();
+    for (_, source_ref) in &sources {
+        if let SourceRef::Remote { image } = source_ref {
+            let remote = source::remote::parse_remote(image);
+            registries.push(registry::auth_config::registry_of(&remote.name));
+        }
+    }
+    let docker_config = with_helper_credentials(
+        docker_config,
+        &push,
+        ghcr_default.is_some(),
+        registries,
+        log,
+    )
+    .await?;
     let options = PublishOptions {
         policy: to_registry_policy(push.tag_policy),
         insecure_registries: push.insecure_registries.clone(),

@@ -194,8 +194,9 @@ fn a_cli_push_prints_no_secret_and_json_stdout_is_json() {
             assert!(
                 run.stderr.lines().any(|l| l.starts_with("warning: ")
                     && l.contains("credsStore")
-                    && !l.contains("desktop")),
-                "{label}: the credsStore warning\n{}",
+                    && l.contains("`docker-credential-desktop`")
+                    && l.contains("not on `PATH`")),
+                "{label}: the warning about the credsStore helper not installed\n{}",
                 run.stderr
             );
         }

@@ -66,6 +66,10 @@ pub struct RunnerEnv {
     pub docker_config: Option<PathBuf>,
     /// `DOCKER_HOST`: the Docker Engine socket for `docker-daemon:` (`unix:///path`).
     pub docker_host: Option<String>,
+    /// `REGISTRY_AUTH_FILE`: podman's credentials file (after the docker config).
+    pub registry_auth_file: Option<PathBuf>,
+    /// `XDG_RUNTIME_DIR`: where podman keeps `containers/auth.json` by default.
+    pub xdg_runtime_dir: Option<PathBuf>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -110,6 +114,8 @@ impl RunnerEnv {
             source_date_epoch: var("SOURCE_DATE_EPOCH"),
             docker_config: path("DOCKER_CONFIG"),
             docker_host: var("DOCKER_HOST"),
+            registry_auth_file: path("REGISTRY_AUTH_FILE"),
+            xdg_runtime_dir: path("XDG_RUNTIME_DIR"),
         }
     }
 

@@ -1,13 +1,12 @@
 //! Credentials: what hoist authenticates with and which one a registry gets. Owns the
 //! [`Credential`] type, the per-registry items ([`RegistryCredential`]), the precedence
-//! (`registry-auth` → the GHCR default → the docker config's `auths` → anonymous), the docker
-//! config parsing and the mask hook ([`Masker`]) every secret passes through before use, the
+//! (`registry-auth` → the GHCR default → the docker config's helpers, then `auths` →
+//! anonymous), the docker config's `auths` parsing and the mask hook ([`Masker`]) every secret passes through before use, the
 //! `WWW-Authenticate` challenges, the token fetch and per-scope cache, and the 401 loop every
 //! request goes through ([`Endpoint::send`]). Knows nothing of where the items came from: the
 //! edge converts the inputs into these types.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -97,21 +96,43 @@ impl Endpoint {
                 "the registry names a plain-http token realm `{realm}`: credentials are not sent over http"
             )));
         }
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(s) = service {
-                q.append_pair("service", s);
+        // An identity token is an OAuth 2 refresh token: the distribution token spec's POST
+        // form (`docs/content/spec/auth/oauth.md`), scopes space-separated.
+        let req = if let Some(c) = self.credential.as_ref().filter(|c| is_identity_token(c)) {
+            // `application/x-www-form-urlencoded` is a URL query's encoding.
+            let mut form = Url::parse("http://form.invalid/").expect("a valid URL");
+            {
+                let mut q = form.query_pairs_mut();
+                q.append_pair("grant_type", "refresh_token")
+                    .append_pair("client_id", "hoist")
+                    .append_pair("refresh_token", &c.password)
+                    .append_pair("scope", scope);
+                if let Some(s) = service {
+                    q.append_pair("service", s);
+                }
             }
-            // Several resource scopes go as repeated `scope` parameters (distribution
-            // `docs/content/spec/auth/scope.md`).
-            for s in scope.split(' ') {
-                q.append_pair("scope", s);
+            self.http
+                .post(url)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form.query().unwrap_or_default().to_owned())
+        } else {
+            {
+                let mut q = url.query_pairs_mut();
+                if let Some(s) = service {
+                    q.append_pair("service", s);
+                }
+                // Several resource scopes go as repeated `scope` parameters (distribution
+                // `docs/content/spec/auth/scope.md`).
+                for s in scope.split(' ') {
+                    q.append_pair("scope", s);
+                }
             }
-        }
-        let mut req = self.http.get(url);
-        if let Some(c) = &self.credential {
-            req = req.basic_auth(&c.username, Some(&c.password));
-        }
+            let mut req = self.http.get(url);
+            if let Some(c) = &self.credential {
+                req = req.basic_auth(&c.username, Some(&c.password));
+            }
+            req
+        };
         let resp = req.send().await.map_err(|e| transport(&e))?;
         if !resp.status().is_success() {
             return Err(status_failure(resp).await);
@@ -238,6 +259,20 @@ impl Endpoint {
     }
 }
 
+/// The user name docker gives a credential whose password is an identity token (a helper's
+/// answer, a config's `identitytoken`).
+pub const IDENTITY_TOKEN_USER: &str = "<token>";
+
+/// The user name ACR's `az acr login --expose-token` gives with its refresh token.
+pub const ACR_REFRESH_TOKEN_USER: &str = "00000000-0000-0000-0000-000000000000";
+
+/// Whether the credential's password is an OAuth 2 refresh token to exchange at the token
+/// endpoint (`grant_type=refresh_token`) rather than Basic credentials.
+#[must_use]
+pub fn is_identity_token(c: &Credential) -> bool {
+    c.username == IDENTITY_TOKEN_USER || c.username == ACR_REFRESH_TOKEN_USER
+}
+
 /// Receives every secret (password, token) before it is used, to mask it in the log.
 pub type Masker = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -265,6 +300,9 @@ pub struct RegistryCredential {
     pub username: String,
     /// The password or token.
     pub password: String,
+    /// docker/login-action's `scope` path: the item applies only to this repository and the
+    /// ones under it (`None`: the whole registry).
+    pub scope: Option<String>,
 }
 
 impl std::fmt::Debug for RegistryCredential {
@@ -273,21 +311,40 @@ impl std::fmt::Debug for RegistryCredential {
             .field("registry", &self.registry)
             .field("username", &self.username)
             .field("password", &"<redacted>")
+            .field("scope", &self.scope)
             .finish()
     }
 }
 
-/// The credential for a registry: explicit `registry-auth` first, then the GHCR default
-/// (`github.actor` + `github-token`), then the docker config's `auths`, else anonymous.
+/// The credential for a repository of a registry: explicit `registry-auth` first (the item
+/// scoped most closely to the repository before an unscoped one), then the GHCR default
+/// (`github.actor` + `github-token`), then the docker config (helpers, then `auths`), else
+/// anonymous.
 pub fn credential_for(
     registry: &str,
+    repository: &str,
     explicit: &[RegistryCredential],
     ghcr_default: Option<&Credential>,
     docker_config: &[RegistryCredential],
 ) -> Option<Credential> {
+    let in_scope = |c: &RegistryCredential| match c.scope.as_deref() {
+        None => true,
+        Some(s) => {
+            s.is_empty()
+                || repository == s
+                || repository
+                    .strip_prefix(s)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        }
+    };
     let find = |list: &[RegistryCredential]| {
+        let here = |c: &&RegistryCredential| normalize_registry(&c.registry) == registry;
         list.iter()
-            .find(|c| normalize_registry(&c.registry) == registry)
+            .filter(here)
+            .filter(|c| c.scope.is_some() && in_scope(c))
+            // The most specific scope wins; the first of equals.
+            .min_by_key(|c| std::cmp::Reverse(c.scope.as_ref().map_or(0, String::len)))
+            .or_else(|| list.iter().filter(here).find(|c| c.scope.is_none()))
             .map(|c| Credential {
                 username: c.username.clone(),
                 password: c.password.clone(),
@@ -303,7 +360,8 @@ pub fn credential_for(
 }
 
 /// Reads the `auths` of a docker CLI `config.json` (`auth` = base64 `user:password`, or
-/// `username`/`password`). Credential helpers (`credsStore`, `credHelpers`) are not run.
+/// `username`/`password`). Credential helpers (`credsStore`, `credHelpers`) are read and run by
+/// [`super::auth_config`].
 /// Malformed entries are skipped; the error never quotes a value.
 pub fn parse_docker_config(bytes: &[u8]) -> Result<Vec<RegistryCredential>, String> {
     use base64::Engine as _;
@@ -321,6 +379,10 @@ pub fn parse_docker_config(bytes: &[u8]) -> Result<Vec<RegistryCredential>, Stri
                 .filter(|s| !s.is_empty())
         };
         let pair = match (field("username"), field("password"), field("auth")) {
+            // docker uses an identity token in place of the password when there is one.
+            _ if field("identitytoken").is_some() => {
+                field("identitytoken").map(|t| (IDENTITY_TOKEN_USER.to_owned(), t.to_owned()))
+            }
             (Some(u), Some(p), _) => Some((u.to_owned(), p.to_owned())),
             (_, _, Some(a)) => base64::engine::general_purpose::STANDARD
                 .decode(a.trim())
@@ -334,78 +396,11 @@ pub fn parse_docker_config(bytes: &[u8]) -> Result<Vec<RegistryCredential>, Stri
                 registry: registry.clone(),
                 username,
                 password,
+                scope: None,
             });
         }
     }
     Ok(out)
-}
-
-/// Reads `$DOCKER_CONFIG/config.json` (or `$HOME/.docker/config.json`) for the credentials
-/// fallback: every password goes to `mask` before anything else is said about the file. A
-/// missing file is normal; an unreadable or malformed one is a warning; `credsStore` and
-/// `credHelpers` are not run, which is said in a warning.
-pub fn load_docker_config(
-    docker_config: Option<&Path>,
-    home: Option<&Path>,
-    mask: &dyn Fn(&str),
-    warn: &dyn Fn(&str),
-) -> Vec<RegistryCredential> {
-    let dir = docker_config
-        .map(Path::to_path_buf)
-        .or_else(|| home.map(|h| h.join(".docker")));
-    let Some(path) = dir.map(|d| d.join("config.json")) else {
-        return Vec::new();
-    };
-    let bytes = match read_bounded(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-        Err(e) => {
-            warn(&format!("cannot read {}: {e}", path.display()));
-            return Vec::new();
-        }
-    };
-    match parse_docker_config(&bytes) {
-        Ok(creds) => {
-            // Masked before anything else is said about the file.
-            for c in &creds {
-                mask(&c.password);
-            }
-            if let Ok(serde_json::Value::Object(doc)) =
-                serde_json::from_slice::<serde_json::Value>(&bytes)
-            {
-                for key in ["credsStore", "credHelpers"] {
-                    if doc.contains_key(key) {
-                        warn(&format!(
-                            "{}: `{key}` is present but credential helpers are not supported yet: its registries are pushed to anonymously\nhint: pass their credentials in `registry-auth`",
-                            path.display()
-                        ));
-                    }
-                }
-            }
-            creds
-        }
-        Err(e) => {
-            warn(&format!("ignoring {}: {e}", path.display()));
-            Vec::new()
-        }
-    }
-}
-
-/// The largest docker config read (a real one is a few KiB).
-const DOCKER_CONFIG_MAX: u64 = 4 << 20;
-
-fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(DOCKER_CONFIG_MAX + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > DOCKER_CONFIG_MAX {
-        return Err(std::io::Error::other(format!(
-            "larger than {DOCKER_CONFIG_MAX} bytes"
-        )));
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -444,6 +439,7 @@ mod tests {
             registry: "https://index.docker.io/v1/".into(),
             username: "hub".into(),
             password: "p".into(),
+            scope: None,
         }];
         let ghcr = Credential {
             username: "actor".into(),
@@ -455,22 +451,53 @@ mod tests {
         .expect("parses");
         assert_eq!(config.len(), 2);
         assert_eq!(
-            credential_for("docker.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
+            credential_for("docker.io", "a/b", &explicit, Some(&ghcr), &config).map(|c| c.username),
             Some("hub".into())
         );
         assert_eq!(
-            credential_for("ghcr.io", &explicit, Some(&ghcr), &config).map(|c| c.username),
+            credential_for("ghcr.io", "a/b", &explicit, Some(&ghcr), &config).map(|c| c.username),
             Some("actor".into())
         );
         assert_eq!(
-            credential_for("ghcr.io", &explicit, None, &config).map(|c| c.username),
+            credential_for("ghcr.io", "a/b", &explicit, None, &config).map(|c| c.username),
             Some("cfg".into())
         );
-        let quay = credential_for("quay.io", &explicit, Some(&ghcr), &config).expect("from config");
+        let quay =
+            credential_for("quay.io", "a/b", &explicit, Some(&ghcr), &config).expect("from config");
         assert_eq!(
             (quay.username.as_str(), quay.password.as_str()),
             ("quser", "qpass")
         );
-        assert!(credential_for("example.com", &explicit, Some(&ghcr), &config).is_none());
+        assert!(credential_for("example.com", "a/b", &explicit, Some(&ghcr), &config).is_none());
+    }
+
+    #[test]
+    fn a_scoped_item_applies_to_its_repository_and_below_before_an_unscoped_one() {
+        let item = |user: &str, scope: Option<&str>| RegistryCredential {
+            registry: "docker.io".into(),
+            username: user.into(),
+            password: "p".into(),
+            scope: scope.map(str::to_owned),
+        };
+        let explicit = vec![
+            item("any", None),
+            item("org", Some("org")),
+            item("app", Some("org/app")),
+        ];
+        let user = |repo: &str| {
+            credential_for("docker.io", repo, &explicit, None, &[]).map(|c| c.username)
+        };
+        assert_eq!(user("org/other").as_deref(), Some("org"));
+        assert_eq!(user("org/app").as_deref(), Some("app"));
+        assert_eq!(user("orgx/app").as_deref(), Some("any"));
+        assert_eq!(user("library/alpine").as_deref(), Some("any"));
+        let only_scoped = vec![item("app", Some("org/app"))];
+        assert!(credential_for("docker.io", "org/apps", &only_scoped, None, &[]).is_none());
+        assert_eq!(
+            credential_for("docker.io", "org/app/sub", &only_scoped, None, &[])
+                .map(|c| c.username)
+                .as_deref(),
+            Some("app")
+        );
     }
 }

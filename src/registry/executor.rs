@@ -89,6 +89,7 @@ pub fn endpoint_for(
     };
     let cred = credential_for(
         &target.registry,
+        &target.repository,
         &options.credentials,
         options.ghcr_default.as_ref(),
         &options.docker_config,

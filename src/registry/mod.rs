@@ -9,6 +9,7 @@
 //! Must not decide tags or print: it receives targets and returns a [`PushReport`].
 
 pub mod auth;
+pub mod auth_config;
 pub mod endpoint;
 pub mod executor;
 pub mod guard;

@@ -68,6 +68,77 @@ pub struct RegistryCredential {
     pub username: String,
     /// The password or token.
     pub password: String,
+    /// login-action's `scope`: the repository path the item applies to (`None`: the whole
+    /// registry; the `@actions` suffix is validated and dropped).
+    pub scope: Option<String>,
+    /// login-action's `ecr` (`None`: not given).
+    pub ecr: Option<Ecr>,
+}
+
+/// login-action's `ecr` key: whether the registry is Amazon ECR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ecr {
+    /// By host name (`*.dkr.ecr.*.amazonaws.com`, `public.ecr.aws`).
+    Auto,
+    /// Always.
+    Yes,
+    /// Never: `username`/`password` are the registry's own.
+    No,
+}
+
+/// Whether `host` is an Amazon ECR registry by name (login-action's `isECR`: private
+/// `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]` or `public.ecr.aws`).
+#[must_use]
+pub fn is_ecr_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    if host == "public.ecr.aws" {
+        return true;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let tail_ok = host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
+    tail_ok
+        && labels.len() >= 6
+        && labels[1] == "dkr"
+        && (labels[2] == "ecr" || labels[2] == "ecr-fips")
+        && !labels[0].is_empty()
+        && labels[0].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Validates login-action's `scope` (`path[@action,...]`) and returns its path without the
+/// slashes around it. Errors never quote a secret (a scope is not one).
+fn parse_scope(scope: &str, n: usize, registry: &str) -> Result<String, PushSettingsError> {
+    let bad = |why: &str| {
+        PushSettingsError::Auth(format!(
+            "entry {n} ({registry}): `scope` `{scope}`: {why}\nhint: a repository path with optional actions, e.g. `scope: myorg/myimage@push`"
+        ))
+    };
+    let (path, actions) = match scope.split_once('@') {
+        Some((p, a)) => (p, Some(a)),
+        None => (scope, None),
+    };
+    if let Some(a) = actions {
+        let ok = !a.is_empty()
+            && a.split(',')
+                .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()));
+        if a.contains('@') {
+            return Err(bad("at most one `@` separator"));
+        }
+        if !ok {
+            return Err(bad("actions must be lowercase names separated by commas"));
+        }
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.starts_with('/') {
+        return Err(bad("an absolute path escapes the registry"));
+    }
+    if !trimmed.is_empty()
+        && trimmed
+            .split('/')
+            .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
+        return Err(bad("empty, `.` or `..` path segments"));
+    }
+    Ok(trimmed.to_owned())
 }
 
 impl std::fmt::Debug for RegistryCredential {
@@ -76,6 +147,8 @@ impl std::fmt::Debug for RegistryCredential {
             .field("registry", &self.registry)
             .field("username", &self.username)
             .field("password", &"<redacted>")
+            .field("scope", &self.scope)
+            .field("ecr", &self.ecr)
             .finish()
     }
 }
@@ -231,9 +304,9 @@ pub fn parse_registry_auth(text: &str) -> Result<Vec<RegistryCredential>, PushSe
         let field = |key: &str| map.get(key).and_then(scalar);
         for key in map.keys() {
             let k = key.as_str().unwrap_or_default();
-            if !matches!(k, "registry" | "username" | "password") {
+            if !matches!(k, "registry" | "username" | "password" | "ecr" | "scope") {
                 return Err(PushSettingsError::Auth(format!(
-                    "entry {n}: unknown key `{k}` (expected registry, username, password)"
+                    "entry {n}: unknown key `{k}` (expected registry, username, password, ecr, scope)"
                 )));
             }
         }
@@ -241,12 +314,48 @@ pub fn parse_registry_auth(text: &str) -> Result<Vec<RegistryCredential>, PushSe
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty())
             .unwrap_or_else(|| "docker.io".to_owned());
+        // YAML reads an unquoted `ecr: false` as a boolean: kept, as login-action keeps it.
+        let ecr = match field("ecr").as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("auto") => Some(Ecr::Auto),
+            Some("true") => Some(Ecr::Yes),
+            Some("false") => Some(Ecr::No),
+            Some(other) => {
+                return Err(PushSettingsError::Auth(format!(
+                    "entry {n} ({registry}): `ecr` `{other}` is not `auto`, `true` or `false`"
+                )));
+            }
+        };
+        // The host as login-action's `isECR` sees it (no scheme, no path).
+        let host = registry
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        if ecr == Some(Ecr::Yes) || (ecr == Some(Ecr::Auto) && is_ecr_host(host)) {
+            return Err(PushSettingsError::Auth(format!(
+                "entry {n} ({registry}): `ecr` login (AWS keys exchanged for a registry password) is not supported yet\nhint: set `ecr: false` and pass `username: AWS` with the output of `aws ecr get-login-password` (or aws-actions/amazon-ecr-login's) as `password`"
+            )));
+        }
+        let scope = match map.get("scope") {
+            None | Some(Yaml::Null) => None,
+            Some(Yaml::String(s)) if s.trim().is_empty() => None,
+            Some(Yaml::String(s)) => Some(parse_scope(s.trim(), n, &registry)?),
+            Some(_) => {
+                return Err(PushSettingsError::Auth(format!(
+                    "entry {n} ({registry}): `scope` is not a string"
+                )));
+            }
+        };
         let username = secret_field(map, "username", n, &registry)?;
         let password = secret_field(map, "password", n, &registry)?;
         out.push(RegistryCredential {
             registry,
             username,
             password,
+            scope,
+            ecr,
         });
     }
     Ok(out)
@@ -321,6 +430,72 @@ mod tests {
         .expect("resolves");
         assert!(s.push);
         assert_eq!(s.tag_policy, TagPolicy::Atomic);
+    }
+
+    #[test]
+    fn registry_auth_accepts_login_action_ecr_and_scope_and_still_rejects_unknown_keys() {
+        let creds = parse_registry_auth(
+            "- registry: docker.io\n  username: u\n  password: p\n  scope: myorg/app/@push\n  ecr: false\n- registry: 123456789012.dkr.ecr.eu-west-1.amazonaws.com\n  username: AWS\n  password: p\n  ecr: 'false'\n- registry: quay.io\n  username: u\n  password: p\n  ecr: auto\n  scope: '@push'\n",
+        )
+        .expect("parses");
+        assert_eq!(creds[0].scope.as_deref(), Some("myorg/app"));
+        assert_eq!(creds[0].ecr, Some(Ecr::No));
+        assert_eq!(creds[1].ecr, Some(Ecr::No));
+        assert_eq!(creds[2].ecr, Some(Ecr::Auto));
+        assert_eq!(creds[2].scope.as_deref(), Some(""));
+        let err = parse_registry_auth("- username: u\n  password: hunter2\n  logout: true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown key `logout`"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        for (scope, why) in [
+            ("a@push@pull", "at most one `@`"),
+            ("a@Push", "lowercase"),
+            ("../x", "`..`"),
+            ("/abs", "absolute"),
+        ] {
+            let err = parse_registry_auth(&format!(
+                "- username: u\n  password: hunter2\n  scope: '{scope}'\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(why), "{scope}: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        let err = parse_registry_auth("- username: u\n  password: p\n  ecr: maybe\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`ecr` `maybe` is not `auto`, `true` or `false`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ecr_login_is_refused_until_supported_and_hosts_are_recognised() {
+        assert!(is_ecr_host("123456789012.dkr.ecr.us-east-1.amazonaws.com"));
+        assert!(is_ecr_host(
+            "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com"
+        ));
+        assert!(is_ecr_host(
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"
+        ));
+        assert!(is_ecr_host("public.ecr.aws"));
+        assert!(!is_ecr_host("ecr.example.com"));
+        assert!(!is_ecr_host("ghcr.io"));
+        for item in [
+            "- registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com\n  username: k\n  password: s\n  ecr: auto\n",
+            "- registry: ghcr.io\n  username: k\n  password: s\n  ecr: true\n",
+        ] {
+            let err = parse_registry_auth(item).unwrap_err().to_string();
+            assert!(err.contains("not supported yet"), "{err}");
+        }
+        // Without the key, an ECR host keeps today's meaning (a password from get-login-password).
+        let creds = parse_registry_auth(
+            "- registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com\n  username: AWS\n  password: s\n",
+        )
+        .expect("parses");
+        assert_eq!(creds[0].ecr, None);
     }
 
     #[test]

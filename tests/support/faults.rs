@@ -36,6 +36,9 @@ pub enum Fault {
     Dead,
     /// Hold the request until [`FaultProxy::release`] (at most 60 s), then forward it.
     Hold,
+    /// Forward it without its `Authorization` header: the registry answers 401 with its
+    /// challenge, as it answers a token that expired.
+    Unauthenticated,
 }
 
 /// A loopback HTTP proxy in front of a real registry. It forces one request per connection
@@ -66,6 +69,15 @@ pub fn read_head(s: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+fn without_authorization(head: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(head)
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("authorization:"))
+        .collect::<Vec<_>>()
+        .join("\r\n")
+        .into_bytes()
 }
 
 fn with_connection_close(head: &[u8]) -> Vec<u8> {
@@ -108,12 +120,17 @@ fn proxy_connection(mut client: TcpStream, upstream: u16, fault: Fault, head: &[
             let _ = client.shutdown(std::net::Shutdown::Both);
             return;
         }
-        Fault::Pass | Fault::Reset | Fault::Hold => {}
+        Fault::Pass | Fault::Reset | Fault::Hold | Fault::Unauthenticated => {}
     }
     let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
         return;
     };
-    let _ = server.write_all(&with_connection_close(head));
+    let head = if fault == Fault::Unauthenticated {
+        without_authorization(head)
+    } else {
+        head.to_vec()
+    };
+    let _ = server.write_all(&with_connection_close(&head));
     let _ = server.write_all(rest);
     if fault == Fault::Reset {
         let mut buf = [0_u8; 4096];

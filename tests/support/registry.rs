@@ -11,7 +11,7 @@
     clippy::cast_possible_truncation
 )]
 
-use std::io::Write;
+use std::io::{Read as _, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -257,12 +257,26 @@ pub struct TokenServer {
     pub port: u16,
     pub dir: tempfile::TempDir,
     pub issued: Arc<std::sync::Mutex<Vec<String>>>,
+    /// How many tokens were granted for a refresh token.
+    pub refresh_grants: Arc<std::sync::atomic::AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TokenServer {
     pub fn start(user: &str, password: &str) -> Self {
+        Self::start_with(user, password, None)
+    }
+
+    /// As [`Self::start`], and also grants a token to a `POST` form with
+    /// `grant_type=refresh_token` and this `refresh_token` (the distribution token spec's OAuth 2
+    /// form); a POST with any other refresh token gets 401. Each grant by refresh token is
+    /// recorded in `refresh_grants`.
+    pub fn start_with_refresh_token(user: &str, password: &str, refresh: &str) -> Self {
+        Self::start_with(user, password, Some(refresh.to_owned()))
+    }
+
+    fn start_with(user: &str, password: &str, refresh: Option<String>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let st = Command::new("openssl")
             .args([
@@ -294,6 +308,8 @@ impl TokenServer {
         let stop = Arc::new(AtomicBool::new(false));
         let issued = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (flag, log) = (Arc::clone(&stop), Arc::clone(&issued));
+        let refresh_grants = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let grants = Arc::clone(&refresh_grants);
         let expected = {
             use base64::Engine as _;
             format!(
@@ -309,20 +325,62 @@ impl TokenServer {
                 };
                 let _ = s.set_nonblocking(false);
                 let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let Some((head, _)) = read_head(&mut s) else {
+                let Some((head, mut body)) = read_head(&mut s) else {
                     continue;
                 };
                 let head = String::from_utf8_lossy(&head).into_owned();
-                let authorized = head.lines().any(|l| {
-                    l.to_ascii_lowercase().starts_with("authorization:")
-                        && l[14..].trim() == expected
-                });
+                let form = if head.starts_with("POST ") {
+                    // The OAuth2 form: the body, up to its Content-Length (bounded).
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0)
+                        .min(64 * 1024);
+                    let mut chunk = [0_u8; 4096];
+                    while body.len() < len {
+                        match s.read(&mut chunk) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => body.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    Some(String::from_utf8_lossy(&body).into_owned())
+                } else {
+                    None
+                };
+                let authorized = match &form {
+                    Some(form) => {
+                        let field = |key: &str| {
+                            form.split('&').find_map(|pair| {
+                                let (k, v) = pair.split_once('=')?;
+                                (k == key).then(|| percent_decode(v))
+                            })
+                        };
+                        let ok = refresh.is_some()
+                            && field("grant_type").as_deref() == Some("refresh_token")
+                            && field("refresh_token") == refresh;
+                        if ok {
+                            grants.fetch_add(1, Ordering::SeqCst);
+                        }
+                        ok
+                    }
+                    None => head.lines().any(|l| {
+                        l.to_ascii_lowercase().starts_with("authorization:")
+                            && l[14..].trim() == expected
+                    }),
+                };
                 if !authorized {
                     let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                     continue;
                 }
                 let target = head.split(' ').nth(1).unwrap_or_default();
-                let query = target.split_once('?').map_or("", |(_, q)| q);
+                let query = match &form {
+                    Some(form) => form.as_str(),
+                    None => target.split_once('?').map_or("", |(_, q)| q),
+                };
                 let mut service = String::new();
                 let mut access = Vec::new();
                 for pair in query.split('&') {
@@ -377,7 +435,11 @@ impl TokenServer {
                 let sig = child.wait_with_output().unwrap().stdout;
                 let token = format!("{signing_input}.{}", base64url(&sig));
                 log.lock().unwrap().push(token.clone());
-                let body = serde_json::json!({"token": token, "expires_in": 300}).to_string();
+                let body = if form.is_some() {
+                    serde_json::json!({"access_token": token, "expires_in": 300}).to_string()
+                } else {
+                    serde_json::json!({"token": token, "expires_in": 300}).to_string()
+                };
                 let _ = write!(
                     s,
                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -389,6 +451,7 @@ impl TokenServer {
             port,
             dir,
             issued,
+            refresh_grants,
             stop,
             thread: Some(thread),
         }

@@ -41,6 +41,11 @@ pub enum PushError {
     /// The source registry cannot be reached as configured.
     #[error("input `source`: {0}")]
     SourceRegistry(String),
+    /// `copy-referrers: true` with a source whose referrers cannot be read yet.
+    #[error(
+        "input `copy-referrers`: copying referrers is supported for `docker://` sources only\nhint: set `copy-referrers: false` or push from `docker://`"
+    )]
+    CopyReferrers,
     /// `source` is set but there is nowhere to push.
     #[error("input `source` is set but `images` names no enabled image: nothing to push to")]
     NoImages,
@@ -185,6 +190,9 @@ fn ready(
         None => registry::retry::RetryPolicy::default(),
     };
     let source = source::parse_source(push.source.as_deref().unwrap_or_default())?;
+    if push.copy_referrers == Some(true) && !matches!(source, SourceRef::Remote { .. }) {
+        return Err(PushError::CopyReferrers);
+    }
     Ok(Ready {
         push,
         source,
@@ -259,7 +267,9 @@ pub async fn run(
             std::io::IsTerminal::is_terminal(&std::io::stderr()),
         )
         .progress(),
+        referrers: None,
     };
+    let mut options = options;
     let mask_log = log.clone();
     let mask: Masker = Arc::new(move |secret: &str| mask_log.add_mask(secret));
     let spool_base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
@@ -276,8 +286,19 @@ pub async fn run(
                 repository: &from.repository,
                 retry: &options.retry,
             };
-            let load =
-                source::remote::load(&pull, &from.repository, &remote.reference, &spool_base);
+            let copy_referrers = push.copy_referrers.unwrap_or(true);
+            let load = async {
+                let mut image =
+                    source::remote::load(&pull, &from.repository, &remote.reference, &spool_base)
+                        .await?;
+                if copy_referrers {
+                    let plan = source::plan(&image, &push.platforms)?;
+                    let set = source::referrers::discover(&pull, &plan, &mut image).await?;
+                    crate::outputs::push::referrers(log, &set);
+                    options.referrers = Some(Arc::new(set));
+                }
+                Ok::<_, SourceError>(image)
+            };
             tokio::time::timeout(push.timeout, load)
                 .await
                 .map_err(|_| {

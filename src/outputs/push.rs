@@ -17,6 +17,34 @@ pub fn plan(log: &Log, plan: &Plan, targets: &[Target]) {
     log.end_group();
 }
 
+/// The referrers found at the source (input `copy-referrers`), one line each: how it was found
+/// (`subject` or the cosign tag), its artifact type, its digest and what it refers to.
+pub fn referrers(log: &Log, set: &crate::plan::ReferrerSet) {
+    log.group("Referrers");
+    for line in describe_referrers(set) {
+        log.untrusted(&line);
+    }
+    log.end_group();
+}
+
+fn describe_referrers(set: &crate::plan::ReferrerSet) -> Vec<String> {
+    let mut lines = vec![format!(
+        "referrers: {} ({} blobs)",
+        set.referrers.len(),
+        set.blobs.len()
+    )];
+    for r in &set.referrers {
+        lines.push(format!(
+            "referrer: {} {} {} of {}",
+            r.tag.as_deref().unwrap_or("subject"),
+            r.artifact_type.as_deref().unwrap_or("-"),
+            r.manifest.digest,
+            r.subject
+        ));
+    }
+    lines
+}
+
 fn describe_plan(plan: &Plan, targets: &[Target]) -> Vec<String> {
     let root = plan.root();
     let mut lines = vec![format!("digest: {} ({})", root.digest, root.media_type)];

@@ -66,6 +66,9 @@ pub struct PublishOptions {
     pub started: Option<std::time::Instant>,
     /// Where progress events go.
     pub progress: crate::progress::Progress,
+    /// The referrers to copy with the image (input `copy-referrers`): written after the
+    /// image's content, before the tags, as content ([`super::referrers::push`]).
+    pub referrers: Option<Arc<crate::plan::ReferrerSet>>,
 }
 
 /// The endpoint for a target's host, with its credentials (per the precedence), TLS roots and
@@ -420,6 +423,9 @@ pub async fn publish(
     options: &PublishOptions,
     mask: &Masker,
 ) -> PushReport {
+    let image_plan = plan;
+    let with_referrers = options.referrers.as_ref().map(|set| set.extend(plan));
+    let plan = with_referrers.as_ref().unwrap_or(plan);
     let digest = plan.root().digest.to_string();
     let deadline = Deadline {
         at: options.timeout.map(|t| {
@@ -463,6 +469,7 @@ pub async fn publish(
                     .collect(),
                 blobs: BlobStats::default(),
                 error: None,
+                referrers: None,
             },
         })
         .collect();
@@ -583,8 +590,7 @@ pub async fn publish(
                 });
                 let counted = options.progress.reader(reader, image);
                 let result = deadline
-                    .bound(
-                        "push content",
+                    .bound("push content", async {
                         push_content(
                             ep,
                             r.target,
@@ -595,8 +601,21 @@ pub async fn publish(
                             &siblings,
                             &mut stats,
                             &options.progress,
-                        ),
-                    )
+                        )
+                        .await?;
+                        match &options.referrers {
+                            Some(set) => super::referrers::push(
+                                ep,
+                                r.target,
+                                &image_plan.root().digest,
+                                set,
+                                &options.retry,
+                            )
+                            .await
+                            .map(Some),
+                            None => Ok(None),
+                        }
+                    })
                     .await;
                 let ok = result.is_ok();
                 options
@@ -611,7 +630,7 @@ pub async fn publish(
         }
     }))
     .await;
-    let mut contents: Vec<Option<(BlobStats, Result<(), OpError>)>> =
+    let mut contents: Vec<Option<(BlobStats, Result<_, OpError>)>> =
         runs.iter().map(|_| None).collect();
     for (i, stats, result) in per_host.into_iter().flatten() {
         contents[i] = Some((stats, result));
@@ -620,7 +639,10 @@ pub async fn publish(
         if let Some((stats, result)) = c {
             r.report.blobs = stats;
             match result {
-                Ok(()) => r.report.digest = Some(digest.clone()),
+                Ok(referrers) => {
+                    r.report.digest = Some(digest.clone());
+                    r.report.referrers = referrers;
+                }
                 Err(e) => {
                     r.fail(e);
                     any_failed = true;

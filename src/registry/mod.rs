@@ -12,6 +12,7 @@ pub mod auth;
 pub mod endpoint;
 pub mod executor;
 pub mod pull;
+pub mod referrers;
 pub mod report;
 pub mod retry;
 pub mod text;

@@ -92,6 +92,9 @@ pub struct TargetReport {
     pub blobs: BlobStats,
     /// The failure, if any.
     pub error: Option<OpError>,
+    /// The referrers written (input `copy-referrers`); absent when none were to copy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referrers: Option<super::referrers::ReferrerReport>,
 }
 
 impl TargetReport {
@@ -195,6 +198,7 @@ mod tests {
                     previous: None,
                 }],
                 blobs: BlobStats::default(),
+                referrers: None,
                 error: Some(OpError {
                     operation: "preflight".into(),
                     cause: "HTTP 401 | UNAUTHORIZED".into(),

@@ -40,6 +40,9 @@ pub struct PushInputs {
     /// (`base=1ms,request=300ms,budget=2s`)
     #[arg(long = "retry-pacing", hide = true)]
     pub retry_pacing: Option<String>,
+    /// Copy signatures, SBOMs and attestations (referrers, cosign tags) with the image (`true`/`false`; default `true` for `docker://` sources)
+    #[arg(long = "copy-referrers", env = "INPUT_COPY-REFERRERS")]
+    pub copy_referrers: Option<String>,
 }
 
 /// When tags move.
@@ -96,6 +99,8 @@ pub struct PushSettings {
     /// The hidden test flag `--retry-pacing` (retry pacing and request deadlines), parsed by
     /// the registry layer (`RetryPolicy::parse_overrides`).
     pub retry_pacing: Option<String>,
+    /// `copy-referrers` as given (`None`: the default of the source's transport).
+    pub copy_referrers: Option<bool>,
 }
 
 /// The default of input `timeout`: well under a job's 6 hours.
@@ -112,6 +117,9 @@ pub enum PushSettingsError {
     /// `tag-policy` is unknown.
     #[error("input `tag-policy`: `{0}` is not `atomic` or `partial`")]
     TagPolicy(String),
+    /// `copy-referrers` is not a boolean.
+    #[error("input `copy-referrers`: `{0}` is not a boolean (true or false)")]
+    CopyReferrers(String),
     /// `registry-auth` is malformed (the message never quotes a value).
     #[error(
         "input `registry-auth`: {0}\nhint: a YAML list such as `- registry: ghcr.io` / `  username: ${{{{ github.actor }}}}` / `  password: ${{{{ secrets.GITHUB_TOKEN }}}}`"
@@ -255,7 +263,14 @@ impl PushSettings {
             Some(t) => parse_duration(&t).map_err(PushSettingsError::Timeout)?,
             None => DEFAULT_TIMEOUT,
         };
+        let copy_referrers = match trimmed(raw.copy_referrers.as_ref()).as_deref() {
+            None => None,
+            Some("true" | "True" | "TRUE") => Some(true),
+            Some("false" | "False" | "FALSE") => Some(false),
+            Some(other) => return Err(PushSettingsError::CopyReferrers(other.to_owned())),
+        };
         Ok(Self {
+            copy_referrers,
             source,
             push,
             timeout,
@@ -275,6 +290,24 @@ impl PushSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_referrers_is_a_boolean_or_unset() {
+        let with = |v: Option<&str>| {
+            PushSettings::resolve(&PushInputs {
+                copy_referrers: v.map(str::to_owned),
+                ..PushInputs::default()
+            })
+        };
+        assert_eq!(with(None).unwrap().copy_referrers, None);
+        assert_eq!(with(Some("true")).unwrap().copy_referrers, Some(true));
+        assert_eq!(with(Some(" false ")).unwrap().copy_referrers, Some(false));
+        let e = with(Some("yes")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "input `copy-referrers`: `yes` is not a boolean (true or false)"
+        );
+    }
 
     #[test]
     fn push_defaults_to_true_only_with_a_source() {

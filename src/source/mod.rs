@@ -11,6 +11,7 @@ pub mod archive;
 pub mod daemon;
 pub mod docker_archive;
 pub mod layout;
+pub mod referrers;
 pub mod remote;
 pub mod spool;
 

@@ -1,0 +1,275 @@
+//! Referrer discovery at a `docker://` source: for each manifest of the plan, the manifests that
+//! refer to it (the referrers API, else the fallback tag index `sha256-<hex>`) and the
+//! cosign-style tags `sha256-<hex>.sig` / `.att` / `.sbom`; then, recursively up to
+//! [`MAX_DEPTH`] levels, what refers to those (a signature of an SBOM). Each referrer manifest is
+//! checked against its digest and spooled with its blobs into the image, so the push reads them
+//! like the image's own content. Talks to the registry only through [`ReferrerFetch`].
+
+use std::collections::HashSet;
+
+use serde_json::Value as Json;
+
+use super::{Extent, LocalImage, SourceError, io_error};
+use crate::plan::{
+    self, Blob, Descriptor, Digest, Manifest, Plan, Referrer, ReferrerFetch, ReferrerKind,
+    ReferrerSet,
+};
+
+/// How deep referrers of referrers are followed (image ← SBOM ← signature is 2).
+pub const MAX_DEPTH: usize = 4;
+
+/// The most referrers copied for one image.
+pub const MAX_REFERRERS: usize = 256;
+
+/// The cosign tag suffixes.
+pub const COSIGN_SUFFIXES: [&str; 3] = ["sig", "att", "sbom"];
+
+fn err(what: &str, cause: impl std::fmt::Display) -> SourceError {
+    SourceError::Layout(format!("referrers: {what}: {cause}"))
+}
+
+/// The descriptors listed in an index (the referrers API answer or a fallback tag index).
+fn index_entries(bytes: &[u8], what: &str) -> Result<Vec<Json>, SourceError> {
+    let json: Json = serde_json::from_slice(bytes).map_err(|e| err(what, e))?;
+    Ok(json
+        .get("manifests")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// Finds the referrers of every manifest of `plan` at the source, spools them and their blobs
+/// into `image`, and returns them subjects first.
+///
+/// # Errors
+/// The registry fails, a referrer does not match its digest, is not a manifest, or the walk
+/// passes its bounds.
+pub async fn discover(
+    fetch: &impl ReferrerFetch,
+    plan: &Plan,
+    image: &mut LocalImage,
+) -> Result<ReferrerSet, SourceError> {
+    let mut set = ReferrerSet::default();
+    let mut seen: HashSet<Digest> = plan.manifests.iter().map(|m| m.digest.clone()).collect();
+    let mut blob_seen: HashSet<Digest> = plan.blobs.iter().map(|b| b.digest.clone()).collect();
+    let mut subjects: Vec<Digest> = plan.manifests.iter().map(|m| m.digest.clone()).collect();
+    for _ in 0..MAX_DEPTH {
+        if subjects.is_empty() {
+            break;
+        }
+        let mut next = Vec::new();
+        for subject in subjects {
+            for r in referrers_of(fetch, &subject, &mut seen).await? {
+                if set.referrers.len() >= MAX_REFERRERS {
+                    return Err(err(
+                        fetch.host(),
+                        format!("more than {MAX_REFERRERS} referrers"),
+                    ));
+                }
+                spool_referrer(fetch, &r.manifest, image, &mut blob_seen, &mut set.blobs).await?;
+                next.push(r.manifest.digest.clone());
+                set.referrers.push(r);
+            }
+        }
+        subjects = next;
+    }
+    Ok(set)
+}
+
+/// The referrers of one subject not seen yet (manifests fetched and checked).
+async fn referrers_of(
+    fetch: &impl ReferrerFetch,
+    subject: &Digest,
+    seen: &mut HashSet<Digest>,
+) -> Result<Vec<Referrer>, SourceError> {
+    let host = fetch.host().to_owned();
+    let mut out = Vec::new();
+    let fallback = format!("sha256-{}", subject.hex());
+    let listed = match fetch
+        .fetch_referrers(subject)
+        .await
+        .map_err(|f| err(&format!("{host} referrers of {subject}"), f))?
+    {
+        Some(bytes) => Some(bytes),
+        None => fetch
+            .fetch_tag(&fallback)
+            .await
+            .map_err(|f| err(&format!("{host} tag `{fallback}`"), f))?
+            .map(|(b, _)| b),
+    };
+    if let Some(bytes) = listed {
+        let what = format!("{host} referrers of {subject}");
+        for (i, entry) in index_entries(&bytes, &what)?.into_iter().enumerate() {
+            let d = Descriptor::from_json(&entry, &format!("{what} manifests[{i}]"))?;
+            if !seen.insert(d.digest.clone()) {
+                continue;
+            }
+            let manifest = fetch_manifest(fetch, &d, &what).await?;
+            out.push(Referrer {
+                artifact_type: artifact_type(&manifest.bytes).or_else(|| {
+                    entry
+                        .get("artifactType")
+                        .and_then(Json::as_str)
+                        .map(str::to_owned)
+                }),
+                manifest,
+                subject: subject.clone(),
+                kind: ReferrerKind::Subject,
+                tag: None,
+                descriptor: Some(entry),
+            });
+        }
+    }
+    for suffix in COSIGN_SUFFIXES {
+        let tag = format!("{fallback}.{suffix}");
+        let Some((bytes, content_type)) = fetch
+            .fetch_tag(&tag)
+            .await
+            .map_err(|f| err(&format!("{host} tag `{tag}`"), f))?
+        else {
+            continue;
+        };
+        let digest = Digest::of(&bytes);
+        let media_type = media_type(&bytes).or(content_type).unwrap_or_default();
+        if !plan::is_manifest_type(&media_type) {
+            return Err(err(
+                &format!("{host} tag `{tag}`"),
+                format!(
+                    "`{}` is not a manifest type",
+                    plan::escape_untrusted(media_type.as_bytes())
+                ),
+            ));
+        }
+        seen.insert(digest.clone());
+        out.push(Referrer {
+            artifact_type: artifact_type(&bytes),
+            manifest: Manifest {
+                digest,
+                media_type,
+                bytes,
+                platform: None,
+            },
+            subject: subject.clone(),
+            kind: ReferrerKind::Tag,
+            tag: Some(tag),
+            descriptor: None,
+        });
+    }
+    Ok(out)
+}
+
+fn media_type(bytes: &[u8]) -> Option<String> {
+    serde_json::from_slice::<Json>(bytes)
+        .ok()?
+        .get("mediaType")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// The manifest's `artifactType`, else its config's media type.
+fn artifact_type(bytes: &[u8]) -> Option<String> {
+    let json: Json = serde_json::from_slice(bytes).ok()?;
+    json.get("artifactType")
+        .or_else(|| json.get("config").and_then(|c| c.get("mediaType")))
+        .and_then(Json::as_str)
+        .map(str::to_owned)
+}
+
+/// Fetches a listed referrer manifest by digest and checks it against its descriptor.
+async fn fetch_manifest(
+    fetch: &impl ReferrerFetch,
+    d: &Descriptor,
+    what: &str,
+) -> Result<Manifest, SourceError> {
+    if d.size > plan::MAX_MANIFEST_BYTES {
+        return Err(err(
+            what,
+            format!(
+                "manifest {} declares {} bytes, over the limit",
+                d.digest, d.size
+            ),
+        ));
+    }
+    let (bytes, _) = fetch
+        .fetch_manifest(d.digest.as_str())
+        .await
+        .map_err(|f| err(&format!("{what} {}", d.digest), f))?;
+    if Digest::of(&bytes) != d.digest || bytes.len() as u64 != d.size {
+        return Err(err(
+            what,
+            format!(
+                "the registry returned other bytes for manifest {}",
+                d.digest
+            ),
+        ));
+    }
+    if !plan::is_manifest_type(&d.media_type) {
+        return Err(err(
+            what,
+            format!(
+                "`{}` is not a manifest type",
+                plan::escape_untrusted(d.media_type.as_bytes())
+            ),
+        ));
+    }
+    Ok(Manifest {
+        digest: d.digest.clone(),
+        media_type: d.media_type.clone(),
+        bytes,
+        platform: None,
+    })
+}
+
+/// Writes a referrer manifest into the image's spool and downloads the blobs it lists that the
+/// image does not hold yet. A referrer that is an index is refused (its children are not walked).
+async fn spool_referrer(
+    fetch: &impl ReferrerFetch,
+    m: &Manifest,
+    image: &mut LocalImage,
+    blob_seen: &mut HashSet<Digest>,
+    blobs: &mut Vec<Blob>,
+) -> Result<(), SourceError> {
+    let what = format!("{} referrer {}", fetch.host(), m.digest);
+    let Some(spool) = image._spool.as_ref().map(|s| s.path().to_owned()) else {
+        return Err(err(&what, "the image has no spool"));
+    };
+    let json: Json = serde_json::from_slice(&m.bytes).map_err(|e| err(&what, e))?;
+    if plan::is_index(&m.media_type) || json.get("manifests").is_some() {
+        return Err(err(
+            &what,
+            "a referrer that is an index is not supported yet",
+        ));
+    }
+    let config = json.get("config").into_iter();
+    let layers = json.get("layers").and_then(Json::as_array);
+    for (i, b) in config.chain(layers.into_iter().flatten()).enumerate() {
+        if b.get("urls").is_some() {
+            continue;
+        }
+        let d = Descriptor::from_json(b, &format!("{what} blob {i}"))?;
+        if !blob_seen.insert(d.digest.clone()) {
+            continue;
+        }
+        let path = spool.join(d.digest.hex());
+        let len = fetch
+            .fetch_blob(&d.digest, d.size, &path)
+            .await
+            .map_err(|f| err(&format!("{what} blob {}", d.digest), f))?;
+        image.extents.insert(
+            d.digest.clone(),
+            Extent {
+                path,
+                offset: 0,
+                len,
+            },
+        );
+        blobs.push(Blob {
+            digest: d.digest,
+            size: d.size,
+            media_type: d.media_type,
+        });
+    }
+    let path = spool.join(m.digest.hex());
+    std::fs::write(&path, &m.bytes).map_err(|e| io_error(&path, e))?;
+    Ok(())
+}

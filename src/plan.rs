@@ -649,6 +649,9 @@ pub trait Fetch: Sync {
     ) -> impl std::future::Future<Output = Result<u64, FetchError>> + Send;
 }
 
+/// A manifest read by tag: its exact bytes and the response's media type.
+pub type TaggedManifest = (Vec<u8>, Option<String>);
+
 /// Finds what refers to a manifest at a source registry (the referrers API and tags):
 /// `source::referrers` walks through it, the registry's endpoint implements it.
 pub trait ReferrerFetch: Fetch {
@@ -663,7 +666,7 @@ pub trait ReferrerFetch: Fetch {
     fn fetch_tag(
         &self,
         tag: &str,
-    ) -> impl std::future::Future<Output = Result<Option<(Vec<u8>, Option<String>)>, FetchError>> + Send;
+    ) -> impl std::future::Future<Output = Result<Option<TaggedManifest>, FetchError>> + Send;
 }
 
 /// How a referrer was found at the source, and so how it is written at a destination.

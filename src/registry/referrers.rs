@@ -171,10 +171,10 @@ fn op_error(operation: &str, f: &Failure, attempts: u32, registry: &str) -> OpEr
     }
 }
 
-fn fatal(operation: &str, cause: String) -> OpError {
+fn fatal(operation: &str, cause: &str) -> OpError {
     OpError {
         operation: text::inert(operation),
-        cause: text::inert(&cause),
+        cause: text::inert(cause),
         hint: None,
     }
 }
@@ -301,7 +301,7 @@ async fn merge_fallback(
             let json: Json = serde_json::from_slice(&bytes).map_err(|e| {
                 fatal(
                     &format!("read fallback tag `{tag}`"),
-                    format!("not JSON: {e}"),
+                    &format!("not JSON: {e}"),
                 )
             })?;
             if !json.get("manifests").is_some_and(Json::is_array) {
@@ -335,7 +335,7 @@ async fn merge_fallback(
         return Ok(None);
     }
     let bytes = serde_json::to_vec(&index)
-        .map_err(|e| fatal(&format!("write fallback tag `{tag}`"), e.to_string()))?;
+        .map_err(|e| fatal(&format!("write fallback tag `{tag}`"), &e.to_string()))?;
     let manifest = Manifest {
         digest: Digest::of(&bytes),
         media_type: INDEX_MEDIA_TYPE.to_owned(),

@@ -230,6 +230,8 @@ async fn spool_referrer(
     blobs: &mut Vec<Blob>,
 ) -> Result<(), SourceError> {
     let what = format!("{} referrer {}", fetch.host(), m.digest);
+    // The spool the pull made (named `_spool` there: it is kept for its drop).
+    #[allow(clippy::used_underscore_binding)]
     let Some(spool) = image._spool.as_ref().map(|s| s.path().to_owned()) else {
         return Err(err(&what, "the image has no spool"));
     };

@@ -27,6 +27,7 @@ const PUSH_INPUTS: &[&str] = &[
     "platforms",
     "tag-policy",
     "timeout",
+    "copy-referrers",
 ];
 
 /// Written only when `source` is set (a push or a `push: false` preview), so a metadata-only run

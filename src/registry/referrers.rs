@@ -171,14 +171,6 @@ fn op_error(operation: &str, f: &Failure, attempts: u32, registry: &str) -> OpEr
     }
 }
 
-fn fatal(operation: &str, cause: &str) -> OpError {
-    OpError {
-        operation: text::inert(operation),
-        cause: text::inert(cause),
-        hint: None,
-    }
-}
-
 /// Writes `set` to one target whose image content is in place: detection, referrer manifests
 /// by digest (present ones skipped), cosign tags, then the fallback tag indexes where the
 /// registry has no referrers API. The first failure fails the target (so, under the atomic
@@ -277,47 +269,39 @@ fn descriptor_of(r: &Referrer) -> Json {
     d
 }
 
-/// Merges `mine` into the fallback tag index of `subject`; writes it only when something was
-/// added. Returns the tag when written.
-async fn merge_fallback(
-    ep: &Endpoint,
-    repo: &str,
-    reg: &str,
-    subject: &Digest,
+/// Why an existing fallback tag cannot take our referrers.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MergeError {
+    /// The tag holds something that is not JSON.
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    /// The tag holds a manifest, not an image index.
+    #[error("the tag exists and is not an image index")]
+    NotAnIndex,
+}
+
+/// The fallback tag index with `mine` merged into `existing` (the tag's current bytes, if any):
+/// every existing entry kept in its order, ours appended unless their digest is listed already.
+/// `None` when nothing is to add (the tag stays as it is).
+///
+/// # Errors
+/// The existing tag is not an image index.
+pub fn merge_index(
+    existing: Option<&[u8]>,
     mine: &[&Referrer],
-    retry: &RetryPolicy,
-) -> Result<Option<String>, OpError> {
-    let tag = format!("sha256-{}", subject.hex());
-    let existing = with_retry(retry, || ep.optional_manifest(repo, &tag, true))
-        .await
-        .map_err(|(f, n)| op_error(&format!("read fallback tag `{tag}`"), &f, n, reg))?;
+) -> Result<Option<Vec<u8>>, MergeError> {
     let mut index = match existing {
         None => serde_json::json!({
             "schemaVersion": 2,
             "mediaType": INDEX_MEDIA_TYPE,
             "manifests": [],
         }),
-        Some((bytes, _)) => {
-            let json: Json = serde_json::from_slice(&bytes).map_err(|e| {
-                fatal(
-                    &format!("read fallback tag `{tag}`"),
-                    &format!("not JSON: {e}"),
-                )
-            })?;
-            if !json.get("manifests").is_some_and(Json::is_array) {
-                return Err(OpError {
-                    operation: format!("read fallback tag `{tag}`"),
-                    cause: "the tag exists and is not an image index".into(),
-                    hint: Some(format!(
-                        "tag `{tag}` is reserved for the referrers of {subject}: move what it holds elsewhere"
-                    )),
-                });
-            }
-            json
+        Some(bytes) => {
+            serde_json::from_slice(bytes).map_err(|e| MergeError::NotJson(e.to_string()))?
         }
     };
     let Some(list) = index.get_mut("manifests").and_then(Json::as_array_mut) else {
-        return Ok(None);
+        return Err(MergeError::NotAnIndex);
     };
     let mut added = false;
     for r in mine {
@@ -334,8 +318,37 @@ async fn merge_fallback(
     if !added {
         return Ok(None);
     }
-    let bytes = serde_json::to_vec(&index)
-        .map_err(|e| fatal(&format!("write fallback tag `{tag}`"), &e.to_string()))?;
+    serde_json::to_vec(&index)
+        .map(Some)
+        .map_err(|e| MergeError::NotJson(e.to_string()))
+}
+
+/// Merges `mine` into the fallback tag index of `subject`; writes it only when something was
+/// added. Returns the tag when written.
+async fn merge_fallback(
+    ep: &Endpoint,
+    repo: &str,
+    reg: &str,
+    subject: &Digest,
+    mine: &[&Referrer],
+    retry: &RetryPolicy,
+) -> Result<Option<String>, OpError> {
+    let tag = format!("sha256-{}", subject.hex());
+    let existing = with_retry(retry, || ep.optional_manifest(repo, &tag, true))
+        .await
+        .map_err(|(f, n)| op_error(&format!("read fallback tag `{tag}`"), &f, n, reg))?;
+    let merged = merge_index(existing.as_ref().map(|(b, _)| b.as_slice()), mine).map_err(|e| {
+        OpError {
+            operation: format!("read fallback tag `{tag}`"),
+            cause: text::inert(&e.to_string()),
+            hint: Some(format!(
+                "tag `{tag}` is reserved for the referrers of {subject}: move what it holds elsewhere"
+            )),
+        }
+    })?;
+    let Some(bytes) = merged else {
+        return Ok(None);
+    };
     let manifest = Manifest {
         digest: Digest::of(&bytes),
         media_type: INDEX_MEDIA_TYPE.to_owned(),
@@ -346,4 +359,85 @@ async fn merge_fallback(
         .await
         .map_err(|(f, n)| op_error(&format!("write fallback tag `{tag}`"), &f, n, reg))?;
     Ok(Some(tag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn referrer(body: &str) -> Referrer {
+        let bytes = body.as_bytes().to_vec();
+        Referrer {
+            manifest: Manifest {
+                digest: Digest::of(&bytes),
+                media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+                bytes,
+                platform: None,
+            },
+            subject: Digest::of(b"subject"),
+            kind: ReferrerKind::Subject,
+            tag: None,
+            artifact_type: Some("application/spdx+json".into()),
+            descriptor: None,
+        }
+    }
+
+    fn digests(bytes: &[u8]) -> Vec<String> {
+        let j: Json = serde_json::from_slice(bytes).unwrap();
+        j["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["digest"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_new_fallback_index_lists_ours_with_their_artifact_type() {
+        let a = referrer(r#"{"a":1,"annotations":{"k":"v"}}"#);
+        let out = merge_index(None, &[&a]).unwrap().unwrap();
+        let j: Json = serde_json::from_slice(&out).unwrap();
+        assert_eq!(j["mediaType"], INDEX_MEDIA_TYPE);
+        assert_eq!(j["manifests"][0]["digest"], a.manifest.digest.as_str());
+        assert_eq!(j["manifests"][0]["size"], a.manifest.bytes.len());
+        assert_eq!(j["manifests"][0]["artifactType"], "application/spdx+json");
+        assert_eq!(j["manifests"][0]["annotations"]["k"], "v");
+    }
+
+    #[test]
+    fn merging_keeps_existing_entries_and_adds_no_duplicate() {
+        let a = referrer(r#"{"a":1}"#);
+        let b = referrer(r#"{"b":1}"#);
+        let other = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{INDEX_MEDIA_TYPE}","manifests":[{{"mediaType":"x","digest":"sha256:{}","size":1}},{{"mediaType":"x","digest":"{}","size":7}}]}}"#,
+            "0".repeat(64),
+            a.manifest.digest
+        );
+        let out = merge_index(Some(other.as_bytes()), &[&a, &b])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            digests(&out),
+            vec![
+                format!("sha256:{}", "0".repeat(64)),
+                a.manifest.digest.to_string(),
+                b.manifest.digest.to_string()
+            ]
+        );
+        // Everything listed already: nothing to write.
+        assert_eq!(merge_index(Some(&out), &[&a, &b]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_fallback_tag_holding_a_manifest_is_not_overwritten() {
+        let a = referrer(r#"{"a":1}"#);
+        assert_eq!(
+            merge_index(Some(br#"{"schemaVersion":2,"layers":[]}"#), &[&a]),
+            Err(MergeError::NotAnIndex)
+        );
+        assert!(matches!(
+            merge_index(Some(b"<html>"), &[&a]),
+            Err(MergeError::NotJson(_))
+        ));
+    }
 }

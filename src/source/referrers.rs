@@ -275,3 +275,197 @@ async fn spool_referrer(
     std::fs::write(&path, &m.bytes).map_err(|e| io_error(&path, e))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Fetch, FetchError, TaggedManifest};
+    use std::collections::HashMap;
+
+    /// A source registry in memory: manifests by digest or tag, the referrers API (when
+    /// `api`), blobs by digest.
+    #[derive(Default)]
+    struct Fake {
+        api: bool,
+        manifests: HashMap<String, Vec<u8>>,
+        blobs: HashMap<Digest, Vec<u8>>,
+        referrers: HashMap<Digest, Vec<Json>>,
+    }
+
+    impl Fetch for Fake {
+        fn host(&self) -> &str {
+            "fake"
+        }
+        async fn fetch_manifest(
+            &self,
+            reference: &str,
+        ) -> Result<(Vec<u8>, Option<String>), FetchError> {
+            self.manifests
+                .get(reference)
+                .map(|b| (b.clone(), None))
+                .ok_or_else(|| FetchError(format!("{reference} not found")))
+        }
+        async fn fetch_blob(
+            &self,
+            digest: &Digest,
+            _size: u64,
+            dest: &std::path::Path,
+        ) -> Result<u64, FetchError> {
+            let b = self
+                .blobs
+                .get(digest)
+                .ok_or_else(|| FetchError("no blob".into()))?;
+            std::fs::write(dest, b).unwrap();
+            Ok(b.len() as u64)
+        }
+    }
+
+    impl ReferrerFetch for Fake {
+        async fn fetch_referrers(&self, digest: &Digest) -> Result<Option<Vec<u8>>, FetchError> {
+            Ok(self.api.then(|| {
+                let list = self.referrers.get(digest).cloned().unwrap_or_default();
+                serde_json::to_vec(&serde_json::json!({"manifests": list})).unwrap()
+            }))
+        }
+        async fn fetch_tag(&self, tag: &str) -> Result<Option<TaggedManifest>, FetchError> {
+            if let Some(b) = self.manifests.get(tag) {
+                return Ok(Some((b.clone(), None)));
+            }
+            // Without the API, the fallback tag index.
+            let Some(hex) = tag.strip_prefix("sha256-").filter(|h| h.len() == 64) else {
+                return Ok(None);
+            };
+            let d = Digest::parse(&format!("sha256:{hex}")).unwrap();
+            Ok((!self.api)
+                .then(|| self.referrers.get(&d))
+                .flatten()
+                .map(|list| {
+                    (
+                        serde_json::to_vec(&serde_json::json!({"manifests": list})).unwrap(),
+                        None,
+                    )
+                }))
+        }
+    }
+
+    const MT: &str = "application/vnd.oci.image.manifest.v1+json";
+
+    impl Fake {
+        fn blob(&mut self, bytes: &[u8]) -> Json {
+            let d = Digest::of(bytes);
+            self.blobs.insert(d.clone(), bytes.to_vec());
+            serde_json::json!({"mediaType": "application/octet-stream", "digest": d.as_str(), "size": bytes.len()})
+        }
+        /// An artifact referring to `subject`, listed for it; returns its digest.
+        fn refer(&mut self, subject: &Digest, layer: &[u8]) -> Digest {
+            let config = self.blob(b"{}");
+            let l = self.blob(layer);
+            let bytes = serde_json::to_vec(&serde_json::json!({
+                "schemaVersion": 2, "mediaType": MT, "artifactType": "application/x",
+                "config": config, "layers": [l],
+                "subject": {"mediaType": MT, "digest": subject.as_str(), "size": 1},
+            }))
+            .unwrap();
+            let d = Digest::of(&bytes);
+            self.referrers.entry(subject.clone()).or_default().push(
+                serde_json::json!({"mediaType": MT, "digest": d.as_str(), "size": bytes.len(), "artifactType": "application/x"}),
+            );
+            self.manifests.insert(d.to_string(), bytes);
+            d
+        }
+    }
+
+    fn image() -> (Plan, LocalImage, tempfile::TempDir) {
+        let bytes = br#"{"schemaVersion":2}"#.to_vec();
+        let m = Manifest {
+            digest: Digest::of(&bytes),
+            media_type: MT.into(),
+            bytes: bytes.clone(),
+            platform: None,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let spool = tempfile::tempdir_in(dir.path()).unwrap();
+        let img = LocalImage {
+            root: Descriptor {
+                media_type: MT.into(),
+                digest: m.digest.clone(),
+                size: bytes.len() as u64,
+            },
+            extents: HashMap::new(),
+            _spool: Some(spool),
+        };
+        let plan = Plan {
+            manifests: vec![m],
+            blobs: Vec::new(),
+        };
+        (plan, img, dir)
+    }
+
+    fn run(fake: &Fake, plan: &Plan, img: &mut LocalImage) -> Result<ReferrerSet, SourceError> {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(discover(fake, plan, img))
+    }
+
+    #[test]
+    fn referrers_cosign_tags_and_referrers_of_referrers_are_found_in_order() {
+        for api in [true, false] {
+            let (plan, mut img, _dir) = image();
+            let root = plan.root().digest.clone();
+            let mut fake = Fake {
+                api,
+                ..Fake::default()
+            };
+            let sbom = fake.refer(&root, b"sbom");
+            let sig_of_sbom = fake.refer(&sbom, b"sig");
+            let cosign = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}"#;
+            fake.manifests
+                .insert(format!("sha256-{}.sig", root.hex()), cosign.to_vec());
+            let set = run(&fake, &plan, &mut img).unwrap();
+            let found: Vec<(&Digest, &Digest, Option<&str>)> = set
+                .referrers
+                .iter()
+                .map(|r| (&r.manifest.digest, &r.subject, r.tag.as_deref()))
+                .collect();
+            let sig_tag = format!("sha256-{}.sig", root.hex());
+            assert_eq!(
+                found,
+                vec![
+                    (&sbom, &root, None),
+                    (&Digest::of(cosign), &root, Some(sig_tag.as_str())),
+                    (&sig_of_sbom, &sbom, None),
+                ],
+                "api {api}"
+            );
+            // `{}` once, then each layer once; every blob readable from the spool.
+            assert_eq!(set.blobs.len(), 3);
+            for b in &set.blobs {
+                assert!(img.extents.contains_key(&b.digest));
+            }
+        }
+    }
+
+    #[test]
+    fn a_referrer_that_does_not_match_its_descriptor_is_refused() {
+        let (plan, mut img, _dir) = image();
+        let root = plan.root().digest.clone();
+        let mut fake = Fake::default();
+        let sbom = fake.refer(&root, b"sbom");
+        fake.manifests.insert(sbom.to_string(), b"{}".to_vec());
+        let e = run(&fake, &plan, &mut img).unwrap_err().to_string();
+        assert!(e.contains("the registry returned other bytes"), "{e}");
+    }
+
+    #[test]
+    fn the_walk_stops_at_the_depth_bound() {
+        let (plan, mut img, _dir) = image();
+        let mut subject = plan.root().digest.clone();
+        let mut fake = Fake::default();
+        for i in 0..MAX_DEPTH + 2 {
+            subject = fake.refer(&subject, format!("level {i}").as_bytes());
+        }
+        let set = run(&fake, &plan, &mut img).unwrap();
+        assert_eq!(set.referrers.len(), MAX_DEPTH);
+    }
+}

@@ -323,6 +323,23 @@ fn signatures_and_sboms_are_promoted_byte_for_byte_and_a_second_run_uploads_noth
         assert_eq!(blobs, 4 + 1 + 3, "{t}");
     }
 
+    assert!(
+        first.summary.contains(
+            "| Image | Referrers API | Referrers pushed / present | Fallback tags written |"
+        ),
+        "{}",
+        first.summary
+    );
+    assert_eq!(
+        first
+            .summary
+            .matches("| no (fallback tag) | 3 / 0 | 2 |")
+            .count(),
+        2,
+        "{}",
+        first.summary
+    );
+
     let second = promote(&src, &dests, &[]);
     assert_eq!(second.code, Some(0), "{}", second.stderr);
     for t in second.results() {
@@ -387,6 +404,48 @@ fn a_registry_serving_the_referrers_api_gets_them_by_digest_and_no_fallback_tag(
     );
     assert!(fallback(&d1.host(), &sha(&s.sbom)).is_none());
     assert!(fallback(&d2.host(), &s.root).is_some());
+}
+
+#[test]
+fn a_source_failing_to_serve_a_referrer_moves_no_tag() {
+    let src = Registry::start(&Kind::Anonymous);
+    let s = seed_source(&src);
+    let target = format!("GET /v2/team/app/manifests/{} ", sha(&s.sbom));
+    let front = FaultProxy::start(src.port, move |_, line| {
+        if line.starts_with(&target) {
+            Fault::Status(400)
+        } else {
+            Fault::Pass
+        }
+    });
+    let d1 = Registry::start(&Kind::Anonymous);
+    let d2 = Registry::start(&Kind::Anonymous);
+    let hosts = [d1.host(), d2.host()];
+    let images = hosts
+        .iter()
+        .map(|d| format!("{d}/team/app"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let run = run_hoist_args(
+        &[
+            ("images", &images),
+            ("tags", "type=raw,value=1.2.3"),
+            ("source", &format!("docker://{}/team/app:1.0", front.host())),
+            (
+                "insecure-registries",
+                &format!("{}\n{}", hosts.join("\n"), front.host()),
+            ),
+        ],
+        &["--retry-pacing", FAST_RETRIES],
+    );
+    assert_ne!(run.code, Some(0), "{}", run.stdout);
+    assert!(run.stdout.contains(&sha(&s.sbom)), "{}", run.stdout);
+    for d in &hosts {
+        assert!(
+            get_manifest(d, "team/app", "1.2.3").is_none(),
+            "{d}: a tag moved"
+        );
+    }
 }
 
 #[test]

@@ -159,6 +159,36 @@ pub struct ReferrerReport {
     pub fallback_tags: Vec<String>,
 }
 
+/// The job summary's referrers table (after the push table), one row per target that copied
+/// referrers: whether the registry serves the referrers API, the referrers pushed / already
+/// there, and the fallback tags written. Nothing when no target has referrers.
+pub fn render_summary(targets: &[super::report::TargetReport], md: &mut String) {
+    let rows: Vec<_> = targets
+        .iter()
+        .filter_map(|t| t.referrers.as_ref().map(|r| (t, r)))
+        .filter(|(_, r)| !r.copied.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    md.push_str("\n| Image | Referrers API | Referrers pushed / present | Fallback tags written |\n|---|---|---|---|\n");
+    for (t, r) in rows {
+        let pushed = r.copied.iter().filter(|c| c.pushed).count();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {pushed} / {} | {} |",
+            text::markdown(&t.image),
+            if r.referrers_api {
+                "yes"
+            } else {
+                "no (fallback tag)"
+            },
+            r.copied.len() - pushed,
+            r.fallback_tags.len()
+        );
+    }
+}
+
 fn op_error(operation: &str, f: &Failure, attempts: u32, registry: &str) -> OpError {
     let mut cause = text::inert(&f.to_string());
     if attempts > 1 {

@@ -175,6 +175,7 @@ impl PushReport {
                 cell(&error)
             );
         }
+        super::referrers::render_summary(&self.targets, &mut md);
         md
     }
 }

@@ -293,7 +293,7 @@ mod tests {
     }
 
     impl Fetch for Fake {
-        fn host(&self) -> &str {
+        fn host(&self) -> &'static str {
             "fake"
         }
         async fn fetch_manifest(

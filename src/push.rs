@@ -41,9 +41,10 @@ pub enum PushError {
     /// The source registry cannot be reached as configured.
     #[error("input `source`: {0}")]
     SourceRegistry(String),
-    /// `copy-referrers: true` with a source whose referrers cannot be read yet.
+    /// `copy-referrers: true` with a source whose referrers cannot be read yet (archives, the
+    /// Docker daemon).
     #[error(
-        "input `copy-referrers`: copying referrers is supported for `docker://` sources only\nhint: set `copy-referrers: false` or push from `docker://`"
+        "input `copy-referrers`: copying referrers is supported for `docker://` and `oci:` sources only\nhint: set `copy-referrers: false`, or push from `docker://` or an `oci:` layout"
     )]
     CopyReferrers,
     /// `source` is set but there is nowhere to push.
@@ -190,7 +191,9 @@ fn ready(
         None => registry::retry::RetryPolicy::default(),
     };
     let source = source::parse_source(push.source.as_deref().unwrap_or_default())?;
-    if push.copy_referrers == Some(true) && !matches!(source, SourceRef::Remote { .. }) {
+    if push.copy_referrers == Some(true)
+        && !matches!(source, SourceRef::Remote { .. } | SourceRef::Layout { .. })
+    {
         return Err(PushError::CopyReferrers);
     }
     Ok(Ready {
@@ -309,7 +312,16 @@ pub async fn run(
                     ))
                 })??
         }
-        local => source::load(local, &spool_base, env.docker_host.as_deref())?,
+        local => {
+            let image = source::load(local, &spool_base, env.docker_host.as_deref())?;
+            if let (SourceRef::Layout { path, .. }, Some(true)) = (local, push.copy_referrers) {
+                let plan = source::plan(&image, &push.platforms)?;
+                let set = source::referrers::discover_in_layout(path, &plan, &image)?;
+                crate::outputs::push::referrers(log, &set);
+                options.referrers = Some(Arc::new(set));
+            }
+            image
+        }
     };
     let plan = source::plan(&image, &push.platforms)?;
     registry::check_plan(&plan)?;
@@ -396,6 +408,21 @@ mod tests {
         let source = inputs(Some("ftp://x"), "", None);
         let e = prepared(&source).unwrap_err();
         assert!(e.to_string().starts_with("input `source`: "), "{e}");
+    }
+
+    #[test]
+    fn copy_referrers_true_needs_a_registry_or_layout_source() {
+        let mut raw = inputs(Some("oci-archive:/x.tar"), "", None);
+        raw.copy_referrers = Some("true".into());
+        let e = prepared(&raw).unwrap_err();
+        assert!(matches!(e, PushError::CopyReferrers), "{e:?}");
+        for ok in ["oci:/x", "docker://127.0.0.1:5000/a"] {
+            raw.source = Some(ok.into());
+            assert!(prepared(&raw).is_ok(), "{ok}");
+        }
+        raw.source = Some("docker-archive:/x.tar".into());
+        raw.copy_referrers = Some("false".into());
+        assert!(prepared(&raw).is_ok());
     }
 
     #[test]

@@ -488,3 +488,73 @@ fn a_registry_refusing_a_referrer_moves_no_tag_anywhere_under_atomic() {
         }
     }
 }
+
+#[test]
+fn an_oci_layout_pushes_the_manifests_whose_subject_is_the_image_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = write_layout(dir.path(), 13, false);
+    let blob = |bytes: &[u8]| {
+        std::fs::write(
+            dir.path().join("blobs/sha256").join(&sha(bytes)[7..]),
+            bytes,
+        )
+        .unwrap();
+        json!({"digest": sha(bytes), "size": bytes.len()})
+    };
+    let root_bytes = std::fs::read(dir.path().join("blobs/sha256").join(&root[7..])).unwrap();
+    let mut config = blob(b"{}");
+    config["mediaType"] = json!(EMPTY);
+    let mut layer = blob(br#"{"spdxVersion":"SPDX-2.3"}"#);
+    layer["mediaType"] = json!("application/spdx+json");
+    let sbom = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": MANIFEST, "artifactType": "application/spdx+json",
+        "config": config, "layers": [layer],
+        "subject": {"mediaType": MANIFEST, "digest": root, "size": root_bytes.len()},
+    }))
+    .unwrap();
+    blob(&sbom);
+    let index_path = dir.path().join("index.json");
+    let mut index: Json = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    index["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .push(descriptor(&sbom, "application/spdx+json"));
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let source = format!("oci:{}:latest", dir.path().display());
+
+    let reg = Registry::start(&Kind::Anonymous);
+    let host = reg.host();
+    let inputs = |copy: Option<&'static str>| {
+        let mut v = vec![
+            ("images", format!("{host}/team/app")),
+            ("tags", "type=raw,value=1.2.3".to_owned()),
+            ("source", source.clone()),
+            ("insecure-registries", host.clone()),
+        ];
+        if let Some(c) = copy {
+            v.push(("copy-referrers", c.to_owned()));
+        }
+        v
+    };
+    let run = |v: Vec<(&'static str, String)>| {
+        let refs: Vec<(&str, &str)> = v.iter().map(|(k, x)| (*k, x.as_str())).collect();
+        run_hoist(&refs)
+    };
+    // The default for a layout: the image only.
+    let plain = run(inputs(None));
+    assert_eq!(plain.code, Some(0), "{}", plain.stdout);
+    assert!(get_manifest(&host, "team/app", &sha(&sbom)).is_none());
+    assert!(plain.results()[0].get("referrers").is_none());
+
+    let with = run(inputs(Some("true")));
+    assert_eq!(with.code, Some(0), "{}", with.stdout);
+    assert_eq!(
+        get_manifest(&host, "team/app", &sha(&sbom)).as_deref(),
+        Some(sbom.as_slice())
+    );
+    assert_eq!(fallback(&host, &root).unwrap(), vec![sha(&sbom)]);
+    assert_eq!(
+        get_manifest(&host, "team/app", "1.2.3").map(|b| sha(&b)),
+        Some(root)
+    );
+}

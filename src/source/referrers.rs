@@ -76,6 +76,104 @@ pub async fn discover(
     Ok(set)
 }
 
+/// The referrers in an OCI layout directory: the manifests `index.json` lists whose `subject`
+/// is a manifest of `plan` (or, recursively up to [`MAX_DEPTH`] levels, another referrer found
+/// so). Their manifests and blobs are read from the layout like the image's.
+///
+/// # Errors
+/// `index.json` is unreadable, a referrer is not a manifest, does not match its digest, or lacks
+/// a blob.
+pub fn discover_in_layout(
+    dir: &std::path::Path,
+    plan: &Plan,
+    image: &LocalImage,
+) -> Result<ReferrerSet, SourceError> {
+    let index_path = dir.join("index.json");
+    let index = super::read_metadata_file(&index_path, super::MAX_INDEX_BYTES)?;
+    let origin = dir.display().to_string();
+    let mut candidates = Vec::new();
+    for (i, entry) in index_entries(&index, &origin)?.into_iter().enumerate() {
+        let d = Descriptor::from_json(&entry, &format!("{origin}: index.json manifests[{i}]"))?;
+        if plan.manifests.iter().any(|m| m.digest == d.digest) {
+            continue;
+        }
+        candidates.push(d);
+    }
+    let mut set = ReferrerSet::default();
+    let mut subjects: HashSet<Digest> = plan.manifests.iter().map(|m| m.digest.clone()).collect();
+    let mut blob_seen: HashSet<Digest> = plan.blobs.iter().map(|b| b.digest.clone()).collect();
+    let mut taken: HashSet<Digest> = HashSet::new();
+    for _ in 0..MAX_DEPTH {
+        let mut found = Vec::new();
+        for d in &candidates {
+            if taken.contains(&d.digest) || !plan::is_manifest_type(&d.media_type) {
+                continue;
+            }
+            let what = format!("{origin}: manifest {}", d.digest);
+            let bytes = image.read_manifest(d).map_err(|e| err(&what, e))?;
+            if Digest::of(&bytes) != d.digest || bytes.len() as u64 != d.size {
+                return Err(err(&what, "the file does not match its descriptor"));
+            }
+            let json: Json = serde_json::from_slice(&bytes).map_err(|e| err(&what, e))?;
+            let Some(subject) = json
+                .get("subject")
+                .and_then(|s| s.get("digest"))
+                .and_then(Json::as_str)
+                .and_then(|s| Digest::parse(s).ok())
+                .filter(|s| subjects.contains(s))
+            else {
+                continue;
+            };
+            if json.get("manifests").is_some() {
+                return Err(err(
+                    &what,
+                    "a referrer that is an index is not supported yet",
+                ));
+            }
+            let config = json.get("config").into_iter();
+            let layers = json.get("layers").and_then(Json::as_array);
+            for (i, b) in config.chain(layers.into_iter().flatten()).enumerate() {
+                if b.get("urls").is_some() {
+                    continue;
+                }
+                let b = Descriptor::from_json(b, &format!("{what} blob {i}"))?;
+                let blob = Blob {
+                    digest: b.digest,
+                    size: b.size,
+                    media_type: b.media_type,
+                };
+                image.check_blob(&blob)?;
+                if blob_seen.insert(blob.digest.clone()) {
+                    set.blobs.push(blob);
+                }
+            }
+            taken.insert(d.digest.clone());
+            found.push(Referrer {
+                artifact_type: artifact_type(&bytes),
+                manifest: Manifest {
+                    digest: d.digest.clone(),
+                    media_type: d.media_type.clone(),
+                    bytes,
+                    platform: None,
+                },
+                subject,
+                kind: ReferrerKind::Subject,
+                tag: None,
+                descriptor: None,
+            });
+        }
+        if found.is_empty() {
+            break;
+        }
+        subjects.extend(found.iter().map(|r| r.manifest.digest.clone()));
+        set.referrers.extend(found);
+        if set.referrers.len() > MAX_REFERRERS {
+            return Err(err(&origin, format!("more than {MAX_REFERRERS} referrers")));
+        }
+    }
+    Ok(set)
+}
+
 /// The referrers of one subject not seen yet (manifests fetched and checked).
 async fn referrers_of(
     fetch: &impl ReferrerFetch,

@@ -558,3 +558,51 @@ fn an_oci_layout_pushes_the_manifests_whose_subject_is_the_image_only_when_asked
         Some(root)
     );
 }
+
+#[test]
+fn the_cli_json_reports_the_referrers_copied_and_the_detection() {
+    let src = Registry::start(&Kind::Anonymous);
+    let s = seed_source(&src);
+    let dest = Registry::start(&Kind::Anonymous);
+    let cwd = tempfile::tempdir().unwrap();
+    let image = format!("{}/team/app", dest.host());
+    let source = format!("docker://{}/team/app:1.0", src.host());
+    let insecure = format!("{}\n{}", src.host(), dest.host());
+    let out = support::cli::hoist(
+        cwd.path(),
+        &[] as &[(&str, &str)],
+        &[
+            "--images",
+            &image,
+            "--tags",
+            "type=raw,value=1.2.3",
+            "--source",
+            &source,
+            "--insecure-registries",
+            &insecure,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    let json: Json = serde_json::from_str(&out.stdout).unwrap();
+    let r = &json["push-results"][0]["referrers"];
+    assert_eq!(r["referrers-api"], false, "{json}");
+    let copied: Vec<&str> = r["copied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        copied,
+        vec![sha(&s.sbom), sha(&s.sig), sha(&s.sbom_sig)],
+        "{json}"
+    );
+    assert!(
+        out.stderr
+            .contains("referrer: subject application/spdx+json"),
+        "{}",
+        out.stderr
+    );
+}

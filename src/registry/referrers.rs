@@ -26,14 +26,25 @@ use crate::plan::{
 /// The media type of a fallback tag index.
 const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
 
+/// The answers that mean "no referrers API here" (see [`Endpoint::referrers`]).
+const NO_REFERRERS_API: [StatusCode; 6] = [
+    StatusCode::NOT_FOUND,
+    StatusCode::BAD_REQUEST,
+    StatusCode::METHOD_NOT_ALLOWED,
+    StatusCode::NOT_ACCEPTABLE,
+    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    StatusCode::NOT_IMPLEMENTED,
+];
+
 impl Endpoint {
     /// `GET <path>` under `scope`: the body (bounded like a manifest) and its media type;
-    /// `None` on 404.
+    /// `None` when the status is one of `absent`.
     async fn get_optional(
         &self,
         scope: &str,
         path: &str,
         accept: &str,
+        absent: &[StatusCode],
     ) -> Result<Option<(Vec<u8>, Option<String>)>, Failure> {
         let url = self.url(path)?;
         let resp = self
@@ -41,7 +52,7 @@ impl Endpoint {
                 r.header(header::ACCEPT, accept)
             })
             .await?;
-        if resp.status() == StatusCode::NOT_FOUND {
+        if absent.contains(&resp.status()) {
             return Ok(None);
         }
         if !resp.status().is_success() {
@@ -59,7 +70,8 @@ impl Endpoint {
     }
 
     /// `GET /v2/<repo>/referrers/<digest>`: the referrers index, `None` when the registry does
-    /// not serve the API (404, or an answer that is not an image index).
+    /// not serve the API (404 as the spec says, or the 400 / 405 / 406 / 415 / 501 some
+    /// registries answer for a route they do not know, or an answer that is not an image index).
     pub async fn referrers(
         &self,
         repo: &str,
@@ -76,6 +88,7 @@ impl Endpoint {
                 &scope,
                 &format!("v2/{repo}/referrers/{digest}"),
                 INDEX_MEDIA_TYPE,
+                &NO_REFERRERS_API,
             )
             .await?;
         Ok(got.and_then(|(body, content_type)| {
@@ -104,6 +117,7 @@ impl Endpoint {
             &scope,
             &format!("v2/{repo}/manifests/{reference}"),
             MANIFEST_ACCEPT,
+            &[StatusCode::NOT_FOUND],
         )
         .await
     }

@@ -92,7 +92,8 @@ pub struct TargetReport {
     pub blobs: BlobStats,
     /// The failure, if any.
     pub error: Option<OpError>,
-    /// The referrers written (input `copy-referrers`); absent when none were to copy.
+    /// The referrers written (input `copy-referrers`); absent when it is off or the content
+    /// did not land.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub referrers: Option<super::referrers::ReferrerReport>,
 }

@@ -649,6 +649,78 @@ pub trait Fetch: Sync {
     ) -> impl std::future::Future<Output = Result<u64, FetchError>> + Send;
 }
 
+/// A manifest read by tag: its exact bytes and the response's media type.
+pub type TaggedManifest = (Vec<u8>, Option<String>);
+
+/// Finds what refers to a manifest at a source registry (the referrers API and tags):
+/// `source::referrers` walks through it, the registry's endpoint implements it.
+pub trait ReferrerFetch: Fetch {
+    /// The referrers API's index for `digest` (`GET /v2/<name>/referrers/<digest>`); `None`
+    /// when the registry does not serve the API (404).
+    fn fetch_referrers(
+        &self,
+        digest: &Digest,
+    ) -> impl std::future::Future<Output = Result<Option<Vec<u8>>, FetchError>> + Send;
+
+    /// The manifest at `tag` and its media type; `None` when the tag does not exist.
+    fn fetch_tag(
+        &self,
+        tag: &str,
+    ) -> impl std::future::Future<Output = Result<Option<TaggedManifest>, FetchError>> + Send;
+}
+
+/// How a referrer was found at the source, and so how it is written at a destination.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReferrerKind {
+    /// A manifest whose `subject` is another manifest (the referrers API or the fallback tag
+    /// index `sha256-<hex>`).
+    Subject,
+    /// A cosign-style tag (`sha256-<hex>.sig`, `.att`, `.sbom`).
+    Tag,
+}
+
+/// One referrer to copy: its manifest (exact bytes), what it refers to and how it was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Referrer {
+    /// The manifest (pushed by digest).
+    pub manifest: Manifest,
+    /// The manifest it refers to.
+    pub subject: Digest,
+    /// How it was found.
+    pub kind: ReferrerKind,
+    /// The cosign tag (`sha256-<hex>.sig`) for [`ReferrerKind::Tag`].
+    pub tag: Option<String>,
+    /// Its `artifactType` (or its config's media type), for the plan and the report.
+    pub artifact_type: Option<String>,
+    /// The descriptor listed in a fallback tag index (the source's entry, kept as read).
+    pub descriptor: Option<serde_json::Value>,
+}
+
+/// The referrers of a plan, with the blobs they need: copied after their subject's content and
+/// before the tags move. Ordered so that a referrer comes after what it refers to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReferrerSet {
+    /// The referrers, subjects first.
+    pub referrers: Vec<Referrer>,
+    /// Their blobs (configs and layers), each once, none of them already in the image's plan.
+    pub blobs: Vec<Blob>,
+}
+
+impl ReferrerSet {
+    /// The plan's content with the referrers' blobs added (the manifests stay the image's).
+    #[must_use]
+    pub fn extend(&self, plan: &Plan) -> Plan {
+        let mut out = plan.clone();
+        for b in &self.blobs {
+            if !out.blobs.iter().any(|x| x.digest == b.digest) {
+                out.blobs.push(b.clone());
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,17 @@ pub enum PushError {
     /// The source registry cannot be reached as configured.
     #[error("input `source`: {0}")]
     SourceRegistry(String),
+    /// `copy-referrers: true` with a source whose referrers cannot be read yet (archives, the
+    /// Docker daemon).
+    #[error(
+        "input `copy-referrers`: copying referrers is supported for `docker://` and `oci:` sources only\nhint: set `copy-referrers: false`, or push from `docker://` or an `oci:` layout"
+    )]
+    CopyReferrers,
+    /// `copy-referrers: true` with several `source` lines.
+    #[error(
+        "input `copy-referrers`: copying referrers is not supported with several `source` lines yet\nhint: copy each image's referrers in its own step, or set `copy-referrers: false`"
+    )]
+    CopyReferrersMerge,
     /// `source` is set but there is nowhere to push.
     #[error("input `source` is set but `images` names no enabled image: nothing to push to")]
     NoImages,
@@ -253,6 +264,17 @@ fn ready(
                 .map_err(|cause| PushError::ImmutableTags { line: *line, cause })
         })
         .collect::<Result<_, _>>()?;
+    if push.copy_referrers == Some(true) {
+        if sources.len() > 1 {
+            return Err(PushError::CopyReferrersMerge);
+        }
+        if !sources
+            .iter()
+            .all(|(_, s)| matches!(s, SourceRef::Remote { .. } | SourceRef::Layout { .. }))
+        {
+            return Err(PushError::CopyReferrers);
+        }
+    }
     Ok(Ready {
         push,
         sources,
@@ -345,7 +367,8 @@ async fn load_source(
     mask: &Masker,
     spool_base: &std::path::Path,
     env: &RunnerEnv,
-) -> Result<source::LocalImage, PushError> {
+    referrers: Option<&Log>,
+) -> Result<(source::LocalImage, Option<crate::plan::ReferrerSet>), PushError> {
     Ok(match source_ref {
         SourceRef::Remote { image } => {
             let remote = source::remote::parse_remote(image);
@@ -359,7 +382,20 @@ async fn load_source(
                 repository: &from.repository,
                 retry: &options.retry,
             };
-            let load = source::remote::load(&pull, &from.repository, &remote.reference, spool_base);
+            // The image, then (when asked) its referrers, all within `timeout`.
+            let load = async {
+                let mut image =
+                    source::remote::load(&pull, &from.repository, &remote.reference, spool_base)
+                        .await?;
+                let mut set = None;
+                if let Some(log) = referrers {
+                    let plan = source::plan(&image, &push.platforms)?;
+                    let found = source::referrers::discover(&pull, &plan, &mut image).await?;
+                    crate::outputs::push::referrers(log, &found);
+                    set = Some(found);
+                }
+                Ok::<_, SourceError>((image, set))
+            };
             tokio::time::timeout(push.timeout, load)
                 .await
                 .map_err(|_| {
@@ -370,7 +406,17 @@ async fn load_source(
                     ))
                 })??
         }
-        local => source::load(local, spool_base, env.docker_host.as_deref())?,
+        local => {
+            let image = source::load(local, spool_base, env.docker_host.as_deref())?;
+            let mut set = None;
+            if let (SourceRef::Layout { path, .. }, Some(log)) = (local, referrers) {
+                let plan = source::plan(&image, &push.platforms)?;
+                let found = source::referrers::discover_in_layout(path, &plan, &image)?;
+                crate::outputs::push::referrers(log, &found);
+                set = Some(found);
+            }
+            (image, set)
+        }
     })
 }
 
@@ -461,31 +507,48 @@ pub async fn run(
         .progress(),
         immutable_tags,
         latest_guard: push.latest_guard.then(|| latest_guard(meta)),
+        referrers: None,
     };
+    let mut options = options;
     let mask_log = log.clone();
     let mask: Masker = Arc::new(move |secret: &str| mask_log.add_mask(secret));
     let spool_base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
     let (plan, image): (_, Box<dyn source::BlobReader>) = if let [(_, one)] = sources.as_slice() {
-        let image = load_source(one, &push, &options, &mask, &spool_base, env).await?;
+        // One line: its referrers too (input `copy-referrers`; by default for `docker://`).
+        let copy = push
+            .copy_referrers
+            .unwrap_or(matches!(one, SourceRef::Remote { .. }));
+        let (image, referrers) = load_source(
+            one,
+            &push,
+            &options,
+            &mask,
+            &spool_base,
+            env,
+            copy.then_some(log),
+        )
+        .await?;
+        options.referrers = referrers.map(Arc::new);
         let plan = source::plan(&image, &push.platforms)?;
         (plan, Box::new(image))
     } else {
         let mut loaded = Vec::with_capacity(sources.len());
         for (line, source_ref) in &sources {
-            let image = load_source(source_ref, &push, &options, &mask, &spool_base, env)
-                .await
-                .map_err(|e| match e {
-                    PushError::Source(cause) => {
-                        PushError::Merge(source::merge::MergeError::Source {
-                            line: line.clone(),
-                            cause,
-                        })
-                    }
-                    PushError::SourceRegistry(why) => {
-                        PushError::SourceRegistry(format!("{line}: {why}"))
-                    }
-                    other => other,
-                })?;
+            let (image, _) =
+                load_source(source_ref, &push, &options, &mask, &spool_base, env, None)
+                    .await
+                    .map_err(|e| match e {
+                        PushError::Source(cause) => {
+                            PushError::Merge(source::merge::MergeError::Source {
+                                line: line.clone(),
+                                cause,
+                            })
+                        }
+                        PushError::SourceRegistry(why) => {
+                            PushError::SourceRegistry(format!("{line}: {why}"))
+                        }
+                        other => other,
+                    })?;
             loaded.push((line.clone(), image));
         }
         let annotations = meta.annotations.as_deref().unwrap_or_default();
@@ -590,6 +653,21 @@ mod tests {
         let source = inputs(Some("ftp://x"), "", None);
         let e = prepared(&source).unwrap_err();
         assert!(e.to_string().starts_with("input `source`: "), "{e}");
+    }
+
+    #[test]
+    fn copy_referrers_true_needs_a_registry_or_layout_source() {
+        let mut raw = inputs(Some("oci-archive:/x.tar"), "", None);
+        raw.copy_referrers = Some("true".into());
+        let e = prepared(&raw).unwrap_err();
+        assert!(matches!(e, PushError::CopyReferrers), "{e:?}");
+        for ok in ["oci:/x", "docker://127.0.0.1:5000/a"] {
+            raw.source = Some(ok.into());
+            assert!(prepared(&raw).is_ok(), "{ok}");
+        }
+        raw.source = Some("docker-archive:/x.tar".into());
+        raw.copy_referrers = Some("false".into());
+        assert!(prepared(&raw).is_ok());
     }
 
     #[test]

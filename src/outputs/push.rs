@@ -29,6 +29,16 @@ pub fn merged_plan(log: &Log, plan: &Plan, targets: &[Target], platforms: &[Stri
     log.end_group();
 }
 
+/// The referrers found at the source (input `copy-referrers`), one line each: how it was found
+/// (`subject` or the cosign tag), its artifact type, its digest and what it refers to.
+pub fn referrers(log: &Log, set: &crate::plan::ReferrerSet) {
+    log.group("Referrers");
+    for line in describe_referrers(set) {
+        log.untrusted(&line);
+    }
+    log.end_group();
+}
+
 /// The children of a merged index (every manifest but the root), as `push-results` lists them
 /// per target whose content landed: `digest`, `platform` (`attestation` for an attestation
 /// manifest) and `mediaType`.
@@ -69,6 +79,24 @@ pub fn merged_summary(env: &RunnerEnv, platforms: &[String]) -> Result<(), FileC
         path,
         &format!("\nPlatforms (one index): {}\n", list.join(", ")),
     )
+}
+
+fn describe_referrers(set: &crate::plan::ReferrerSet) -> Vec<String> {
+    let mut lines = vec![format!(
+        "referrers: {} ({} blobs)",
+        set.referrers.len(),
+        set.blobs.len()
+    )];
+    for r in &set.referrers {
+        lines.push(format!(
+            "referrer: {} {} {} of {}",
+            r.tag.as_deref().unwrap_or("subject"),
+            r.artifact_type.as_deref().unwrap_or("-"),
+            r.manifest.digest,
+            r.subject
+        ));
+    }
+    lines
 }
 
 fn describe_plan(plan: &Plan, targets: &[Target]) -> Vec<String> {

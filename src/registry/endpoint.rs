@@ -36,7 +36,7 @@ pub struct Endpoint {
 }
 
 /// Every manifest media type hoist accepts when reading a tag.
-const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+pub(super) const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// The cause chain of an error on one line.
 pub(super) fn chain(e: &dyn std::error::Error) -> String {
@@ -766,7 +766,7 @@ pub(super) fn pull_scope(repo: &str) -> String {
     format!("repository:{repo}:pull")
 }
 
-fn push_scope(repo: &str) -> String {
+pub(super) fn push_scope(repo: &str) -> String {
     format!("repository:{repo}:pull,push")
 }
 

@@ -70,6 +70,9 @@ pub struct PublishOptions {
     pub immutable_tags: Vec<super::guard::Glob>,
     /// `latest-guard: semver`: the `latest` tags move only forward.
     pub latest_guard: Option<super::guard::LatestGuard>,
+    /// The referrers to copy with the image (input `copy-referrers`): written after the
+    /// image's content, before the tags, as content ([`super::referrers::push`]).
+    pub referrers: Option<Arc<crate::plan::ReferrerSet>>,
 }
 
 /// The endpoint for a target's host, with its credentials (per the precedence), TLS roots and
@@ -522,6 +525,9 @@ pub async fn publish(
     options: &PublishOptions,
     mask: &Masker,
 ) -> PushReport {
+    let image_plan = plan;
+    let with_referrers = options.referrers.as_ref().map(|set| set.extend(plan));
+    let plan = with_referrers.as_ref().unwrap_or(plan);
     let digest = plan.root().digest.to_string();
     let deadline = Deadline {
         at: options.timeout.map(|t| {
@@ -567,6 +573,7 @@ pub async fn publish(
                     .collect(),
                 blobs: BlobStats::default(),
                 error: None,
+                referrers: None,
             },
         })
         .collect();
@@ -704,8 +711,7 @@ pub async fn publish(
                 });
                 let counted = options.progress.reader(reader, image);
                 let result = deadline
-                    .bound(
-                        "push content",
+                    .bound("push content", async {
                         push_content(
                             ep,
                             r.target,
@@ -716,8 +722,21 @@ pub async fn publish(
                             &siblings,
                             &mut stats,
                             &options.progress,
-                        ),
-                    )
+                        )
+                        .await?;
+                        match &options.referrers {
+                            Some(set) => super::referrers::push(
+                                ep,
+                                r.target,
+                                &image_plan.root().digest,
+                                set,
+                                &options.retry,
+                            )
+                            .await
+                            .map(Some),
+                            None => Ok(None),
+                        }
+                    })
                     .await;
                 let ok = result.is_ok();
                 options
@@ -732,7 +751,7 @@ pub async fn publish(
         }
     }))
     .await;
-    let mut contents: Vec<Option<(BlobStats, Result<(), OpError>)>> =
+    let mut contents: Vec<Option<(BlobStats, Result<_, OpError>)>> =
         runs.iter().map(|_| None).collect();
     for (i, stats, result) in per_host.into_iter().flatten() {
         contents[i] = Some((stats, result));
@@ -741,7 +760,10 @@ pub async fn publish(
         if let Some((stats, result)) = c {
             r.report.blobs = stats;
             match result {
-                Ok(()) => r.report.digest = Some(digest.clone()),
+                Ok(referrers) => {
+                    r.report.digest = Some(digest.clone());
+                    r.report.referrers = referrers;
+                }
                 Err(e) => {
                     r.fail(e);
                     any_failed = true;

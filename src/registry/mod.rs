@@ -14,6 +14,7 @@ pub mod endpoint;
 pub mod executor;
 pub mod guard;
 pub mod pull;
+pub mod referrers;
 pub mod report;
 pub mod retry;
 pub mod text;

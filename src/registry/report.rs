@@ -96,6 +96,10 @@ pub struct TargetReport {
     pub blobs: BlobStats,
     /// The failure, if any.
     pub error: Option<OpError>,
+    /// The referrers written (input `copy-referrers`); absent when it is off or the content
+    /// did not land.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referrers: Option<super::referrers::ReferrerReport>,
 }
 
 impl TargetReport {
@@ -181,6 +185,7 @@ impl PushReport {
                 cell(&error)
             );
         }
+        super::referrers::render_summary(&self.targets, &mut md);
         md
     }
 }
@@ -205,6 +210,7 @@ mod tests {
                     guard: None,
                 }],
                 blobs: BlobStats::default(),
+                referrers: None,
                 error: Some(OpError {
                     operation: "preflight".into(),
                     cause: "HTTP 401 | UNAUTHORIZED".into(),

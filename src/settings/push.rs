@@ -46,6 +46,9 @@ pub struct PushInputs {
     /// `none` (default) or `semver`: a `latest` tag moves only to a version greater than or equal to the one it holds
     #[arg(long = "latest-guard", env = "INPUT_LATEST-GUARD")]
     pub latest_guard: Option<String>,
+    /// Copy signatures, SBOMs and attestations (referrers, cosign tags) with the image (`true`/`false`; default `true` for `docker://` sources)
+    #[arg(long = "copy-referrers", env = "INPUT_COPY-REFERRERS")]
+    pub copy_referrers: Option<String>,
 }
 
 /// When tags move.
@@ -180,6 +183,8 @@ pub struct PushSettings {
     pub immutable_tags: Vec<(usize, String)>,
     /// `latest-guard: semver`: `latest` moves only forward.
     pub latest_guard: bool,
+    /// `copy-referrers` as given (`None`: the default of the source's transport).
+    pub copy_referrers: Option<bool>,
 }
 
 /// The default of input `timeout`: well under a job's 6 hours.
@@ -196,6 +201,9 @@ pub enum PushSettingsError {
     /// `tag-policy` is unknown.
     #[error("input `tag-policy`: `{0}` is not `atomic` or `partial`")]
     TagPolicy(String),
+    /// `copy-referrers` is not a boolean.
+    #[error("input `copy-referrers`: `{0}` is not a boolean (true or false)")]
+    CopyReferrers(String),
     /// `registry-auth` is malformed (the message never quotes a value).
     #[error(
         "input `registry-auth`: {0}\nhint: a YAML list such as `- registry: ghcr.io` / `  username: ${{{{ github.actor }}}}` / `  password: ${{{{ secrets.GITHUB_TOKEN }}}}`"
@@ -396,7 +404,14 @@ impl PushSettings {
             Some(t) => parse_duration(&t).map_err(PushSettingsError::Timeout)?,
             None => DEFAULT_TIMEOUT,
         };
+        let copy_referrers = match trimmed(raw.copy_referrers.as_ref()).as_deref() {
+            None => None,
+            Some("true" | "True" | "TRUE") => Some(true),
+            Some("false" | "False" | "FALSE") => Some(false),
+            Some(other) => return Err(PushSettingsError::CopyReferrers(other.to_owned())),
+        };
         Ok(Self {
+            copy_referrers,
             source,
             push,
             timeout,
@@ -418,6 +433,24 @@ impl PushSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_referrers_is_a_boolean_or_unset() {
+        let with = |v: Option<&str>| {
+            PushSettings::resolve(&PushInputs {
+                copy_referrers: v.map(str::to_owned),
+                ..PushInputs::default()
+            })
+        };
+        assert_eq!(with(None).unwrap().copy_referrers, None);
+        assert_eq!(with(Some("true")).unwrap().copy_referrers, Some(true));
+        assert_eq!(with(Some(" false ")).unwrap().copy_referrers, Some(false));
+        let e = with(Some("yes")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "input `copy-referrers`: `yes` is not a boolean (true or false)"
+        );
+    }
 
     #[test]
     fn push_defaults_to_true_only_with_a_source() {

@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod docker_archive;
 pub mod layout;
 pub mod merge;
+pub mod referrers;
 pub mod remote;
 pub mod spool;
 

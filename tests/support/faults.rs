@@ -39,6 +39,9 @@ pub enum Fault {
     /// Forward it without its `Authorization` header: the registry answers 401 with its
     /// challenge, as it answers a token that expired.
     Unauthenticated,
+    /// Answer 200 with an empty OCI image index, as a registry serving the referrers API does
+    /// for a manifest nothing refers to yet.
+    EmptyIndex,
 }
 
 /// A loopback HTTP proxy in front of a real registry. It forces one request per connection
@@ -119,6 +122,16 @@ fn proxy_connection(mut client: TcpStream, upstream: u16, fault: Fault, head: &[
         Fault::Dead => {
             let _ = client.shutdown(std::net::Shutdown::Both);
             return;
+        }
+        Fault::EmptyIndex => {
+            let body = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+            return reply(
+                &mut client,
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.index.v1+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+            );
         }
         Fault::Pass | Fault::Reset | Fault::Hold | Fault::Unauthenticated => {}
     }

@@ -36,7 +36,7 @@ pub struct Endpoint {
 }
 
 /// Every manifest media type hoist accepts when reading a tag.
-const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+pub(super) const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// The cause chain of an error on one line.
 pub(super) fn chain(e: &dyn std::error::Error) -> String {
@@ -275,7 +275,7 @@ impl Endpoint {
         self.credential.is_some()
     }
 
-    fn url(&self, path: &str) -> Result<Url, Failure> {
+    pub(super) fn url(&self, path: &str) -> Result<Url, Failure> {
         self.base
             .join(path)
             .map_err(|e| Failure::Fatal(format!("bad URL path `{path}`: {e}")))
@@ -293,7 +293,7 @@ impl Endpoint {
 
     /// The one request helper: `method url`, with what `with` adds (headers, a body), sent
     /// through [`Self::send`] (authorised for `scope`, the 401 loop, the request deadline).
-    async fn call(
+    pub(super) async fn call(
         &self,
         scope: &str,
         method: Method,

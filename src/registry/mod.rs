@@ -13,6 +13,7 @@ pub mod endpoint;
 pub mod executor;
 pub mod pull;
 pub mod report;
+pub mod retention;
 pub mod retry;
 pub mod text;
 

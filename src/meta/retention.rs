@@ -320,6 +320,43 @@ impl Selection {
     }
 }
 
+/// `retention-max-deletes` exceeded: nothing is deleted on that target.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "retention would delete {would} manifest(s) or tag(s) in `{repository}`, more than `retention-max-deletes` ({max}): nothing deleted there (hint: check the rules with `push: false`, then raise `retention-max-deletes`)"
+)]
+pub struct CapExceeded {
+    /// The repository.
+    pub repository: String,
+    /// How many deletions the plan makes.
+    pub would: usize,
+    /// The cap.
+    pub max: usize,
+}
+
+impl Selection {
+    /// Refuses a plan that deletes more than `max` under `mode`.
+    ///
+    /// # Errors
+    /// The plan's deletion count is over `max`.
+    pub fn check_cap(
+        &self,
+        repository: &str,
+        mode: DeleteMode,
+        max: usize,
+    ) -> Result<(), CapExceeded> {
+        let would = self.delete_count(mode);
+        if would > max {
+            return Err(CapExceeded {
+                repository: repository.to_owned(),
+                would,
+                max,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// node-semver `compare` on two parsed versions (build metadata ignored).
 fn semver_cmp(a: &semver::SemVer, b: &semver::SemVer) -> Ordering {
     (a.major, a.minor, a.patch)
@@ -798,5 +835,12 @@ mod tests {
         assert_eq!(deleted(&sel), ["pr-1", "pr-2"]);
         assert_eq!(sel.deleted_digests(), [d(1)]);
         assert_eq!(sel.delete_count(DeleteMode::ByDigest), 1);
+        assert_eq!(sel.check_cap("r", DeleteMode::ByDigest, 1), Ok(()));
+        let err = sel.check_cap("r", DeleteMode::ByTag, 1).unwrap_err();
+        assert_eq!(err.would, 2);
+        assert!(
+            err.to_string().contains("`retention-max-deletes` (1)"),
+            "{err}"
+        );
     }
 }

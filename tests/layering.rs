@@ -22,6 +22,8 @@ const RULES: &[(&str, &[&str])] = &[
     ("progress", &["github", "plan"]),
     ("registry", &["plan", "progress", "duration", "reference"]),
     ("report", &["meta"]),
+    // The retention step (issue 14): reads through `registry`, decides with `meta`.
+    ("retention", &["github", "meta", "registry", "settings"]),
     // The runner sink and the CLI printer (issue 9 item 2, on main): results, not decisions.
     (
         "outputs",
@@ -31,7 +33,15 @@ const RULES: &[(&str, &[&str])] = &[
     (
         "push",
         &[
-            "github", "meta", "outputs", "plan", "progress", "registry", "settings", "source",
+            "github",
+            "meta",
+            "outputs",
+            "plan",
+            "progress",
+            "registry",
+            "retention",
+            "settings",
+            "source",
         ],
     ),
     ("app", &["*"]),

@@ -46,7 +46,7 @@ pub struct PushInputs {
     /// `retention-max-deletes`: the most deletions per target per run (default 50).
     #[arg(long = "retention-max-deletes", env = "INPUT_RETENTION-MAX-DELETES")]
     pub retention_max_deletes: Option<String>,
-    /// `retention-gc`: start the registry's garbage collection after deleting (DigitalOcean).
+    /// `retention-gc`: start the registry's garbage collection after deleting (`DigitalOcean`).
     #[arg(long = "retention-gc", env = "INPUT_RETENTION-GC")]
     pub retention_gc: Option<String>,
 }

@@ -381,3 +381,153 @@ fn list_tags_reads_every_tag() {
         .unwrap();
     assert!(listing.tags.iter().all(|t| t.created.is_none()));
 }
+
+/// The action as a runner step with `SOURCE_DATE_EPOCH` at [`NOW`]: exit code, stdout (the
+/// log) and the outputs.
+fn step(inputs: &[(&str, &str)]) -> (Option<i32>, String, serde_json::Value) {
+    let api = support::github::GitHubStub::app();
+    let mut step = support::step::Step::push("refs/heads/main", support::github::APP_SHA);
+    step.repository = Some("o/app".to_owned());
+    step.payload = Some(serde_json::json!({
+        "head_commit": {"id": support::github::APP_SHA, "timestamp": "2026-01-02T03:04:05Z"}
+    }));
+    step.token = None;
+    step.epoch = NOW.to_string();
+    step.inputs = inputs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let run = step.run(
+        std::path::Path::new(env!("CARGO_BIN_EXE_hoist")),
+        &api.url(),
+    );
+    let results = run
+        .outputs()
+        .into_iter()
+        .find(|(k, _)| k == "retention-results")
+        .map_or(serde_json::Value::Null, |(_, v)| {
+            serde_json::from_str(&v).unwrap()
+        });
+    (run.code(), run.stdout, results)
+}
+
+fn tags_of(reg: &Registry) -> BTreeSet<String> {
+    let ep = endpoint(reg);
+    rt().block_on(dist::list_tags(&ep, REPO, &RetryPolicy::default()))
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+fn names(v: &serde_json::Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["tag"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_step_plans_with_push_false_deletes_alone_refuses_over_the_cap_and_spares_what_it_pushed() {
+    let reg = Registry::start(&Kind::Anonymous);
+    let host = reg.host();
+    let pusher = Pusher {
+        http: client(),
+        base: format!("http://{host}"),
+    };
+    let day = 86_400;
+    rt().block_on(async {
+        pusher.image("pr-1", Some(NOW - 40 * day), "pr-1").await;
+        pusher.image("pr-2", Some(NOW - 2 * day), "pr-2").await;
+        pusher.image("pr-3", Some(NOW - 50 * day), "pr-3").await;
+        pusher.image("main", Some(NOW - 90 * day), "main").await;
+    });
+    let image = format!("{host}/{REPO}");
+    let rule = "# old pull-request builds\ntype=older-than,pattern=^pr-\\d+$,age=30d";
+    let base = [
+        ("images", image.as_str()),
+        ("tags", "type=raw,value=pr-9"),
+        ("insecure-registries", host.as_str()),
+        ("retention", rule),
+    ];
+
+    // `push: false` with no source: the plan only.
+    let mut inputs = base.to_vec();
+    inputs.push(("push", "false"));
+    let (code, log, results) = step(&inputs);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(results[0]["dry-run"], true);
+    assert_eq!(names(&results[0]["deleted"]), ["pr-1", "pr-3"]);
+    assert_eq!(
+        results[0]["deleted"][0]["rule"],
+        "type=older-than,pattern=^pr-\\d+$,age=30d"
+    );
+    assert!(
+        log.contains(&format!("retention {image}: would delete `pr-1`")),
+        "{log}"
+    );
+    assert_eq!(tags_of(&reg).len(), 4, "a dry run deletes nothing");
+
+    // The cap: two deletions planned, one allowed → nothing deleted, the step fails.
+    let mut inputs = base.to_vec();
+    inputs.push(("retention-max-deletes", "1"));
+    let (code, log, results) = step(&inputs);
+    assert_eq!(code, Some(1), "{log}");
+    assert!(
+        results[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("would delete 2 manifest(s) or tag(s)"),
+        "{results}"
+    );
+    assert!(log.contains("::error"), "{log}");
+    assert_eq!(tags_of(&reg).len(), 4, "over the cap nothing is deleted");
+
+    // Retention alone (a scheduled cleanup): the same selection, deleted.
+    let (code, log, results) = step(&base);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(results[0]["dry-run"], false);
+    assert_eq!(names(&results[0]["deleted"]), ["pr-1", "pr-3"]);
+    assert_eq!(
+        tags_of(&reg),
+        BTreeSet::from(["main".to_owned(), "pr-2".to_owned()])
+    );
+
+    // After a push: the tag just pushed (`pr-9`, created 2026-01-01, older than 30 days) stays.
+    let src = tempfile::tempdir().unwrap();
+    let root = write_layout(src.path(), 5, false);
+    let source = format!("oci:{}", src.path().display());
+    let mut inputs = base.to_vec();
+    inputs.push(("source", &source));
+    let (code, log, results) = step(&inputs);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(names(&results[0]["deleted"]), Vec::<&str>::new());
+    assert!(
+        results[0]["kept"]
+            .as_array()
+            .unwrap()
+            .contains(&"pr-9".into())
+    );
+    assert_eq!(
+        skopeo_digest(&format!("{image}:pr-9"), &[]).as_deref(),
+        Some(root.as_str())
+    );
+}
+
+#[test]
+fn without_retention_no_retention_output_is_written() {
+    let reg = Registry::start(&Kind::Anonymous);
+    let src = tempfile::tempdir().unwrap();
+    write_layout(src.path(), 9, false);
+    let source = format!("oci:{}", src.path().display());
+    let image = format!("{}/{REPO}", reg.host());
+    let (code, log, results) = step(&[
+        ("images", &image),
+        ("tags", "type=raw,value=v1"),
+        ("insecure-registries", &reg.host()),
+        ("source", &source),
+    ]);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(results, serde_json::Value::Null);
+    assert!(!log.contains("retention"), "{log}");
+}

@@ -391,6 +391,9 @@ async fn retention(
         now: crate::retention::now_secs(env).map_err(PushError::Clock)?,
     };
     let results = crate::retention::run(&job, targets, options, mask, log).await;
+    if let Some(path) = env.step_summary_file.as_deref() {
+        files::append(path, &results.render_summary())?;
+    }
     outputs.push(("retention-results", results.render_json()));
     let failure = failure.or_else(|| {
         (results.failed() > 0).then(|| PushError::Retention {

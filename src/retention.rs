@@ -8,6 +8,8 @@
 //! deletion API is not the distribution API (Docker Hub, GHCR, `DigitalOcean`) are refused with an
 //! error naming what is missing, never approximated.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 use crate::github::commands::Log;
@@ -72,6 +74,49 @@ impl Results {
     #[must_use]
     pub fn render_json(&self) -> String {
         serde_json::to_string(&self.targets).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    /// The job summary: one row per deleted (or, in a dry run, to-be-deleted) and skipped tag.
+    #[must_use]
+    pub fn render_summary(&self) -> String {
+        let cell = registry::text::markdown;
+        let mut md = String::from(
+            "### hoist retention\n\n| Image | Tag | Digest | Rule | Result |\n|---|---|---|---|---|\n",
+        );
+        for t in &self.targets {
+            let done = if t.dry_run {
+                "would be deleted"
+            } else if t.error.is_some() {
+                "not deleted"
+            } else {
+                "deleted"
+            };
+            for d in &t.deleted {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {done} |",
+                    cell(&t.image),
+                    cell(&d.tag),
+                    cell(&d.digest),
+                    cell(&d.rule)
+                );
+            }
+            for s in &t.skipped {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | kept: {} |",
+                    cell(&t.image),
+                    cell(&s.tag),
+                    cell(&s.digest),
+                    cell(&s.rule),
+                    cell(&s.reason)
+                );
+            }
+            if let Some(e) = &t.error {
+                let _ = writeln!(md, "| {} | | | | ❌ {} |", cell(&t.image), cell(e));
+            }
+        }
+        md
     }
 
     /// How many targets failed.
@@ -195,7 +240,7 @@ async fn one(
                 rule: rule.clone(),
             }),
             Outcome::Skipped { rule, reason } => {
-                log.info(&format!(
+                log.untrusted(&format!(
                     "retention {}: kept `{}` ({}) selected by `{rule}`: {reason}",
                     target.image, d.tag, d.digest
                 ));
@@ -214,7 +259,7 @@ async fn one(
         "deleting"
     };
     for d in &result.deleted {
-        log.info(&format!(
+        log.untrusted(&format!(
             "retention {}: {verb} `{}` ({}) by `{}`",
             target.image, d.tag, d.digest, d.rule
         ));

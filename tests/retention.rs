@@ -383,7 +383,7 @@ fn list_tags_reads_every_tag() {
 }
 
 /// The action as a runner step with `SOURCE_DATE_EPOCH` at [`NOW`]: exit code, stdout (the
-/// log) and the outputs.
+/// log) followed by the job summary, and `retention-results`.
 fn step(inputs: &[(&str, &str)]) -> (Option<i32>, String, serde_json::Value) {
     let api = support::github::GitHubStub::app();
     let mut step = support::step::Step::push("refs/heads/main", support::github::APP_SHA);
@@ -408,7 +408,8 @@ fn step(inputs: &[(&str, &str)]) -> (Option<i32>, String, serde_json::Value) {
         .map_or(serde_json::Value::Null, |(_, v)| {
             serde_json::from_str(&v).unwrap()
         });
-    (run.code(), run.stdout, results)
+    let log = format!("{}\n--- job summary ---\n{}", run.stdout, run.summary_text);
+    (run.code(), log, results)
 }
 
 fn tags_of(reg: &Registry) -> BTreeSet<String> {
@@ -466,6 +467,8 @@ fn the_step_plans_with_push_false_deletes_alone_refuses_over_the_cap_and_spares_
         log.contains(&format!("retention {image}: would delete `pr-1`")),
         "{log}"
     );
+    assert!(log.contains("| pr-1 | sha256\\:"), "{log}");
+    assert!(log.contains("| would be deleted |"), "{log}");
     assert_eq!(tags_of(&reg).len(), 4, "a dry run deletes nothing");
 
     // The cap: two deletions planned, one allowed → nothing deleted, the step fails.

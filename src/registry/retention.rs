@@ -141,6 +141,14 @@ pub async fn list_tags(
                             text::inert(repo)
                         )));
                     };
+                    // Tags name URLs below: anything outside the tag grammar is refused.
+                    if !crate::reference::valid_tag(t) {
+                        return Err(Failure::Fatal(format!(
+                            "the tag list of `{}` holds `{}`, which is not a valid tag: refused",
+                            text::inert(repo),
+                            text::inert(&t.chars().take(140).collect::<String>())
+                        )));
+                    }
                     tags.push(t.to_owned());
                 }
             }

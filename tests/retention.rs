@@ -534,3 +534,180 @@ fn without_retention_no_retention_output_is_written() {
     assert_eq!(results, serde_json::Value::Null);
     assert!(!log.contains("retention"), "{log}");
 }
+
+/// A loopback stub of the distribution API: answers each request with `route(method, target)`
+/// (status, extra headers, JSON body), records the request lines, stops when dropped or after
+/// a minute.
+struct Stub {
+    addr: std::net::SocketAddr,
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+type Route = fn(&str, &str, &str) -> (u16, Vec<(String, String)>, String);
+
+impl Stub {
+    fn start(route: Route) -> Self {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen2, stop2) = (Arc::clone(&seen), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while !stop2.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+                let Ok((mut s, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                    .unwrap();
+                let mut buf = Vec::new();
+                let mut chunk = [0_u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 65_536 {
+                    match s.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).into_owned();
+                let mut parts = head.split(' ');
+                let method = parts.next().unwrap_or_default().to_owned();
+                let target = parts.next().unwrap_or_default().to_owned();
+                seen2.lock().unwrap().push(format!("{method} {target}"));
+                let host = format!("127.0.0.1:{}", addr.port());
+                let (status, headers, body) = route(&method, &target, &host);
+                let mut resp = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    body.len()
+                );
+                for (k, v) in headers {
+                    resp.push_str(&k);
+                    resp.push_str(": ");
+                    resp.push_str(&v);
+                    resp.push_str("\r\n");
+                }
+                resp.push_str("\r\n");
+                resp.push_str(&body);
+                let _ = s.write_all(resp.as_bytes());
+            }
+        });
+        Self {
+            addr,
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn endpoint(&self) -> Endpoint {
+        let config = EndpointConfig {
+            insecure: true,
+            ..EndpointConfig::default()
+        };
+        let host = format!("127.0.0.1:{}", self.addr.port());
+        Endpoint::new(&host, &config, None, Arc::new(|_: &str| {})).unwrap()
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn tag_pages(method: &str, target: &str, _host: &str) -> (u16, Vec<(String, String)>, String) {
+    let link = |to: &str| vec![("Link".to_owned(), format!("<{to}>; rel=\"next\""))];
+    match (method, target) {
+        ("GET", "/v2/team/app/tags/list?n=1000") => (
+            200,
+            link("/v2/team/app/tags/list?last=b&n=1000"),
+            r#"{"name":"team/app","tags":["a","b"]}"#.to_owned(),
+        ),
+        ("GET", "/v2/team/app/tags/list?last=b&n=1000") => (
+            200,
+            link("http://elsewhere.example/v2/team/app/tags/list?last=c&n=1000"),
+            r#"{"name":"team/app","tags":["c"]}"#.to_owned(),
+        ),
+        ("GET", "/v2/other/app/tags/list?n=1000") => (
+            200,
+            link("/v2/other/app/tags/list?last=y&n=1000"),
+            r#"{"name":"other/app","tags":["x","y"]}"#.to_owned(),
+        ),
+        ("GET", "/v2/other/app/tags/list?last=y&n=1000") => (
+            200,
+            Vec::new(),
+            r#"{"name":"other/app","tags":["z"]}"#.to_owned(),
+        ),
+        ("GET", "/v2/bad/app/tags/list?n=1000") => (
+            200,
+            Vec::new(),
+            r#"{"name":"bad/app","tags":["ok","../../x?y"]}"#.to_owned(),
+        ),
+        ("DELETE", t) if t.starts_with("/v2/other/app/manifests/sha256:") => (
+            405,
+            Vec::new(),
+            r#"{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}"#
+                .to_owned(),
+        ),
+        _ => (
+            404,
+            Vec::new(),
+            r#"{"errors":[{"code":"NOT_FOUND"}]}"#.to_owned(),
+        ),
+    }
+}
+
+#[test]
+fn tags_list_pages_are_followed_on_the_same_origin_only_and_disabled_deletes_get_a_hint() {
+    let stub = Stub::start(tag_pages);
+    let ep = stub.endpoint();
+    let rt = rt();
+    let retry = RetryPolicy::default();
+    // Two pages through `Link`, in order.
+    let tags = rt
+        .block_on(dist::list_tags(&ep, "other/app", &retry))
+        .unwrap();
+    assert_eq!(tags, ["x", "y", "z"]);
+    // A `Link` to another host is refused, not followed.
+    let err = rt
+        .block_on(dist::list_tags(&ep, "team/app", &retry))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("links its next page to another origin"),
+        "{err}"
+    );
+    // A listed name outside the tag grammar never reaches a URL.
+    let err = rt
+        .block_on(dist::list_tags(&ep, "bad/app", &retry))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is not a valid tag"), "{err}");
+    // Deletes disabled: 405 with the hint.
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let err = rt
+        .block_on(dist::delete_manifest(&ep, "other/app", &digest))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("deletes disabled"), "{err}");
+    assert!(err.contains("storage.delete.enabled: true"), "{err}");
+    let seen = stub.seen.lock().unwrap().clone();
+    assert!(
+        !seen.iter().any(|l| l.contains("last=c")),
+        "the off-origin page was requested: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("DELETE /v2/other/app/manifests/sha256:")),
+        "{seen:?}"
+    );
+}

@@ -40,13 +40,13 @@ pub struct PushInputs {
     /// (`base=1ms,request=300ms,budget=2s`)
     #[arg(long = "retry-pacing", hide = true)]
     pub retry_pacing: Option<String>,
-    /// `retention`: rule lines (issue 14); empty turns retention off.
+    /// Retention rules, one per line (`type=keep|keep-last|older-than|prerelease,pattern=…`); deletes the tags they select after the push, alone without `source`, only plans with `push: false`
     #[arg(long, env = "INPUT_RETENTION")]
     pub retention: Option<String>,
-    /// `retention-max-deletes`: the most deletions per target per run (default 50).
+    /// The most deletions per image per run (default `50`); over it nothing is deleted there
     #[arg(long = "retention-max-deletes", env = "INPUT_RETENTION-MAX-DELETES")]
     pub retention_max_deletes: Option<String>,
-    /// `retention-gc`: start the registry's garbage collection after deleting (`DigitalOcean`).
+    /// Start the registry's garbage collection after deleting (`true`/`false`, default `false`; registry.digitalocean.com, not implemented yet)
     #[arg(long = "retention-gc", env = "INPUT_RETENTION-GC")]
     pub retention_gc: Option<String>,
 }

@@ -359,9 +359,13 @@ pub async fn run(
     // Retention after the tag phase, only where the push succeeded.
     let pairs: Vec<_> = targets
         .iter()
-        .zip(&report.targets)
-        .filter(|(_, r)| r.status == registry::report::TargetStatus::Ok)
-        .map(|(t, _)| (t, &t.tags[..]))
+        .filter(|t| {
+            report
+                .targets
+                .iter()
+                .any(|r| r.image == t.image && r.status == registry::report::TargetStatus::Ok)
+        })
+        .map(|t| (t, &t.tags[..]))
         .collect();
     let outputs = vec![("digest", digest), ("push-results", report.render_json())];
     retention(&push, &pairs, &options, &mask, env, log, outputs, failure).await

@@ -711,3 +711,54 @@ fn tags_list_pages_are_followed_on_the_same_origin_only_and_disabled_deletes_get
         "{seen:?}"
     );
 }
+
+#[test]
+fn retention_never_runs_after_a_failed_push() {
+    let open = Registry::start(&Kind::Anonymous);
+    let locked = Registry::start(&Kind::Htpasswd {
+        user: "alice",
+        password: "correct-horse-9",
+    });
+    let pusher = Pusher {
+        http: client(),
+        base: format!("http://{}", open.host()),
+    };
+    rt().block_on(pusher.image("pr-1", Some(NOW - 40 * 86_400), "pr-1"));
+    let src = tempfile::tempdir().unwrap();
+    write_layout(src.path(), 4, false);
+    let source = format!("oci:{}", src.path().display());
+    let images = format!("{}/{REPO}\n{}/{REPO}", open.host(), locked.host());
+    let insecure = format!("{}\n{}", open.host(), locked.host());
+    let wrong = format!(
+        "- registry: {}\n  username: alice\n  password: wrong-battery-7\n",
+        locked.host()
+    );
+    let run = |policy: &str| {
+        step(&[
+            ("images", &images),
+            ("tags", "type=raw,value=v1"),
+            ("source", &source),
+            ("insecure-registries", &insecure),
+            ("registry-auth", &wrong),
+            ("tag-policy", policy),
+            ("retention", "type=older-than,pattern=^pr-,age=30d"),
+        ])
+    };
+    // Atomic: the failure on one registry holds every tag back, and no retention runs anywhere.
+    let (code, log, results) = run("atomic");
+    assert_eq!(code, Some(1), "{log}");
+    assert_eq!(results, serde_json::json!([]), "{log}");
+    assert!(tags_of(&open).contains("pr-1"));
+    // Partial: the registry that completed gets its retention; the failed one none.
+    let (code, log, results) = run("partial");
+    assert_eq!(code, Some(1), "{log}");
+    let ran: Vec<&str> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["registry"].as_str().unwrap())
+        .collect();
+    assert_eq!(ran, [open.host()], "{log}");
+    assert_eq!(names(&results[0]["deleted"]), ["pr-1"]);
+    assert!(!tags_of(&open).contains("pr-1"));
+}

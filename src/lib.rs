@@ -13,5 +13,6 @@ pub mod progress;
 pub mod push;
 pub mod reference;
 pub mod registry;
+pub mod retention;
 pub mod settings;
 pub mod source;

@@ -87,6 +87,19 @@ pub enum PushError {
     /// The job summary could not be written.
     #[error(transparent)]
     Summary(#[from] files::FileCommandError),
+    /// `SOURCE_DATE_EPOCH` is unusable (retention's "now").
+    #[error("{0}")]
+    Clock(String),
+    /// Retention failed on some targets (each has its own `::error::`).
+    #[error(
+        "retention failed for {failed} of {total} image(s); see the errors above and `retention-results`"
+    )]
+    Retention {
+        /// Failed targets.
+        failed: usize,
+        /// All targets retention ran on.
+        total: usize,
+    },
     /// Some targets failed (each has its own `::error::`).
     #[error(
         "push failed for {failed} of {total} image(s), {skipped} more left untagged by the tag policy; see the errors above and `push-results`"
@@ -210,7 +223,8 @@ pub struct Prepared {
 #[derive(Debug)]
 struct Ready {
     push: PushSettings,
-    /// One per line of `source` (one line: today's single image).
+    /// One per line of `source` (one line: today's single image); empty for retention alone
+    /// (no `source`).
     sources: Vec<(source::merge::Line, SourceRef)>,
     ca_pems: Vec<(String, Vec<u8>)>,
     retry: registry::retry::RetryPolicy,
@@ -229,7 +243,7 @@ pub fn prepare(raw: &PushInputs, env: &RunnerEnv, log: &Log) -> Prepared {
             for c in &push.credentials {
                 log.add_mask(&c.password);
             }
-            if push.source.is_none() {
+            if push.source.is_none() && push.retention.is_empty() {
                 return Ok(None);
             }
             let docker_config = load_docker_config(env, log);
@@ -255,7 +269,10 @@ fn ready(
             .map_err(PushSettingsError::RetryPacing)?,
         None => registry::retry::RetryPolicy::default(),
     };
-    let sources = parse_sources(push.source.as_deref().unwrap_or_default())?;
+    let sources = match push.source.as_deref() {
+        Some(s) => parse_sources(s)?,
+        None => Vec::new(),
+    };
     let immutable_tags = push
         .immutable_tags
         .iter()
@@ -513,6 +530,16 @@ pub async fn run(
     let mask_log = log.clone();
     let mask: Masker = Arc::new(move |secret: &str| mask_log.add_mask(secret));
     let spool_base = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
+    if sources.is_empty() {
+        // Retention alone (a scheduled cleanup): every image of `images`, nothing pushed.
+        let targets = meta
+            .image_names
+            .iter()
+            .map(|name| registry::parse_target(name, &[]))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pairs: Vec<_> = targets.iter().map(|t| (t, &[][..])).collect();
+        return retention(&push, &pairs, &options, &mask, env, log, Vec::new(), None).await;
+    }
     let (plan, image): (_, Box<dyn source::BlobReader>) = if let [(_, one)] = sources.as_slice() {
         // One line: its referrers too (input `copy-referrers`; by default for `docker://`).
         let copy = push
@@ -577,10 +604,18 @@ pub async fn run(
             image.verify_blob(b).map_err(|e| SourceError::Layout(e.0))?;
         }
         log.info("push is false: nothing was pushed");
-        return Ok(PushOutcome {
-            outputs: vec![("digest", digest)],
-            failure: None,
-        });
+        let pairs: Vec<_> = targets.iter().map(|t| (t, &t.tags[..])).collect();
+        return retention(
+            &push,
+            &pairs,
+            &options,
+            &mask,
+            env,
+            log,
+            vec![("digest", digest)],
+            None,
+        )
+        .await;
     }
 
     let mut report = registry::publish(&plan, image.as_ref(), &targets, &options, &mask).await;
@@ -599,10 +634,56 @@ pub async fn run(
         skipped: count(registry::report::TargetStatus::Skipped),
         total: report.targets.len(),
     });
-    Ok(PushOutcome {
-        outputs: vec![("digest", digest), ("push-results", push_results)],
-        failure,
-    })
+    // Retention after the tag phase, only where the push succeeded.
+    let pairs: Vec<_> = targets
+        .iter()
+        .filter(|t| {
+            report
+                .targets
+                .iter()
+                .any(|r| r.image == t.image && r.status == registry::report::TargetStatus::Ok)
+        })
+        .map(|t| (t, &t.tags[..]))
+        .collect();
+    let outputs = vec![("digest", digest), ("push-results", push_results)];
+    retention(&push, &pairs, &options, &mask, env, log, outputs, failure).await
+}
+
+/// Runs retention (when `retention` is set) on `targets`, adding `retention-results` to
+/// `outputs`; a push failure stays the step's failure.
+#[allow(clippy::too_many_arguments)]
+async fn retention(
+    push: &PushSettings,
+    targets: &[(&registry::Target, &[String])],
+    options: &PublishOptions,
+    mask: &Masker,
+    env: &RunnerEnv,
+    log: &Log,
+    mut outputs: Vec<(&'static str, String)>,
+    failure: Option<PushError>,
+) -> Result<PushOutcome, PushError> {
+    if push.retention.is_empty() {
+        return Ok(PushOutcome { outputs, failure });
+    }
+    let job = crate::retention::Job {
+        policy: &push.retention,
+        max_deletes: push.retention_max_deletes,
+        gc: push.retention_gc,
+        dry_run: !push.push,
+        now: crate::retention::now_secs(env).map_err(PushError::Clock)?,
+    };
+    let results = crate::retention::run(&job, targets, options, mask, log).await;
+    if let Some(path) = env.step_summary_file.as_deref() {
+        files::append(path, &results.render_summary())?;
+    }
+    outputs.push(("retention-results", results.render_json()));
+    let failure = failure.or_else(|| {
+        (results.failed() > 0).then(|| PushError::Retention {
+            failed: results.failed(),
+            total: results.total(),
+        })
+    });
+    Ok(PushOutcome { outputs, failure })
 }
 
 #[cfg(test)]

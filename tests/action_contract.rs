@@ -30,11 +30,14 @@ const PUSH_INPUTS: &[&str] = &[
     "immutable-tags",
     "latest-guard",
     "copy-referrers",
+    "retention",
+    "retention-max-deletes",
+    "retention-gc",
 ];
 
 /// Written only when `source` is set (a push or a `push: false` preview), so a metadata-only run
 /// does not write them (tests/push.rs and tests/container.rs read them on real pushes).
-const PUSH_OUTPUTS: &[&str] = &["digest", "push-results"];
+const PUSH_OUTPUTS: &[&str] = &["digest", "push-results", "retention-results"];
 
 /// docker/metadata-action's inputs, in its order, with the defaults its action.yml declares
 /// (`None`: no `default:` key) and its `required` flags. Users swap `uses:` lines, so these are

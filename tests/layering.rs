@@ -24,6 +24,8 @@ const RULES: &[(&str, &[&str])] = &[
         "registry",
         &["plan", "progress", "duration", "reference", "js"],
     ),
+    // The retention step (issue 14): reads through `registry`, decides with `meta`.
+    ("retention", &["github", "meta", "registry", "settings"]),
     // The runner sink and the CLI printer (issue 9 item 2, on main): results, not decisions.
     (
         "outputs",
@@ -33,7 +35,15 @@ const RULES: &[(&str, &[&str])] = &[
     (
         "push",
         &[
-            "github", "meta", "outputs", "plan", "progress", "registry", "settings", "source",
+            "github",
+            "meta",
+            "outputs",
+            "plan",
+            "progress",
+            "registry",
+            "retention",
+            "settings",
+            "source",
         ],
     ),
     ("app", &["*"]),

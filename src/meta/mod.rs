@@ -11,6 +11,7 @@ pub mod expr;
 pub mod flavor;
 pub mod images;
 pub mod labels;
+pub mod retention;
 pub mod tag_spec;
 pub mod version;
 

@@ -183,7 +183,7 @@ fn regex_error(pattern: &str, reason: String) -> MetaError {
 }
 
 /// `/^\/(.+)\/(.*)$/` on a `match` pattern: the `/body/flags` form.
-fn regex_literal(pattern: &str) -> Option<(&str, &str)> {
+pub(super) fn regex_literal(pattern: &str) -> Option<(&str, &str)> {
     let rest = pattern.strip_prefix('/')?;
     // `.` does not cross line terminators; the greedy body ends at the last `/` of the line.
     if rest.contains(['\n', '\r', '\u{2028}', '\u{2029}']) {

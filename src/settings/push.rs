@@ -49,6 +49,15 @@ pub struct PushInputs {
     /// Copy signatures, SBOMs and attestations (referrers, cosign tags) with the image (`true`/`false`; default `true` for `docker://` sources)
     #[arg(long = "copy-referrers", env = "INPUT_COPY-REFERRERS")]
     pub copy_referrers: Option<String>,
+    /// Retention rules, one per line (`type=keep|keep-last|older-than|prerelease,pattern=…`); deletes the tags they select after the push, alone without `source`, only plans with `push: false`
+    #[arg(long, env = "INPUT_RETENTION")]
+    pub retention: Option<String>,
+    /// The most deletions per image per run (default `50`); over it nothing is deleted there
+    #[arg(long = "retention-max-deletes", env = "INPUT_RETENTION-MAX-DELETES")]
+    pub retention_max_deletes: Option<String>,
+    /// Start the registry's garbage collection after deleting (`true`/`false`, default `false`; registry.digitalocean.com, not implemented yet)
+    #[arg(long = "retention-gc", env = "INPUT_RETENTION-GC")]
+    pub retention_gc: Option<String>,
 }
 
 /// When tags move.
@@ -185,7 +194,16 @@ pub struct PushSettings {
     pub latest_guard: bool,
     /// `copy-referrers` as given (`None`: the default of the source's transport).
     pub copy_referrers: Option<bool>,
+    /// The `retention` rules (empty: retention off).
+    pub retention: crate::meta::retention::Policy,
+    /// `retention-max-deletes`.
+    pub retention_max_deletes: usize,
+    /// `retention-gc`.
+    pub retention_gc: bool,
 }
+
+/// The default of `retention-max-deletes`.
+pub const DEFAULT_RETENTION_MAX_DELETES: usize = 50;
 
 /// The default of input `timeout`: well under a job's 6 hours.
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -221,6 +239,17 @@ pub enum PushSettingsError {
     /// The hidden test flag `--retry-pacing` is malformed.
     #[error("flag `--retry-pacing`: {0}")]
     RetryPacing(String),
+    /// A bad `retention` line (the error names the line).
+    #[error("input `retention`: {0}")]
+    Retention(#[from] crate::meta::retention::RetentionError),
+    /// `retention-max-deletes` is not a whole number.
+    #[error(
+        "input `retention-max-deletes`: `{0}` is not a whole number (hint: e.g. `50`; `0` plans without deleting anything)"
+    )]
+    RetentionMaxDeletes(String),
+    /// `retention-gc` is not a boolean.
+    #[error("input `retention-gc`: `{0}` is not a boolean (true or false)")]
+    RetentionGc(String),
 }
 
 fn trimmed(v: Option<&String>) -> Option<String> {
@@ -373,8 +402,11 @@ impl PushSettings {
     /// Resolves the raw push inputs.
     pub fn resolve(raw: &PushInputs) -> Result<Self, PushSettingsError> {
         let source = trimmed(raw.source.as_ref());
+        let retention =
+            crate::meta::retention::parse(raw.retention.as_deref().unwrap_or_default())?;
         let push = match trimmed(raw.push.as_ref()).as_deref() {
-            None => source.is_some(),
+            // Retention alone (no `source`) deletes unless `push: false` asks for the plan only.
+            None => source.is_some() || !retention.is_empty(),
             Some("true" | "True" | "TRUE" | "1") => true,
             Some("false" | "False" | "FALSE" | "0") => false,
             Some(other) => return Err(PushSettingsError::Push(other.to_owned())),
@@ -426,6 +458,18 @@ impl PushSettings {
             tag_policy,
             immutable_tags: numbered_lines(raw.immutable_tags.as_ref()),
             latest_guard,
+            retention,
+            retention_max_deletes: match trimmed(raw.retention_max_deletes.as_ref()) {
+                None => DEFAULT_RETENTION_MAX_DELETES,
+                Some(n) => n
+                    .parse()
+                    .map_err(|_| PushSettingsError::RetentionMaxDeletes(n.clone()))?,
+            },
+            retention_gc: match trimmed(raw.retention_gc.as_ref()).as_deref() {
+                None | Some("false" | "False" | "FALSE" | "0") => false,
+                Some("true" | "True" | "TRUE" | "1") => true,
+                Some(other) => return Err(PushSettingsError::RetentionGc(other.to_owned())),
+            },
         })
     }
 }
@@ -664,5 +708,44 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn retention_inputs_are_resolved_before_any_network() {
+        let s = PushSettings::resolve(&PushInputs::default()).expect("resolves");
+        assert!(s.retention.is_empty());
+        assert_eq!(s.retention_max_deletes, 50);
+        assert!(!s.retention_gc);
+        let s = PushSettings::resolve(&PushInputs {
+            retention: Some("# old dev tags\ntype=older-than,pattern=^pr-,age=30d".into()),
+            retention_max_deletes: Some("7".into()),
+            retention_gc: Some("true".into()),
+            ..PushInputs::default()
+        })
+        .expect("resolves");
+        assert_eq!(s.retention.rules.len(), 1);
+        assert_eq!(s.retention_max_deletes, 7);
+        assert!(s.retention_gc);
+        // Retention alone deletes unless `push: false`.
+        assert!(s.push);
+        let bad = |r: PushInputs| PushSettings::resolve(&r).unwrap_err().to_string();
+        let e = bad(PushInputs {
+            retention: Some("type=keep,pattern=^latest$\ntype=older-than,age=soon".into()),
+            ..PushInputs::default()
+        });
+        assert!(
+            e.starts_with("input `retention`: retention line 2 `type=older-than,age=soon`"),
+            "{e}"
+        );
+        let e = bad(PushInputs {
+            retention_max_deletes: Some("many".into()),
+            ..PushInputs::default()
+        });
+        assert!(e.contains("input `retention-max-deletes`: `many`"), "{e}");
+        let e = bad(PushInputs {
+            retention_gc: Some("yes".into()),
+            ..PushInputs::default()
+        });
+        assert!(e.contains("input `retention-gc`: `yes`"), "{e}");
     }
 }

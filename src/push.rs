@@ -749,6 +749,15 @@ mod tests {
         raw.source = Some("docker-archive:/x.tar".into());
         raw.copy_referrers = Some("false".into());
         assert!(prepared(&raw).is_ok());
+        // Several lines merge into one index: their referrers are not copied (yet), and asking
+        // for them is refused before any network rather than silently ignored.
+        raw.source = Some("docker://127.0.0.1:5000/a:amd64\noci:/x".into());
+        raw.copy_referrers = Some("true".into());
+        let e = prepared(&raw).unwrap_err();
+        assert!(matches!(e, PushError::CopyReferrersMerge), "{e:?}");
+        assert!(e.to_string().starts_with("input `copy-referrers`: "), "{e}");
+        raw.copy_referrers = None;
+        assert!(prepared(&raw).is_ok(), "the default copies nothing for a merge");
     }
 
     #[test]

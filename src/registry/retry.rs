@@ -143,7 +143,7 @@ pub fn hint(f: &Failure, registry: &str) -> Option<String> {
             format!("the credentials for `{registry}` may not push to this repository")
         }),
         (_, Some("NAME_UNKNOWN")) => Some(
-            "the repository does not exist (ECR repositories must be created before a push)".into(),
+            "the repository does not exist (ECR repositories must be created before a push: set `ecr-create-repos: true` or create it)".into(),
         ),
         (_, Some("NAME_INVALID")) => {
             Some("repository names must be lowercase (`[a-z0-9._/-]`)".into())

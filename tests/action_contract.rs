@@ -29,6 +29,7 @@ const PUSH_INPUTS: &[&str] = &[
     "timeout",
     "immutable-tags",
     "latest-guard",
+    "ecr-create-repos",
 ];
 
 /// Written only when `source` is set (a push or a `push: false` preview), so a metadata-only run

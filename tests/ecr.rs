@@ -1,5 +1,5 @@
 //! Amazon ECR without a separate login step (issue 12, item 4): a loopback stub of ECR's
-//! `GetAuthorizationToken` and `CreateRepository` (AWS JSON 1.1) checks the SigV4
+//! `GetAuthorizationToken` and `CreateRepository` (AWS JSON 1.1) checks the `SigV4`
 //! `Authorization` header's shape and credential scope and answers a base64 `AWS:<password>`
 //! for a real htpasswd registry on 127.0.0.1, which the tests mark as ECR with an `ecr: true`
 //! `registry-auth` item (the region from `AWS_REGION`, the API from `AWS_ENDPOINT_URL_ECR` or
@@ -41,7 +41,7 @@ struct Seen {
     amz_date: String,
     security_token: Option<String>,
     body: String,
-    /// Empty when the `Authorization` header had SigV4's shape and scope, else why not.
+    /// Empty when the `Authorization` header had `SigV4`'s shape and scope, else why not.
     problem: String,
 }
 
@@ -370,8 +370,8 @@ fn env_keys_are_exchanged_for_the_registry_password_at_push_time_and_the_push_la
 
 #[test]
 fn item_keys_and_create_repos_call_create_repository_only_when_asked() {
-    let s = Setup::new();
     const ITEM_KEY: &str = "AKIAHOISTITEMKEY0002";
+    let s = Setup::new();
     let stub = EcrStub::start(ITEM_KEY);
     // The item's username/password are the AWS key id and secret (as login-action reads them).
     let auth = format!(

@@ -1,7 +1,7 @@
 //! Amazon ECR without a separate login step: AWS keys exchanged for a registry password at push
 //! time through ECR's `GetAuthorizationToken` (private registries) or ecr-public's (for
 //! `public.ecr.aws`), and `CreateRepository` when asked. Requests are AWS JSON 1.1 POSTs signed
-//! with SigV4 by the `aws-sigv4` crate; every answer is bounded in size and time, and every
+//! with `SigV4` by the `aws-sigv4` crate; every answer is bounded in size and time, and every
 //! secret (AWS secret key, session token, registry password) goes to the mask before use and
 //! never into an error.
 
@@ -178,11 +178,15 @@ impl EcrApi {
             "hoist",
         );
         let identity = creds.into();
+        // The wall clock, read when the request is signed: AWS refuses a signature more than
+        // 5 minutes off, so neither the run's start (a long build) nor `SOURCE_DATE_EPOCH` will do.
+        #[allow(clippy::disallowed_methods)]
+        let now = SystemTime::now();
         let params = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
             .name(self.service)
-            .time(SystemTime::now())
+            .time(now)
             .settings(aws_sigv4::http_request::SigningSettings::default())
             .build()
             .map_err(|e| self.fail(operation, format!("cannot sign: {e}")))?

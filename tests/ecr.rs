@@ -471,3 +471,50 @@ fn a_refused_login_names_the_registry_and_the_operation_and_pushes_nothing() {
     );
     assert_eq!(stub.targets().len(), 1, "a call was made without keys");
 }
+
+#[test]
+fn on_a_runner_the_registry_password_is_masked_and_the_aws_secrets_never_printed() {
+    let s = Setup::new();
+    let stub = EcrStub::start(KEY_ID);
+    let host = s.registry.host();
+    let mut step = support::step::Step::push("refs/heads/main", support::github::APP_SHA);
+    step.repository = Some("o/app".to_owned());
+    step.token = None;
+    let source = format!("oci:{}", s.work.path().join("layout").display());
+    let step = step
+        .input("images", &format!("{host}/runner/app"))
+        .input("tags", "type=raw,value=v1")
+        .input("source", &source)
+        .input("insecure-registries", &host)
+        .input(
+            "registry-auth",
+            &format!("- registry: {host}\n  ecr: true\n  scope: runner\n"),
+        )
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_SESSION_TOKEN", SESSION)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ENDPOINT_URL_ECR", &stub.url());
+    let run = step.run(
+        std::path::Path::new(env!("CARGO_BIN_EXE_hoist")),
+        &s.api.url(),
+    );
+    let t = run.transcript();
+    assert_eq!(run.code(), Some(0), "{t}");
+    run.assert_no_panic();
+    run.assert_masked(PASS);
+    assert!(
+        run.stdout.contains(&format!("::add-mask::{PASS}")),
+        "the ECR password is not masked:\n{t}"
+    );
+    for secret in [SECRET_KEY, SESSION] {
+        assert!(!t.contains(secret), "an AWS secret is printed:\n{t}");
+    }
+    for (name, value) in run.outputs() {
+        for secret in [PASS, SECRET_KEY, SESSION] {
+            assert!(!value.contains(secret), "output `{name}` holds a secret");
+        }
+    }
+    assert!(s.landed("runner/app"), "not pushed:\n{t}");
+    assert_eq!(stub.targets(), ["GetAuthorizationToken"]);
+}

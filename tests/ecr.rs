@@ -518,3 +518,52 @@ fn on_a_runner_the_registry_password_is_masked_and_the_aws_secrets_never_printed
     assert!(s.landed("runner/app"), "not pushed:\n{t}");
     assert_eq!(stub.targets(), ["GetAuthorizationToken"]);
 }
+
+#[test]
+fn an_ecr_host_name_logs_in_with_env_keys_unless_the_docker_config_has_its_credential() {
+    let s = Setup::new();
+    let stub = EcrStub::start(KEY_ID);
+    // The region comes from the host name (the stub checks `eu-west-3`), not `AWS_REGION`.
+    let ecr_host = format!("123456789012.dkr.ecr.{REGION}.amazonaws.com");
+    let images = format!("{ecr_host}/team/app");
+    let source = format!("oci:{}", s.work.path().join("layout").display());
+    let docker = s.work.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let run = |config: &str| {
+        std::fs::write(docker.join("config.json"), config).unwrap();
+        let mut env = s.base_env();
+        env.extend([
+            ("DOCKER_CONFIG", docker.display().to_string()),
+            ("AWS_ACCESS_KEY_ID", KEY_ID.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_owned()),
+            ("AWS_REGION", "us-west-2".to_owned()),
+            ("AWS_ENDPOINT_URL_ECR", stub.url()),
+        ]);
+        // `push: false`: the plan is printed, no registry is contacted, the login is made.
+        let args = [
+            "--images",
+            images.as_str(),
+            "--tags",
+            "type=raw,value=v1",
+            "--source",
+            source.as_str(),
+            "--push",
+            "false",
+        ];
+        support::cli::hoist(s.work.path(), &env, &args)
+    };
+    let out = run("{}");
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert_no_secret("host name", &out);
+    let seen = stub.seen();
+    assert_eq!(stub.targets(), ["GetAuthorizationToken"], "{seen:?}");
+    assert_eq!(seen[0].problem, "", "{}", seen[0].authorization);
+
+    // A docker config credential for the registry (amazon-ecr-login ran): used as today.
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{PASS}"));
+    let out = run(&format!(
+        r#"{{"auths":{{"{ecr_host}":{{"auth":"{auth}"}}}}}}"#
+    ));
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(stub.targets().len(), 1, "a login despite the docker config");
+}

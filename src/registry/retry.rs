@@ -497,4 +497,16 @@ mod tests {
         assert_eq!(r.expect_err("must fail").1, 5);
         assert_eq!(calls, 5);
     }
+
+    #[test]
+    fn a_missing_repository_hints_at_ecr_create_repos() {
+        let f = Failure::Status {
+            status: 404,
+            code: Some("NAME_UNKNOWN".into()),
+            message: "The repository with name 'app' does not exist".into(),
+            retry_after: None,
+        };
+        let h = hint(&f, "123456789012.dkr.ecr.eu-west-1.amazonaws.com").expect("a hint");
+        assert!(h.contains("set `ecr-create-repos: true`"), "{h}");
+    }
 }

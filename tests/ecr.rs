@@ -4,8 +4,10 @@
 //! for a real htpasswd registry on 127.0.0.1, which the tests mark as ECR with an `ecr: true`
 //! `registry-auth` item (the region from `AWS_REGION`, the API from `AWS_ENDPOINT_URL_ECR` or
 //! `AWS_ENDPOINT_URL`). The push lands (checked with skopeo), `CreateRepository` is called only
-//! with `ecr-create-repos: true`, and no secret appears in any output. No real AWS is reachable
-//! here: the stub follows the documented API.
+//! with `ecr-create-repos: true`, and no secret appears in any output. A registry that is ECR
+//! by host name (private, and `public.ecr.aws` through ecr-public's API in `us-east-1`) logs in
+//! with the environment's keys in a `push: false` run. No real AWS is reachable here: the stub
+//! follows the documented API.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
@@ -55,7 +57,13 @@ struct EcrStub {
 
 /// Checks `AWS4-HMAC-SHA256 Credential=<key>/<yyyymmdd>/<region>/ecr/aws4_request,
 /// SignedHeaders=<..;host;..;x-amz-date;..>, Signature=<64 hex>`: empty when it holds.
-fn check_authorization(auth: &str, amz_date: &str, key: &str, region: &str) -> String {
+fn check_authorization(
+    auth: &str,
+    amz_date: &str,
+    key: &str,
+    region: &str,
+    service: &str,
+) -> String {
     let Some(rest) = auth.strip_prefix("AWS4-HMAC-SHA256 Credential=") else {
         return format!("not AWS4-HMAC-SHA256: {auth}");
     };
@@ -73,7 +81,7 @@ fn check_authorization(auth: &str, amz_date: &str, key: &str, region: &str) -> S
     if amz_date.len() != 16 || !amz_date.starts_with(scope[1]) || scope[1].len() != 8 {
         return format!("date `{}` vs x-amz-date `{amz_date}`", scope[1]);
     }
-    if scope[2] != region || scope[3] != "ecr" || scope[4] != "aws4_request" {
+    if scope[2] != region || scope[3] != service || scope[4] != "aws4_request" {
         return format!("scope `{credential}`");
     }
     let Some(headers) = signed.strip_prefix("SignedHeaders=") else {
@@ -98,7 +106,15 @@ fn check_authorization(auth: &str, amz_date: &str, key: &str, region: &str) -> S
     String::new()
 }
 
-fn handle(mut s: TcpStream, key: &str, seen: &Mutex<Vec<Seen>>) {
+/// What the stub accepts: a key id, and the API (`ecr` in `REGION`, or `ecr-public` in
+/// `us-east-1`).
+#[derive(Clone, Copy)]
+struct Accept {
+    key: &'static str,
+    public: bool,
+}
+
+fn handle(mut s: TcpStream, accept: Accept, seen: &Mutex<Vec<Seen>>) {
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -137,7 +153,12 @@ fn handle(mut s: TcpStream, key: &str, seen: &Mutex<Vec<Seen>>) {
     let authorization = header("authorization").unwrap_or_default();
     let amz_date = header("x-amz-date").unwrap_or_default();
     let target = header("x-amz-target").unwrap_or_default();
-    let mut problem = check_authorization(&authorization, &amz_date, key, REGION);
+    let (region, service, prefix) = if accept.public {
+        ("us-east-1", "ecr-public", "SpencerFrontendService")
+    } else {
+        (REGION, "ecr", "AmazonEC2ContainerRegistry_V20150921")
+    };
+    let mut problem = check_authorization(&authorization, &amz_date, accept.key, region, service);
     if !head.starts_with("POST / HTTP/1.1") {
         problem = format!("request line: {}", head.lines().next().unwrap_or_default());
     }
@@ -149,15 +170,20 @@ fn handle(mut s: TcpStream, key: &str, seen: &Mutex<Vec<Seen>>) {
             "403 Forbidden",
             r#"{"__type":"InvalidSignatureException","message":"The request signature we calculated does not match"}"#.to_owned(),
         )
-    } else if target == "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken" {
+    } else if target == format!("{prefix}.GetAuthorizationToken") {
         let token = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{PASS}"));
-        (
-            "200 OK",
+        // ecr-public answers one object, ECR a list.
+        let answer = if accept.public {
+            format!(
+                r#"{{"authorizationData":{{"authorizationToken":"{token}","expiresAt":1.7E9}}}}"#
+            )
+        } else {
             format!(
                 r#"{{"authorizationData":[{{"authorizationToken":"{token}","expiresAt":1.7E9,"proxyEndpoint":"https://example"}}]}}"#
-            ),
-        )
-    } else if target == "AmazonEC2ContainerRegistry_V20150921.CreateRepository" {
+            )
+        };
+        ("200 OK", answer)
+    } else if target == format!("{prefix}.CreateRepository") {
         (
             "200 OK",
             r#"{"repository":{"repositoryName":"x"}}"#.to_owned(),
@@ -186,6 +212,15 @@ fn handle(mut s: TcpStream, key: &str, seen: &Mutex<Vec<Seen>>) {
 impl EcrStub {
     /// Serves ECR's API, accepting signatures made with the key id `key`.
     fn start(key: &'static str) -> Self {
+        Self::serve(Accept { key, public: false })
+    }
+
+    /// Serves ecr-public's API (`us-east-1`).
+    fn start_public(key: &'static str) -> Self {
+        Self::serve(Accept { key, public: true })
+    }
+
+    fn serve(accept: Accept) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -200,7 +235,7 @@ impl EcrStub {
                     match listener.accept() {
                         Ok((s, _)) => {
                             s.set_nonblocking(false).unwrap();
-                            handle(s, key, &seen);
+                            handle(s, accept, &seen);
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(10)),
                     }
@@ -566,4 +601,38 @@ fn an_ecr_host_name_logs_in_with_env_keys_unless_the_docker_config_has_its_crede
     ));
     assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
     assert_eq!(stub.targets().len(), 1, "a login despite the docker config");
+}
+
+#[test]
+fn public_ecr_uses_ecr_public_in_us_east_1() {
+    let s = Setup::new();
+    let stub = EcrStub::start_public(KEY_ID);
+    let source = format!("oci:{}", s.work.path().join("layout").display());
+    let mut env = s.base_env();
+    env.extend([
+        ("AWS_ACCESS_KEY_ID", KEY_ID.to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_owned()),
+        ("AWS_REGION", REGION.to_owned()),
+        ("AWS_ENDPOINT_URL_ECR", stub.url()),
+    ]);
+    let args = [
+        "--images",
+        "public.ecr.aws/a1b2c3/app",
+        "--tags",
+        "type=raw,value=v1",
+        "--source",
+        source.as_str(),
+        "--push",
+        "false",
+    ];
+    let out = support::cli::hoist(s.work.path(), &env, &args);
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert_no_secret("public", &out);
+    let seen = stub.seen();
+    assert_eq!(stub.targets(), ["GetAuthorizationToken"], "{seen:?}");
+    assert_eq!(
+        seen[0].target,
+        "SpencerFrontendService.GetAuthorizationToken"
+    );
+    assert_eq!(seen[0].problem, "", "{}", seen[0].authorization);
 }

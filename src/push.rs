@@ -81,6 +81,9 @@ pub enum PushError {
         /// What is wrong.
         cause: registry::guard::GlobError,
     },
+    /// An ECR API call failed (the message names the registry and the AWS operation).
+    #[error(transparent)]
+    Ecr(#[from] registry::ecr::EcrError),
     /// A docker credential helper failed (the message names it and the registry).
     #[error(transparent)]
     Helper(#[from] registry::auth_config::HelperError),
@@ -208,6 +211,140 @@ async fn with_helper_credentials(
     .await?;
     creds.extend(config.auths);
     Ok(creds)
+}
+
+/// One ECR registry logged in at push time: its API, the AWS keys used, the credential.
+struct EcrLogin {
+    api: registry::ecr::EcrApi,
+    keys: registry::ecr::AwsKeys,
+    registry: String,
+}
+
+/// The AWS keys of the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optional
+/// `AWS_SESSION_TOKEN`), when both keys are set.
+fn env_aws_keys(env: &RunnerEnv) -> Option<registry::ecr::AwsKeys> {
+    let id = env.aws_access_key_id.as_deref().filter(|v| !v.is_empty())?;
+    let secret = env
+        .aws_secret_access_key
+        .as_deref()
+        .filter(|v| !v.is_empty())?;
+    Some(registry::ecr::AwsKeys {
+        access_key_id: id.to_owned(),
+        secret_access_key: secret.to_owned(),
+        session_token: env.aws_session_token.clone().filter(|v| !v.is_empty()),
+    })
+}
+
+/// ECR logins at push time (so a long build cannot outlive its login): every `registry-auth`
+/// item with `ecr: true` (or `auto` on an ECR host name) has its username/password (the AWS key
+/// id and secret, else the environment's keys) exchanged through `GetAuthorizationToken` for
+/// `AWS` and a registry password; a registry of the push that is ECR by host name and has no
+/// credential from `registry-auth` or the docker config uses the environment's keys. Returns the
+/// explicit credentials to use and the logins made.
+async fn ecr_logins(
+    push: &PushSettings,
+    env: &RunnerEnv,
+    registries: &[String],
+    docker_config: &[registry::RegistryCredential],
+    log: &Log,
+) -> Result<(Vec<registry::RegistryCredential>, Vec<EcrLogin>), PushError> {
+    use crate::settings::push::{Ecr, is_ecr_host};
+    let region = env
+        .aws_region
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .or(env.aws_default_region.as_deref());
+    let endpoint = env
+        .aws_endpoint_url_ecr
+        .as_deref()
+        .filter(|e| !e.is_empty())
+        .or(env.aws_endpoint_url.as_deref());
+    let mask_log = log.clone();
+    let mask: Masker = Arc::new(move |secret: &str| mask_log.add_mask(secret));
+    let mut explicit = Vec::with_capacity(push.credentials.len());
+    let mut logins = Vec::new();
+    let login = async |registry: &str,
+                       keys: Option<registry::ecr::AwsKeys>,
+                       logins: &mut Vec<EcrLogin>|
+           -> Result<registry::Credential, PushError> {
+        let keys = keys.ok_or_else(|| registry::ecr::EcrError::NoKeys {
+            registry: registry.to_owned(),
+        })?;
+        log.secrets.add(&keys.secret_access_key);
+        if let Some(t) = &keys.session_token {
+            log.secrets.add(t);
+        }
+        let api = registry::ecr::EcrApi::new(registry, region, endpoint)?;
+        let cred = api.login(&keys, &mask).await?;
+        logins.push(EcrLogin {
+            api,
+            keys,
+            registry: registry::normalize_registry(registry),
+        });
+        Ok(cred)
+    };
+    for c in &push.credentials {
+        let mut rc = to_registry_credential(c);
+        if matches!(c.ecr, Some(Ecr::Yes | Ecr::Auto)) {
+            let keys = if c.username.is_empty() {
+                env_aws_keys(env)
+            } else {
+                Some(registry::ecr::AwsKeys {
+                    access_key_id: c.username.clone(),
+                    secret_access_key: c.password.clone(),
+                    session_token: None,
+                })
+            };
+            let cred = login(&c.registry, keys, &mut logins).await?;
+            rc.username = cred.username;
+            rc.password = cred.password;
+        }
+        explicit.push(rc);
+    }
+    if let Some(keys) = env_aws_keys(env) {
+        for r in registries {
+            let covered = |list: &[registry::RegistryCredential]| {
+                list.iter()
+                    .any(|c| registry::normalize_registry(&c.registry) == *r)
+            };
+            let host = r.split('/').next().unwrap_or_default();
+            if is_ecr_host(host)
+                && !covered(&explicit)
+                && !covered(docker_config)
+                && !logins.iter().any(|l| l.registry == *r)
+            {
+                let cred = login(r, Some(keys.clone()), &mut logins).await?;
+                explicit.push(registry::RegistryCredential {
+                    registry: r.clone(),
+                    username: cred.username,
+                    password: cred.password,
+                    scope: None,
+                });
+            }
+        }
+    }
+    Ok((explicit, logins))
+}
+
+/// `ecr-create-repos: true`: `CreateRepository` for every target on an ECR registry logged in
+/// at push time, before the preflight (an existing repository is fine).
+async fn create_ecr_repos(
+    logins: &[EcrLogin],
+    targets: &[registry::Target],
+    log: &Log,
+) -> Result<(), PushError> {
+    for t in targets {
+        let registry = registry::normalize_registry(&t.registry);
+        if let Some(l) = logins.iter().find(|l| l.registry == registry) {
+            l.api.create_repository(&l.keys, &t.repository).await?;
+            log.info(&format!(
+                "ecr-create-repos: repository `{}` ready on `{}`",
+                registry::text::inert(&t.repository),
+                registry::text::inert(&t.registry)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The push inputs, the docker config and the CA files, read, validated and masked at the start
@@ -499,19 +636,16 @@ pub async fn run(
         docker_config,
         &push,
         ghcr_default.is_some(),
-        registries,
+        registries.clone(),
         log,
     )
     .await?;
+    let (credentials, ecr) = ecr_logins(&push, env, &registries, &docker_config, log).await?;
     let options = PublishOptions {
         policy: to_registry_policy(push.tag_policy),
         insecure_registries: push.insecure_registries.clone(),
         ca_pems,
-        credentials: push
-            .credentials
-            .iter()
-            .map(to_registry_credential)
-            .collect(),
+        credentials,
         ghcr_default,
         docker_config,
         retry,
@@ -618,6 +752,9 @@ pub async fn run(
         .await;
     }
 
+    if push.ecr_create_repos {
+        create_ecr_repos(&ecr, &targets, log).await?;
+    }
     let mut report = registry::publish(&plan, image.as_ref(), &targets, &options, &mask).await;
     scrub_report(&mut report, log);
     notice_skipped_latest(log, &report);
@@ -757,7 +894,10 @@ mod tests {
         assert!(matches!(e, PushError::CopyReferrersMerge), "{e:?}");
         assert!(e.to_string().starts_with("input `copy-referrers`: "), "{e}");
         raw.copy_referrers = None;
-        assert!(prepared(&raw).is_ok(), "the default copies nothing for a merge");
+        assert!(
+            prepared(&raw).is_ok(),
+            "the default copies nothing for a merge"
+        );
     }
 
     #[test]

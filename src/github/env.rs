@@ -70,6 +70,20 @@ pub struct RunnerEnv {
     pub registry_auth_file: Option<PathBuf>,
     /// `XDG_RUNTIME_DIR`: where podman keeps `containers/auth.json` by default.
     pub xdg_runtime_dir: Option<PathBuf>,
+    /// `AWS_ACCESS_KEY_ID`: ECR login without a separate step (as configure-aws-credentials exports it).
+    pub aws_access_key_id: Option<String>,
+    /// `AWS_SECRET_ACCESS_KEY` (a secret).
+    pub aws_secret_access_key: Option<String>,
+    /// `AWS_SESSION_TOKEN` (a secret; temporary credentials).
+    pub aws_session_token: Option<String>,
+    /// `AWS_REGION`: the ECR API region when the registry's host name does not say it.
+    pub aws_region: Option<String>,
+    /// `AWS_DEFAULT_REGION`: the region after `AWS_REGION`.
+    pub aws_default_region: Option<String>,
+    /// `AWS_ENDPOINT_URL_ECR`: the ECR API endpoint (before `AWS_ENDPOINT_URL`).
+    pub aws_endpoint_url_ecr: Option<String>,
+    /// `AWS_ENDPOINT_URL`: every AWS API's endpoint.
+    pub aws_endpoint_url: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -116,6 +130,13 @@ impl RunnerEnv {
             docker_host: var("DOCKER_HOST"),
             registry_auth_file: path("REGISTRY_AUTH_FILE"),
             xdg_runtime_dir: path("XDG_RUNTIME_DIR"),
+            aws_access_key_id: var("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key: var("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token: var("AWS_SESSION_TOKEN"),
+            aws_region: var("AWS_REGION"),
+            aws_default_region: var("AWS_DEFAULT_REGION"),
+            aws_endpoint_url_ecr: var("AWS_ENDPOINT_URL_ECR"),
+            aws_endpoint_url: var("AWS_ENDPOINT_URL"),
         }
     }
 

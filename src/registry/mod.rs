@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod auth_config;
+pub mod ecr;
 pub mod endpoint;
 pub mod executor;
 pub mod guard;

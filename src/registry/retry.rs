@@ -143,7 +143,7 @@ pub fn hint(f: &Failure, registry: &str) -> Option<String> {
             format!("the credentials for `{registry}` may not push to this repository")
         }),
         (_, Some("NAME_UNKNOWN")) => Some(
-            "the repository does not exist (ECR repositories must be created before a push)".into(),
+            "the repository does not exist (ECR repositories must be created before a push: set `ecr-create-repos: true` or create it)".into(),
         ),
         (_, Some("NAME_INVALID")) => {
             Some("repository names must be lowercase (`[a-z0-9._/-]`)".into())
@@ -496,5 +496,17 @@ mod tests {
         .await;
         assert_eq!(r.expect_err("must fail").1, 5);
         assert_eq!(calls, 5);
+    }
+
+    #[test]
+    fn a_missing_repository_hints_at_ecr_create_repos() {
+        let f = Failure::Status {
+            status: 404,
+            code: Some("NAME_UNKNOWN".into()),
+            message: "The repository with name 'app' does not exist".into(),
+            retry_after: None,
+        };
+        let h = hint(&f, "123456789012.dkr.ecr.eu-west-1.amazonaws.com").expect("a hint");
+        assert!(h.contains("set `ecr-create-repos: true`"), "{h}");
     }
 }

@@ -58,6 +58,9 @@ pub struct PushInputs {
     /// Start the registry's garbage collection after deleting (`true`/`false`, default `false`; registry.digitalocean.com, not implemented yet)
     #[arg(long = "retention-gc", env = "INPUT_RETENTION-GC")]
     pub retention_gc: Option<String>,
+    /// `true`: create missing Amazon ECR repositories (`CreateRepository`) before pushing to them
+    #[arg(long = "ecr-create-repos", env = "INPUT_ECR-CREATE-REPOS")]
+    pub ecr_create_repos: Option<String>,
 }
 
 /// When tags move.
@@ -200,6 +203,8 @@ pub struct PushSettings {
     pub retention_max_deletes: usize,
     /// `retention-gc`.
     pub retention_gc: bool,
+    /// `ecr-create-repos: true`: create missing ECR repositories before the preflight.
+    pub ecr_create_repos: bool,
 }
 
 /// The default of `retention-max-deletes`.
@@ -250,6 +255,9 @@ pub enum PushSettingsError {
     /// `retention-gc` is not a boolean.
     #[error("input `retention-gc`: `{0}` is not a boolean (true or false)")]
     RetentionGc(String),
+    /// `ecr-create-repos` is not a boolean.
+    #[error("input `ecr-create-repos`: `{0}` is not a boolean (true or false)")]
+    EcrCreateRepos(String),
 }
 
 fn trimmed(v: Option<&String>) -> Option<String> {
@@ -370,11 +378,11 @@ pub fn parse_registry_auth(text: &str) -> Result<Vec<RegistryCredential>, PushSe
             .split('/')
             .next()
             .unwrap_or_default();
-        if ecr == Some(Ecr::Yes) || (ecr == Some(Ecr::Auto) && is_ecr_host(host)) {
-            return Err(PushSettingsError::Auth(format!(
-                "entry {n} ({registry}): `ecr` login (AWS keys exchanged for a registry password) is not supported yet\nhint: set `ecr: false` and pass `username: AWS` with the output of `aws ecr get-login-password` (or aws-actions/amazon-ecr-login's) as `password`"
-            )));
-        }
+        // `ecr: auto` on a host that is not ECR by name: the item's own credentials.
+        let ecr = match ecr {
+            Some(Ecr::Auto) if !is_ecr_host(host) => Some(Ecr::No),
+            other => other,
+        };
         let scope = match map.get("scope") {
             None | Some(Yaml::Null) => None,
             Some(Yaml::String(s)) if s.trim().is_empty() => None,
@@ -385,8 +393,21 @@ pub fn parse_registry_auth(text: &str) -> Result<Vec<RegistryCredential>, PushSe
                 )));
             }
         };
-        let username = secret_field(map, "username", n, &registry)?;
-        let password = secret_field(map, "password", n, &registry)?;
+        // An ECR item without `username`/`password` takes the AWS keys from the environment.
+        let aws_env = ecr == Some(Ecr::Yes) || ecr == Some(Ecr::Auto);
+        let absent = |key: &str| match map.get(key) {
+            None | Some(Yaml::Null) => true,
+            Some(Yaml::String(s)) => s.is_empty(),
+            Some(_) => false,
+        };
+        let (username, password) = if aws_env && absent("username") && absent("password") {
+            (String::new(), String::new())
+        } else {
+            (
+                secret_field(map, "username", n, &registry)?,
+                secret_field(map, "password", n, &registry)?,
+            )
+        };
         out.push(RegistryCredential {
             registry,
             username,
@@ -432,6 +453,11 @@ impl PushSettings {
             Some("semver") => true,
             Some(other) => return Err(PushSettingsError::LatestGuard(other.to_owned())),
         };
+        let ecr_create_repos = match trimmed(raw.ecr_create_repos.as_ref()).as_deref() {
+            None | Some("false" | "False" | "FALSE") => false,
+            Some("true" | "True" | "TRUE") => true,
+            Some(other) => return Err(PushSettingsError::EcrCreateRepos(other.to_owned())),
+        };
         let timeout = match trimmed(raw.timeout.as_ref()) {
             Some(t) => parse_duration(&t).map_err(PushSettingsError::Timeout)?,
             None => DEFAULT_TIMEOUT,
@@ -470,6 +496,7 @@ impl PushSettings {
                 Some("true" | "True" | "TRUE" | "1") => true,
                 Some(other) => return Err(PushSettingsError::RetentionGc(other.to_owned())),
             },
+            ecr_create_repos,
         })
     }
 }
@@ -518,7 +545,7 @@ mod tests {
         assert_eq!(creds[0].scope.as_deref(), Some("myorg/app"));
         assert_eq!(creds[0].ecr, Some(Ecr::No));
         assert_eq!(creds[1].ecr, Some(Ecr::No));
-        assert_eq!(creds[2].ecr, Some(Ecr::Auto));
+        assert_eq!(creds[2].ecr, Some(Ecr::No));
         assert_eq!(creds[2].scope.as_deref(), Some(""));
         let err = parse_registry_auth("- username: u\n  password: hunter2\n  logout: true\n")
             .unwrap_err()
@@ -549,7 +576,7 @@ mod tests {
     }
 
     #[test]
-    fn ecr_login_is_refused_until_supported_and_hosts_are_recognised() {
+    fn ecr_items_are_kept_for_the_aws_login_and_hosts_are_recognised() {
         assert!(is_ecr_host("123456789012.dkr.ecr.us-east-1.amazonaws.com"));
         assert!(is_ecr_host(
             "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com"
@@ -564,9 +591,34 @@ mod tests {
             "- registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com\n  username: k\n  password: s\n  ecr: auto\n",
             "- registry: ghcr.io\n  username: k\n  password: s\n  ecr: true\n",
         ] {
-            let err = parse_registry_auth(item).unwrap_err().to_string();
-            assert!(err.contains("not supported yet"), "{err}");
+            let creds = parse_registry_auth(item).expect("parses");
+            assert_eq!(
+                creds[0].ecr,
+                Some(Ecr::Yes)
+                    .filter(|_| item.contains("true"))
+                    .or(Some(Ecr::Auto))
+            );
+            assert_eq!(
+                (creds[0].username.as_str(), creds[0].password.as_str()),
+                ("k", "s")
+            );
         }
+        // `auto` on a host that is not ECR: the item's own credentials.
+        let creds =
+            parse_registry_auth("- registry: ghcr.io\n  username: k\n  password: s\n  ecr: auto\n")
+                .expect("parses");
+        assert_eq!(creds[0].ecr, Some(Ecr::No));
+        // Keys from the environment: no username/password needed.
+        let creds =
+            parse_registry_auth("- registry: 127.0.0.1:5000\n  ecr: true\n").expect("parses");
+        assert_eq!(
+            (creds[0].ecr, creds[0].username.as_str()),
+            (Some(Ecr::Yes), "")
+        );
+        let err = parse_registry_auth("- registry: 127.0.0.1:5000\n  ecr: true\n  username: k\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no `password`"), "{err}");
         // Without the key, an ECR host keeps today's meaning (a password from get-login-password).
         let creds = parse_registry_auth(
             "- registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com\n  username: AWS\n  password: s\n",
@@ -747,5 +799,23 @@ mod tests {
             ..PushInputs::default()
         });
         assert!(e.contains("input `retention-gc`: `yes`"), "{e}");
+    }
+
+    #[test]
+    fn ecr_create_repos_is_a_boolean_named_in_errors() {
+        let resolve = |v: Option<&str>| {
+            PushSettings::resolve(&PushInputs {
+                ecr_create_repos: v.map(str::to_owned),
+                ..PushInputs::default()
+            })
+        };
+        assert!(!resolve(None).unwrap().ecr_create_repos);
+        assert!(!resolve(Some("false")).unwrap().ecr_create_repos);
+        assert!(resolve(Some(" true ")).unwrap().ecr_create_repos);
+        let err = resolve(Some("yes")).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "input `ecr-create-repos`: `yes` is not a boolean (true or false)"
+        );
     }
 }

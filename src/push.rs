@@ -525,6 +525,7 @@ pub async fn run(
         immutable_tags,
         latest_guard: push.latest_guard.then(|| latest_guard(meta)),
         referrers: None,
+        chunk_size: push.chunk_size,
     };
     let mut options = options;
     let mask_log = log.clone();
@@ -757,7 +758,10 @@ mod tests {
         assert!(matches!(e, PushError::CopyReferrersMerge), "{e:?}");
         assert!(e.to_string().starts_with("input `copy-referrers`: "), "{e}");
         raw.copy_referrers = None;
-        assert!(prepared(&raw).is_ok(), "the default copies nothing for a merge");
+        assert!(
+            prepared(&raw).is_ok(),
+            "the default copies nothing for a merge"
+        );
     }
 
     #[test]

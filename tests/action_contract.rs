@@ -33,6 +33,7 @@ const PUSH_INPUTS: &[&str] = &[
     "retention",
     "retention-max-deletes",
     "retention-gc",
+    "chunk-size",
 ];
 
 /// Written only when `source` is set (a push or a `push: false` preview), so a metadata-only run

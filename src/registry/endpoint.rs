@@ -441,17 +441,16 @@ impl Endpoint {
             Some(url) => self.upload_status(repo, url, blob.size).await,
             None => None,
         };
-        let (url, offset) = match resumed {
-            Some(at) => at,
-            None => {
-                let resp = self.open_upload(repo).await?;
-                let Some(url) = self.location(&resp)? else {
-                    return Err(Failure::Fatal(
-                        "the registry opened an upload session without a `Location`".into(),
-                    ));
-                };
-                (url, 0)
-            }
+        let (url, offset) = if let Some(at) = resumed {
+            at
+        } else {
+            let resp = self.open_upload(repo).await?;
+            let Some(url) = self.location(&resp)? else {
+                return Err(Failure::Fatal(
+                    "the registry opened an upload session without a `Location`".into(),
+                ));
+            };
+            (url, 0)
         };
         let result = if offset == 0 && self.chunk_size.is_none() {
             self.put_blob(repo, blob, reader, url.clone(), 0).await
@@ -476,7 +475,7 @@ impl Endpoint {
 
     /// `GET` on an upload URL: the offset the registry acknowledges (`Range: 0-<last>`) and the
     /// URL to go on with; `None` (a fresh session follows) when the session is gone, the
-    /// registry sent no usable `Range`, or anything else went wrong.
+    /// registry sent no usable `Range`, acknowledged nothing, or anything else went wrong.
     async fn upload_status(&self, repo: &str, url: Url, size: u64) -> Option<(Url, u64)> {
         let resp = self
             .call(&push_scope(repo), Method::GET, &url, &|r| r)
@@ -490,7 +489,9 @@ impl Endpoint {
             .get(header::RANGE)
             .and_then(|v| v.to_str().ok())
             .and_then(super::resume::parse_range)?;
-        if offset > size {
+        // Nothing acknowledged: a fresh session, exactly as without resumes (a session whose
+        // cut request is still being taken in could move past `0-0` under us).
+        if offset == 0 || offset > size {
             return None;
         }
         let next = self.location(&resp).ok().flatten().unwrap_or(url);

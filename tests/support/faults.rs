@@ -249,7 +249,7 @@ fn proxy_connection(
     };
     let counter = Arc::clone(sent);
     let up = std::thread::spawn(move || {
-        let mut buf = [0_u8; 64 * 1024];
+        let mut buf = vec![0_u8; 64 * 1024];
         loop {
             match c2.read(&mut buf) {
                 Ok(0) | Err(_) => break,

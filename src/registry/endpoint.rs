@@ -452,10 +452,12 @@ impl Endpoint {
             };
             (url, 0)
         };
+        let cursor = super::resume::Cursor::default();
+        let source = (reader, &cursor);
         let result = if offset == 0 && self.chunk_size.is_none() {
-            self.put_blob(repo, blob, reader, url.clone(), 0).await
+            self.put_blob(repo, blob, source, url.clone(), 0).await
         } else {
-            self.patch_blob(repo, blob, reader, url.clone(), offset, session)
+            self.patch_blob(repo, blob, source, url.clone(), offset, session)
                 .await
         };
         match result {
@@ -504,7 +506,7 @@ impl Endpoint {
         &self,
         repo: &str,
         blob: &plan::Blob,
-        reader: &dyn BlobReader,
+        source: Source<'_>,
         url: Url,
         offset: u64,
     ) -> Result<(), (Failure, Option<Url>)> {
@@ -522,7 +524,7 @@ impl Endpoint {
                 let req = if len == 0 {
                     req
                 } else {
-                    req.body(window_body(reader, &blob.digest, offset, len)?)
+                    req.body(window_body(source, &blob.digest, offset, len)?)
                 };
                 req.build().map_err(|e| built_error(&e))
             })
@@ -542,7 +544,7 @@ impl Endpoint {
         &self,
         repo: &str,
         blob: &plan::Blob,
-        reader: &dyn BlobReader,
+        source: Source<'_>,
         mut url: Url,
         mut offset: u64,
         session: &super::resume::UploadSession,
@@ -558,7 +560,7 @@ impl Endpoint {
                         .header(header::CONTENT_LENGTH, len.to_string())
                         .header(header::CONTENT_RANGE, range.as_str())
                         .header(header::CONTENT_TYPE, "application/octet-stream")
-                        .body(window_body(reader, &blob.digest, offset, len)?)
+                        .body(window_body(source, &blob.digest, offset, len)?)
                         .build()
                         .map_err(|e| built_error(&e))
                 })
@@ -574,7 +576,7 @@ impl Endpoint {
             offset += len;
         }
         session.take();
-        self.put_blob(repo, blob, reader, url, blob.size).await
+        self.put_blob(repo, blob, source, url, blob.size).await
     }
 
     /// Cross-repository mount (`POST ...?mount=<digest>&from=<repo>`), with a token covering
@@ -872,18 +874,20 @@ impl Endpoint {
     }
 }
 
-/// A request body of `len` bytes of `digest` from `offset`, streamed from the source (the
-/// bytes before `offset` are read and dropped: see [`super::resume::Window`]).
+/// The source of an upload attempt: the reader, and the cursor its request bodies share.
+type Source<'a> = (&'a dyn BlobReader, &'a super::resume::Cursor);
+
+/// A request body of `len` bytes of `digest` from `offset`, streamed from the source (see
+/// [`super::resume::Cursor`]).
 fn window_body(
-    reader: &dyn BlobReader,
+    (reader, cursor): Source<'_>,
     digest: &Digest,
     offset: u64,
     len: u64,
 ) -> Result<reqwest::Body, Failure> {
-    let stream = reader
-        .open_blob(digest)
+    let window = cursor
+        .window(reader, digest, offset, len)
         .map_err(|e| Failure::Fatal(format!("reading the source: {e}")))?;
-    let window = super::resume::Window::new(stream, offset, len);
     Ok(reqwest::Body::wrap_stream(ReaderStream::with_capacity(
         window,
         64 * 1024,

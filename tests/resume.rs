@@ -216,3 +216,48 @@ fn bad_chunk_sizes_are_refused_before_any_network() {
     }
     assert!(proxy.seen().is_empty(), "{:#?}", proxy.seen());
 }
+
+#[test]
+fn a_resume_the_registry_refuses_with_416_starts_the_upload_over() {
+    use std::sync::atomic::AtomicBool;
+    let registry = Registry::start(&Kind::Anonymous);
+    let asked = AtomicBool::new(false);
+    let refused = AtomicBool::new(false);
+    // The 4th chunk is cut before its body; the `PATCH` that resumes after the `GET` is
+    // refused with 416 (a registry that acknowledged an offset it does not accept).
+    let proxy = FaultProxy::start(registry.port, move |_, line| {
+        if line.starts_with("GET ") && line.contains("/blobs/uploads/") {
+            asked.store(true, Ordering::SeqCst);
+            Fault::Pass
+        } else if line.starts_with("PATCH ") {
+            if asked.load(Ordering::SeqCst) && !refused.swap(true, Ordering::SeqCst) {
+                Fault::StatusAfterBody(416)
+            } else {
+                Fault::CutOnce {
+                    min_body: 512 << 10,
+                    skip: 3,
+                    after: 0,
+                }
+            }
+        } else {
+            Fault::Pass
+        }
+    });
+    let src = tempfile::tempdir().unwrap();
+    let root = big_layout(src.path(), 19);
+    let run = push_through(&proxy, src.path(), &[("chunk-size", "512KiB")]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        skopeo_digest(&format!("{}/team/app:v1", registry.host()), &[]).as_deref(),
+        Some(root.as_str())
+    );
+    let seen = proxy.seen();
+    assert_eq!(uploads(&seen, "GET "), 1, "{seen:#?}");
+    // Preflight, config, layer, and the layer again in a fresh session.
+    assert_eq!(uploads(&seen, "POST "), 4, "{seen:#?}");
+    // 3 chunks, the cut one, the refused one, then 6 chunks again; 1 for the config.
+    assert_eq!(uploads(&seen, "PATCH "), 3 + 1 + 1 + 6 + 1, "{seen:#?}");
+    let sent = proxy.body_bytes.load(Ordering::SeqCst);
+    let blob = BIG as u64;
+    assert!(sent >= blob + blob / 2, "{sent}\n{seen:#?}");
+}

@@ -437,41 +437,47 @@ impl Endpoint {
         reader: &dyn BlobReader,
         session: &super::resume::UploadSession,
     ) -> Result<(), Failure> {
-        let resumed = match session.take() {
+        let mut resumed = match session.take() {
             Some(url) => self.upload_status(repo, url, blob.size).await,
             None => None,
         };
-        let (url, offset) = if let Some(at) = resumed {
-            at
-        } else {
-            let resp = self.open_upload(repo).await?;
-            let Some(url) = self.location(&resp)? else {
-                return Err(Failure::Fatal(
-                    "the registry opened an upload session without a `Location`".into(),
-                ));
+        // At most two passes: a resumed one the registry refuses with 416, then a fresh one.
+        loop {
+            let (url, offset) = if let Some(at) = resumed.take() {
+                at
+            } else {
+                let resp = self.open_upload(repo).await?;
+                let Some(url) = self.location(&resp)? else {
+                    return Err(Failure::Fatal(
+                        "the registry opened an upload session without a `Location`".into(),
+                    ));
+                };
+                (url, 0)
             };
-            (url, 0)
-        };
-        let cursor = super::resume::Cursor::default();
-        let source = (reader, &cursor);
-        let result = if offset == 0 && self.chunk_size.is_none() {
-            self.put_blob(repo, blob, source, url.clone(), 0).await
-        } else {
-            self.patch_blob(repo, blob, source, url.clone(), offset, session)
-                .await
-        };
-        match result {
-            Ok(()) => Ok(()),
-            Err((f, at)) => {
-                if matches!(f, Failure::Transport { .. }) {
-                    // The next attempt asks the registry what it holds of this session.
-                    session.set(at.unwrap_or(url));
-                } else if let Some(mut cancel) = at.or(Some(url)) {
-                    cancel.set_query(None);
-                    self.cancel_upload(repo, cancel).await;
-                }
-                Err(f)
+            let cursor = super::resume::Cursor::default();
+            let source = (reader, &cursor);
+            let result = if offset == 0 && self.chunk_size.is_none() {
+                self.put_blob(repo, blob, source, url.clone(), 0).await
+            } else {
+                self.patch_blob(repo, blob, source, url.clone(), offset, session)
+                    .await
+            };
+            let Err((f, at)) = result else {
+                return Ok(());
+            };
+            let mut at = at.unwrap_or(url);
+            if matches!(f, Failure::Transport { .. }) {
+                // The next attempt asks the registry what it holds of this session.
+                session.set(at);
+                return Err(f);
             }
+            at.set_query(None);
+            self.cancel_upload(repo, at).await;
+            if offset == 0 || !matches!(f, Failure::Status { status: 416, .. }) {
+                return Err(f);
+            }
+            // The registry refused the offset it acknowledged: start over, as without resumes.
+            session.take();
         }
     }
 

@@ -57,6 +57,9 @@ pub enum Fault {
     /// Answer 413 when the request's `Content-Length` is over the limit (a proxy limiting
     /// request bodies, like nginx's `client_max_body_size`), else forward it.
     LimitBody(u64),
+    /// Read the whole request body (its `Content-Length`), then answer this status (no body)
+    /// and close: the client sees the answer, not a write error.
+    StatusAfterBody(u16),
 }
 
 /// The `Content-Length` of a request head (0 when absent).
@@ -130,6 +133,19 @@ fn with_connection_close(head: &[u8]) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// Reads and drops the rest of a request's body (its `Content-Length`; 5 s at most per read).
+fn drain_body(client: &mut TcpStream, head: &[u8], rest: &[u8]) {
+    let mut left = content_length(head).saturating_sub(rest.len() as u64);
+    let mut buf = [0_u8; 8192];
+    let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
+    while left > 0 {
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => left = left.saturating_sub(k as u64),
+        }
+    }
+}
+
 fn proxy_connection(
     mut client: TcpStream,
     upstream: u16,
@@ -160,6 +176,15 @@ fn proxy_connection(
                 ),
             );
         }
+        Fault::StatusAfterBody(code) => {
+            drain_body(&mut client, head, rest);
+            return reply(
+                &mut client,
+                format!(
+                    "HTTP/1.1 {code} Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                ),
+            );
+        }
         Fault::Dead => {
             let _ = client.shutdown(std::net::Shutdown::Both);
             return;
@@ -175,6 +200,8 @@ fn proxy_connection(
             );
         }
         Fault::LimitBody(limit) if content_length(head) > limit => {
+            // Read the body first, so the client sees the 413 rather than a write error.
+            drain_body(&mut client, head, rest);
             return reply(
                 &mut client,
                 "HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"

@@ -1,7 +1,8 @@
 //! One registry host as hoist speaks to it: the HTTP client (TLS roots, plain http only when
 //! the host is listed in `insecure-registries`), its credentials, the auth challenge it sent,
 //! bearer tokens per scope, and the distribution-protocol calls hoist needs (ping, token,
-//! blob HEAD, streamed upload (monolithic, chunked, resumed), manifest HEAD/PUT reading `Docker-Content-Digest`).
+//! blob HEAD, streamed upload: monolithic, chunked or resumed, manifest HEAD/PUT reading
+//! `Docker-Content-Digest`).
 //!
 //! Credentials are attached only to requests whose scheme, host and port are this endpoint's
 //! (a `Location` or token realm elsewhere gets none); every token is handed to the mask

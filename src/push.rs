@@ -659,6 +659,7 @@ pub async fn run(
         immutable_tags,
         latest_guard: push.latest_guard.then(|| latest_guard(meta)),
         referrers: None,
+        chunk_size: push.chunk_size,
     };
     let mut options = options;
     let mask_log = log.clone();

@@ -34,6 +34,7 @@ const PUSH_INPUTS: &[&str] = &[
     "retention-max-deletes",
     "retention-gc",
     "ecr-create-repos",
+    "chunk-size",
 ];
 
 /// Written only when `source` is set (a push or a `push: false` preview), so a metadata-only run

@@ -1,7 +1,8 @@
 //! One registry host as hoist speaks to it: the HTTP client (TLS roots, plain http only when
 //! the host is listed in `insecure-registries`), its credentials, the auth challenge it sent,
 //! bearer tokens per scope, and the distribution-protocol calls hoist needs (ping, token,
-//! blob HEAD, monolithic streamed upload, manifest HEAD/PUT reading `Docker-Content-Digest`).
+//! blob HEAD, streamed upload: monolithic, chunked or resumed, manifest HEAD/PUT reading
+//! `Docker-Content-Digest`).
 //!
 //! Credentials are attached only to requests whose scheme, host and port are this endpoint's
 //! (a `Location` or token realm elsewhere gets none); every token is handed to the mask
@@ -33,6 +34,9 @@ pub struct Endpoint {
     pub(super) credential: Option<Credential>,
     pub(super) auth: tokio::sync::Mutex<AuthState>,
     pub(super) mask: Masker,
+    /// Input `chunk-size`: upload blobs in `PATCH` chunks of this many bytes (`None`: one
+    /// monolithic `PUT`).
+    pub(super) chunk_size: Option<u64>,
 }
 
 /// Every manifest media type hoist accepts when reading a tag.
@@ -197,6 +201,9 @@ pub struct EndpointConfig {
     pub ca_pems: Vec<(String, Vec<u8>)>,
     /// Request deadlines (and the retry pacing the caller uses).
     pub policy: RetryPolicy,
+    /// Input `chunk-size`: blob uploads in `PATCH` chunks of this many bytes (`None`: one
+    /// monolithic `PUT`).
+    pub chunk_size: Option<u64>,
 }
 
 impl Endpoint {
@@ -267,6 +274,7 @@ impl Endpoint {
             credential,
             auth: tokio::sync::Mutex::new(AuthState::default()),
             mask,
+            chunk_size: config.chunk_size.filter(|&n| n > 0),
         })
     }
 
@@ -419,52 +427,163 @@ impl Endpoint {
     }
 
     /// Uploads one blob: `POST` an upload session, then one `PUT` streaming the blob from the
-    /// source with its `Content-Length` (monolithic; never the whole blob in memory).
+    /// source with its `Content-Length` (monolithic; never the whole blob in memory), or, with
+    /// `chunk-size`, `PATCH` chunks then a final `PUT ?digest=`. `session` carries the upload
+    /// URL from one attempt to the next: when an attempt was cut by the transport, the next one
+    /// asks the registry how much it holds and resumes from there ([`super::resume`]).
     pub async fn upload_blob(
         &self,
         repo: &str,
         blob: &plan::Blob,
         reader: &dyn BlobReader,
+        session: &super::resume::UploadSession,
     ) -> Result<(), Failure> {
-        let resp = self.open_upload(repo).await?;
-        let Some(mut put_url) = self.location(&resp)? else {
-            return Err(Failure::Fatal(
-                "the registry opened an upload session without a `Location`".into(),
-            ));
+        let mut resumed = match session.take() {
+            Some(url) => self.upload_status(repo, url, blob.size).await,
+            None => None,
         };
+        // At most two passes: a resumed one the registry refuses with 416, then a fresh one.
+        loop {
+            let (url, offset) = if let Some(at) = resumed.take() {
+                at
+            } else {
+                let resp = self.open_upload(repo).await?;
+                let Some(url) = self.location(&resp)? else {
+                    return Err(Failure::Fatal(
+                        "the registry opened an upload session without a `Location`".into(),
+                    ));
+                };
+                (url, 0)
+            };
+            let cursor = super::resume::Cursor::default();
+            let source = (reader, &cursor);
+            let result = if offset == 0 && self.chunk_size.is_none() {
+                self.put_blob(repo, blob, source, url.clone(), 0).await
+            } else {
+                self.patch_blob(repo, blob, source, url.clone(), offset, session)
+                    .await
+            };
+            let Err((f, at)) = result else {
+                return Ok(());
+            };
+            let mut at = at.unwrap_or(url);
+            if matches!(f, Failure::Transport { .. }) {
+                // The next attempt asks the registry what it holds of this session.
+                session.set(at);
+                return Err(f);
+            }
+            at.set_query(None);
+            self.cancel_upload(repo, at).await;
+            if offset == 0 || !matches!(f, Failure::Status { status: 416, .. }) {
+                return Err(f);
+            }
+            // The registry refused the offset it acknowledged: start over, as without resumes.
+            session.take();
+        }
+    }
+
+    /// `GET` on an upload URL: the offset the registry acknowledges (`Range: 0-<last>`) and the
+    /// URL to go on with; `None` (a fresh session follows) when the session is gone, the
+    /// registry sent no usable `Range`, acknowledged nothing, or anything else went wrong.
+    async fn upload_status(&self, repo: &str, url: Url, size: u64) -> Option<(Url, u64)> {
+        let resp = self
+            .call(&push_scope(repo), Method::GET, &url, &|r| r)
+            .await
+            .ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        let offset = resp
+            .headers()
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(super::resume::parse_range)?;
+        // Nothing acknowledged: a fresh session, exactly as without resumes (a session whose
+        // cut request is still being taken in could move past `0-0` under us).
+        if offset == 0 || offset > size {
+            return None;
+        }
+        let next = self.location(&resp).ok().flatten().unwrap_or(url);
+        Some((next, offset))
+    }
+
+    /// The final `PUT ?digest=` of an upload session at `url`, streaming the blob from
+    /// `offset` (a monolithic upload when 0; empty when the `PATCH`es sent everything).
+    async fn put_blob(
+        &self,
+        repo: &str,
+        blob: &plan::Blob,
+        source: Source<'_>,
+        url: Url,
+        offset: u64,
+    ) -> Result<(), (Failure, Option<Url>)> {
+        let mut put_url = url.clone();
         put_url
             .query_pairs_mut()
             .append_pair("digest", blob.digest.as_str());
-        let result = self
-            .send_within(
-                &push_scope(repo),
-                self.policy.upload_timeout(blob.size),
-                &|| {
-                    let stream = reader
-                        .open_blob(&blob.digest)
-                        .map_err(|e| Failure::Fatal(format!("reading the source: {e}")))?;
-                    let body =
-                        reqwest::Body::wrap_stream(ReaderStream::with_capacity(stream, 64 * 1024));
-                    self.request(Method::PUT, put_url.clone())
-                        .header(header::CONTENT_LENGTH, blob.size.to_string())
+        let len = blob.size - offset;
+        let resp = self
+            .send_within(&push_scope(repo), self.policy.upload_timeout(len), &|| {
+                let req = self
+                    .request(Method::PUT, put_url.clone())
+                    .header(header::CONTENT_LENGTH, len.to_string())
+                    .header(header::CONTENT_TYPE, "application/octet-stream");
+                let req = if len == 0 {
+                    req
+                } else {
+                    req.body(window_body(source, &blob.digest, offset, len)?)
+                };
+                req.build().map_err(|e| built_error(&e))
+            })
+            .await
+            .map_err(|f| (f, Some(url.clone())))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err((status_failure(resp).await, Some(url)))
+        }
+    }
+
+    /// `PATCH`es the blob from `offset` in chunks of `chunk-size` (one chunk for the rest when
+    /// unset), each with its `Content-Range`, following each answer's `Location`; then the
+    /// final empty `PUT`. The URL in use is kept in `session` for a resume.
+    async fn patch_blob(
+        &self,
+        repo: &str,
+        blob: &plan::Blob,
+        source: Source<'_>,
+        mut url: Url,
+        mut offset: u64,
+        session: &super::resume::UploadSession,
+    ) -> Result<(), (Failure, Option<Url>)> {
+        while offset < blob.size {
+            let len = self
+                .chunk_size
+                .map_or(blob.size - offset, |c| c.min(blob.size - offset));
+            let range = format!("{}-{}", offset, offset + len - 1);
+            let resp = self
+                .send_within(&push_scope(repo), self.policy.upload_timeout(len), &|| {
+                    self.request(Method::PATCH, url.clone())
+                        .header(header::CONTENT_LENGTH, len.to_string())
+                        .header(header::CONTENT_RANGE, range.as_str())
                         .header(header::CONTENT_TYPE, "application/octet-stream")
-                        .body(body)
+                        .body(window_body(source, &blob.digest, offset, len)?)
                         .build()
                         .map_err(|e| built_error(&e))
-                },
-            )
-            .await;
-        match result {
-            Ok(resp) if resp.status().is_success() => Ok(()),
-            Ok(resp) => {
-                let f = status_failure(resp).await;
-                let mut cancel = put_url.clone();
-                cancel.set_query(None);
-                self.cancel_upload(repo, cancel).await;
-                Err(f)
+                })
+                .await
+                .map_err(|f| (f, Some(url.clone())))?;
+            if !resp.status().is_success() {
+                return Err((status_failure(resp).await, Some(url)));
             }
-            Err(f) => Err(f),
+            if let Some(next) = self.location(&resp).map_err(|f| (f, Some(url.clone())))? {
+                url = next;
+            }
+            session.set(url.clone());
+            offset += len;
         }
+        session.take();
+        self.put_blob(repo, blob, source, url, blob.size).await
     }
 
     /// Cross-repository mount (`POST ...?mount=<digest>&from=<repo>`), with a token covering
@@ -760,6 +879,26 @@ impl Endpoint {
         }
         Ok(len)
     }
+}
+
+/// The source of an upload attempt: the reader, and the cursor its request bodies share.
+type Source<'a> = (&'a dyn BlobReader, &'a super::resume::Cursor);
+
+/// A request body of `len` bytes of `digest` from `offset`, streamed from the source (see
+/// [`super::resume::Cursor`]).
+fn window_body(
+    (reader, cursor): Source<'_>,
+    digest: &Digest,
+    offset: u64,
+    len: u64,
+) -> Result<reqwest::Body, Failure> {
+    let window = cursor
+        .window(reader, digest, offset, len)
+        .map_err(|e| Failure::Fatal(format!("reading the source: {e}")))?;
+    Ok(reqwest::Body::wrap_stream(ReaderStream::with_capacity(
+        window,
+        64 * 1024,
+    )))
 }
 
 pub(super) fn pull_scope(repo: &str) -> String {

@@ -73,6 +73,9 @@ pub struct PublishOptions {
     /// The referrers to copy with the image (input `copy-referrers`): written after the
     /// image's content, before the tags, as content ([`super::referrers::push`]).
     pub referrers: Option<Arc<crate::plan::ReferrerSet>>,
+    /// Input `chunk-size`: blob uploads in `PATCH` chunks of this many bytes (`None`:
+    /// monolithic).
+    pub chunk_size: Option<u64>,
 }
 
 /// The endpoint for a target's host, with its credentials (per the precedence), TLS roots and
@@ -89,6 +92,7 @@ pub fn endpoint_for(
             .any(|h| h == &target.host || h == &target.registry),
         ca_pems: options.ca_pems.clone(),
         policy: options.retry,
+        chunk_size: options.chunk_size,
     };
     let cred = credential_for(
         &target.registry,
@@ -262,7 +266,8 @@ async fn push_content(
                     return Ok(BlobOutcome::Mounted);
                 }
             }
-            with_retry(retry, || ep.upload_blob(repo, blob, reader))
+            let session = super::resume::UploadSession::default();
+            with_retry(retry, || ep.upload_blob(repo, blob, reader, &session))
                 .await
                 .map_err(|(f, n)| {
                     op_error(

@@ -17,6 +17,7 @@ pub mod guard;
 pub mod pull;
 pub mod referrers;
 pub mod report;
+pub mod resume;
 pub mod retention;
 pub mod retry;
 pub mod text;

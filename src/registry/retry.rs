@@ -148,7 +148,10 @@ pub fn hint(f: &Failure, registry: &str) -> Option<String> {
         (_, Some("NAME_INVALID")) => {
             Some("repository names must be lowercase (`[a-z0-9._/-]`)".into())
         }
-        (413, _) => Some("a proxy or the registry limits request bodies".into()),
+        (413, _) => Some(
+            "a proxy or the registry limits request bodies: set `chunk-size` below its limit (e.g. `chunk-size: 8MiB`)"
+                .into(),
+        ),
         _ => None,
     }
 }

@@ -61,6 +61,9 @@ pub struct PushInputs {
     /// `true`: create missing Amazon ECR repositories (`CreateRepository`) before pushing to them
     #[arg(long = "ecr-create-repos", env = "INPUT_ECR-CREATE-REPOS")]
     pub ecr_create_repos: Option<String>,
+    /// Upload blobs in chunks of this size (`8MiB`, `16M`, `5000000`), for registries and proxies that limit request bodies; default: one request per blob
+    #[arg(long = "chunk-size", env = "INPUT_CHUNK-SIZE")]
+    pub chunk_size: Option<String>,
 }
 
 /// When tags move.
@@ -205,6 +208,8 @@ pub struct PushSettings {
     pub retention_gc: bool,
     /// `ecr-create-repos: true`: create missing ECR repositories before the preflight.
     pub ecr_create_repos: bool,
+    /// `chunk-size` in bytes (`None`: monolithic uploads).
+    pub chunk_size: Option<u64>,
 }
 
 /// The default of `retention-max-deletes`.
@@ -258,6 +263,48 @@ pub enum PushSettingsError {
     /// `ecr-create-repos` is not a boolean.
     #[error("input `ecr-create-repos`: `{0}` is not a boolean (true or false)")]
     EcrCreateRepos(String),
+    /// `chunk-size` is not a size.
+    #[error(
+        "input `chunk-size`: `{0}` is not a size of at least 1 KiB and at most 4 GiB (hint: e.g. `8MiB`, `16M` or `5000000`)"
+    )]
+    ChunkSize(String),
+}
+
+/// The smallest `chunk-size` accepted (smaller chunks would turn a blob into a flood of
+/// requests).
+pub const MIN_CHUNK_SIZE: u64 = 1024;
+
+/// The largest `chunk-size` accepted.
+pub const MAX_CHUNK_SIZE: u64 = 4 << 30;
+
+/// Parses a `chunk-size`: a whole number of bytes with an optional unit, `K`/`M`/`G` (powers
+/// of 1000, `B` optional) or `KiB`/`MiB`/`GiB` (powers of 1024), case-insensitive, between
+/// [`MIN_CHUNK_SIZE`] and [`MAX_CHUNK_SIZE`].
+///
+/// # Errors
+/// The text is not such a size.
+pub fn parse_chunk_size(text: &str) -> Result<u64, PushSettingsError> {
+    let bad = || PushSettingsError::ChunkSize(text.to_owned());
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "ki" | "kib" => 1 << 10,
+        "mi" | "mib" => 1 << 20,
+        "gi" | "gib" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    let size = n.checked_mul(factor).ok_or_else(bad)?;
+    if (MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&size) {
+        Ok(size)
+    } else {
+        Err(bad())
+    }
 }
 
 fn trimmed(v: Option<&String>) -> Option<String> {
@@ -497,6 +544,9 @@ impl PushSettings {
                 Some(other) => return Err(PushSettingsError::RetentionGc(other.to_owned())),
             },
             ecr_create_repos,
+            chunk_size: trimmed(raw.chunk_size.as_ref())
+                .map(|t| parse_chunk_size(&t))
+                .transpose()?,
         })
     }
 }
@@ -817,5 +867,43 @@ mod tests {
             err,
             "input `ecr-create-repos`: `yes` is not a boolean (true or false)"
         );
+    }
+
+    #[test]
+    fn chunk_size_is_a_size_with_an_optional_unit() {
+        let with = |v: &str| {
+            PushSettings::resolve(&PushInputs {
+                chunk_size: Some(v.to_owned()),
+                ..PushInputs::default()
+            })
+        };
+        assert_eq!(
+            PushSettings::resolve(&PushInputs::default())
+                .unwrap()
+                .chunk_size,
+            None
+        );
+        assert_eq!(with("").unwrap().chunk_size, None);
+        assert_eq!(with("8MiB").unwrap().chunk_size, Some(8 << 20));
+        assert_eq!(with("16M").unwrap().chunk_size, Some(16_000_000));
+        assert_eq!(with("5000000").unwrap().chunk_size, Some(5_000_000));
+        assert_eq!(with(" 512 KiB ").unwrap().chunk_size, Some(512 << 10));
+        assert_eq!(with("1gb").unwrap().chunk_size, Some(1_000_000_000));
+        for bad in [
+            "abc",
+            "8XB",
+            "-1",
+            "0",
+            "1000",
+            "5GiB",
+            "1.5MiB",
+            "MiB",
+            "99999999999999999999",
+        ] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(e.starts_with("input `chunk-size`: `"), "{bad}: {e}");
+            assert!(e.contains(bad.trim()), "{bad}: {e}");
+            assert!(e.contains("hint:"), "{bad}: {e}");
+        }
     }
 }

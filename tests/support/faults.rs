@@ -13,7 +13,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The hidden `--retry-pacing` value for fault and retry tests: backoffs of a millisecond and
@@ -42,6 +42,37 @@ pub enum Fault {
     /// Answer 200 with an empty OCI image index, as a registry serving the referrers API does
     /// for a manifest nothing refers to yet.
     EmptyIndex,
+    /// Among the requests given this fault with a body of at least `min_body` bytes, the one
+    /// numbered `skip` (from 0, counted per proxy): forward its head and `after` bytes of its
+    /// body, then drop the connection (a reset in the middle of an upload); every other
+    /// request is forwarded.
+    CutOnce {
+        /// The smallest body concerned.
+        min_body: u64,
+        /// The concerned requests forwarded whole before the one cut.
+        skip: u64,
+        /// The body bytes forwarded before the cut.
+        after: u64,
+    },
+    /// Answer 413 when the request's `Content-Length` is over the limit (a proxy limiting
+    /// request bodies, like nginx's `client_max_body_size`), else forward it.
+    LimitBody(u64),
+    /// Read the whole request body (its `Content-Length`), then answer this status (no body)
+    /// and close: the client sees the answer, not a write error.
+    StatusAfterBody(u16),
+}
+
+/// The `Content-Length` of a request head (0 when absent).
+fn content_length(head: &[u8]) -> u64 {
+    String::from_utf8_lossy(head)
+        .split("\r\n")
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0)
 }
 
 /// A loopback HTTP proxy in front of a real registry. It forces one request per connection
@@ -50,6 +81,11 @@ pub enum Fault {
 pub struct FaultProxy {
     pub port: u16,
     pub requests: Arc<std::sync::Mutex<Vec<String>>>,
+    /// The request body bytes forwarded to the registry so far (every request).
+    pub body_bytes: Arc<AtomicU64>,
+    /// The requests concerned by [`Fault::CutOnce`] so far (the cut happened when it is over
+    /// `skip`).
+    pub cut: Arc<AtomicU64>,
     released: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -97,7 +133,28 @@ fn with_connection_close(head: &[u8]) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn proxy_connection(mut client: TcpStream, upstream: u16, fault: Fault, head: &[u8], rest: &[u8]) {
+/// Reads and drops the rest of a request's body (its `Content-Length`; 5 s at most per read).
+fn drain_body(client: &mut TcpStream, head: &[u8], rest: &[u8]) {
+    let mut left = content_length(head).saturating_sub(rest.len() as u64);
+    let mut buf = [0_u8; 8192];
+    let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
+    while left > 0 {
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => left = left.saturating_sub(k as u64),
+        }
+    }
+}
+
+fn proxy_connection(
+    mut client: TcpStream,
+    upstream: u16,
+    fault: Fault,
+    head: &[u8],
+    rest: &[u8],
+    sent: &Arc<AtomicU64>,
+    cut: &AtomicU64,
+) {
     let reply = |client: &mut TcpStream, text: String| {
         let _ = client.write_all(text.as_bytes());
         let _ = client.shutdown(std::net::Shutdown::Both);
@@ -119,6 +176,15 @@ fn proxy_connection(mut client: TcpStream, upstream: u16, fault: Fault, head: &[
                 ),
             );
         }
+        Fault::StatusAfterBody(code) => {
+            drain_body(&mut client, head, rest);
+            return reply(
+                &mut client,
+                format!(
+                    "HTTP/1.1 {code} Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                ),
+            );
+        }
         Fault::Dead => {
             let _ = client.shutdown(std::net::Shutdown::Both);
             return;
@@ -133,7 +199,21 @@ fn proxy_connection(mut client: TcpStream, upstream: u16, fault: Fault, head: &[
                 ),
             );
         }
-        Fault::Pass | Fault::Reset | Fault::Hold | Fault::Unauthenticated => {}
+        Fault::LimitBody(limit) if content_length(head) > limit => {
+            // Read the body first, so the client sees the 413 rather than a write error.
+            drain_body(&mut client, head, rest);
+            return reply(
+                &mut client,
+                "HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_owned(),
+            );
+        }
+        Fault::Pass
+        | Fault::Reset
+        | Fault::Hold
+        | Fault::Unauthenticated
+        | Fault::CutOnce { .. }
+        | Fault::LimitBody(_) => {}
     }
     let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
         return;
@@ -144,7 +224,43 @@ fn proxy_connection(mut client: TcpStream, upstream: u16, fault: Fault, head: &[
         head.to_vec()
     };
     let _ = server.write_all(&with_connection_close(&head));
+    let cut_at = match fault {
+        Fault::CutOnce {
+            min_body,
+            skip,
+            after,
+        } if content_length(&head) >= min_body => {
+            (cut.fetch_add(1, Ordering::SeqCst) == skip).then_some(after)
+        }
+        _ => None,
+    };
+    if let Some(n) = cut_at {
+        let mut left = n;
+        let first = rest.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let _ = server.write_all(&rest[..first]);
+        sent.fetch_add(first as u64, Ordering::SeqCst);
+        left -= first as u64;
+        let mut buf = [0_u8; 8192];
+        let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
+        while left > 0 {
+            let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            match client.read(&mut buf[..want]) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => {
+                    let _ = server.write_all(&buf[..k]);
+                    sent.fetch_add(k as u64, Ordering::SeqCst);
+                    left -= k as u64;
+                }
+            }
+        }
+        // Let the registry take in what it got before the cut.
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = server.shutdown(std::net::Shutdown::Both);
+        let _ = client.shutdown(std::net::Shutdown::Both);
+        return;
+    }
     let _ = server.write_all(rest);
+    sent.fetch_add(rest.len() as u64, Ordering::SeqCst);
     if fault == Fault::Reset {
         let mut buf = [0_u8; 4096];
         let _ = client.set_read_timeout(Some(Duration::from_secs(2)));
@@ -158,8 +274,20 @@ fn proxy_connection(mut client: TcpStream, upstream: u16, fault: Fault, head: &[
     let (Ok(mut c2), Ok(mut s2)) = (client.try_clone(), server.try_clone()) else {
         return;
     };
+    let counter = Arc::clone(sent);
     let up = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut c2, &mut s2);
+        let mut buf = vec![0_u8; 64 * 1024];
+        loop {
+            match c2.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => {
+                    if s2.write_all(&buf[..k]).is_err() {
+                        break;
+                    }
+                    counter.fetch_add(k as u64, Ordering::SeqCst);
+                }
+            }
+        }
         let _ = s2.shutdown(std::net::Shutdown::Write);
     });
     let _ = std::io::copy(&mut server, &mut client);
@@ -184,6 +312,10 @@ impl FaultProxy {
         let released = Arc::new(AtomicBool::new(false));
         let gate = Arc::clone(&released);
         let log = Arc::clone(&requests);
+        let body_bytes = Arc::new(AtomicU64::new(0));
+        let sent = Arc::clone(&body_bytes);
+        let cut = Arc::new(AtomicU64::new(0));
+        let cut_flag = Arc::clone(&cut);
         let decide = Arc::new(decide);
         let thread = std::thread::spawn(move || {
             let mut workers = Vec::new();
@@ -195,6 +327,8 @@ impl FaultProxy {
                         let log = Arc::clone(&log);
                         let decide = Arc::clone(&decide);
                         let gate = Arc::clone(&gate);
+                        let sent = Arc::clone(&sent);
+                        let cut_flag = Arc::clone(&cut_flag);
                         workers.push(std::thread::spawn(move || {
                             let Some((head, rest)) = read_head(&mut client) else {
                                 return;
@@ -216,7 +350,9 @@ impl FaultProxy {
                                     std::thread::sleep(Duration::from_millis(10));
                                 }
                             }
-                            proxy_connection(client, upstream, fault, &head, &rest);
+                            proxy_connection(
+                                client, upstream, fault, &head, &rest, &sent, &cut_flag,
+                            );
                         }));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
@@ -229,6 +365,8 @@ impl FaultProxy {
         Self {
             port,
             requests,
+            body_bytes,
+            cut,
             released,
             stop,
             thread: Some(thread),

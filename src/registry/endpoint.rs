@@ -802,12 +802,36 @@ impl Endpoint {
         repo: &str,
         reference: &str,
     ) -> Result<(Vec<u8>, Option<String>), Failure> {
-        let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
+        let found = self
+            .get_optional(
+                &pull_scope(repo),
+                &format!("v2/{repo}/manifests/{reference}"),
+                MANIFEST_ACCEPT,
+                &[],
+            )
+            .await?;
+        // With no status counted as absent, a success always carries the body.
+        found.ok_or_else(|| Failure::Fatal("the manifest answer had no body".into()))
+    }
+
+    /// `GET <path>` under `scope`: the body (bounded like a manifest) and its media type;
+    /// `None` when the status is one of `absent`.
+    pub(super) async fn get_optional(
+        &self,
+        scope: &str,
+        path: &str,
+        accept: &str,
+        absent: &[StatusCode],
+    ) -> Result<Option<(Vec<u8>, Option<String>)>, Failure> {
+        let url = self.url(path)?;
         let resp = self
-            .call(&pull_scope(repo), Method::GET, &url, &|r| {
-                r.header(header::ACCEPT, MANIFEST_ACCEPT)
+            .call(scope, Method::GET, &url, &|r| {
+                r.header(header::ACCEPT, accept)
             })
             .await?;
+        if absent.contains(&resp.status()) {
+            return Ok(None);
+        }
         if !resp.status().is_success() {
             return Err(status_failure(resp).await);
         }
@@ -819,7 +843,7 @@ impl Endpoint {
         let body = read_body(resp, plan::MAX_MANIFEST_BYTES, "manifest")
             .await
             .map_err(BodyError::into_failure)?;
-        Ok((body, content_type))
+        Ok(Some((body, content_type)))
     }
 
     /// `GET /v2/<repo>/blobs/<digest>` (pull scope) streamed into `dest`, checked against the

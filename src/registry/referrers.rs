@@ -7,20 +7,18 @@
 
 use std::fmt::Write as _;
 
-use reqwest::{Method, StatusCode, header};
+use reqwest::StatusCode;
 use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::Pull;
 use super::Target;
-use super::endpoint::{
-    BodyError, Endpoint, MANIFEST_ACCEPT, pull_scope, push_scope, read_body, status_failure,
-};
+use super::endpoint::{Endpoint, MANIFEST_ACCEPT, pull_scope, push_scope};
 use super::report::OpError;
 use super::retry::{Failure, RetryPolicy, hint, with_retry};
 use super::text;
 use crate::plan::{
-    self, Digest, FetchError, Manifest, Referrer, ReferrerFetch, ReferrerKind, ReferrerSet,
+    Digest, FetchError, Manifest, Referrer, ReferrerFetch, ReferrerKind, ReferrerSet,
 };
 
 /// The media type of a fallback tag index.
@@ -37,38 +35,6 @@ const NO_REFERRERS_API: [StatusCode; 6] = [
 ];
 
 impl Endpoint {
-    /// `GET <path>` under `scope`: the body (bounded like a manifest) and its media type;
-    /// `None` when the status is one of `absent`.
-    async fn get_optional(
-        &self,
-        scope: &str,
-        path: &str,
-        accept: &str,
-        absent: &[StatusCode],
-    ) -> Result<Option<(Vec<u8>, Option<String>)>, Failure> {
-        let url = self.url(path)?;
-        let resp = self
-            .call(scope, Method::GET, &url, &|r| {
-                r.header(header::ACCEPT, accept)
-            })
-            .await?;
-        if absent.contains(&resp.status()) {
-            return Ok(None);
-        }
-        if !resp.status().is_success() {
-            return Err(status_failure(resp).await);
-        }
-        let content_type = resp
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned());
-        let body = read_body(resp, plan::MAX_MANIFEST_BYTES, "manifest")
-            .await
-            .map_err(BodyError::into_failure)?;
-        Ok(Some((body, content_type)))
-    }
-
     /// `GET /v2/<repo>/referrers/<digest>`: the referrers index, `None` when the registry does
     /// not serve the API (404 as the spec says, or the 400 / 405 / 406 / 415 / 501 some
     /// registries answer for a route they do not know, or an answer that is not an image index).

@@ -56,39 +56,16 @@ pub struct TargetError {
 
 pub use crate::reference::{normalize_registry, valid_tag};
 
-/// Media types a registry stores as manifests (distribution 2.8 and 3.x, the OCI spec).
-pub const MANIFEST_MEDIA_TYPES: [&str; 4] = [
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-];
-
 /// A plan a registry would refuse (checked before any upload).
 #[derive(Debug, thiserror::Error)]
 #[error("input `source`: {0}")]
 pub struct PlanError(pub String);
 
-/// A media type as RFC 6838 writes one: `type/subtype`, each a letter or digit followed by at
-/// most 126 of `[A-Za-z0-9!#$&^_.+-]` (no spaces, no CR or LF, no parameters).
-pub fn valid_media_type(mt: &str) -> bool {
-    let part = |p: &str| {
-        let b = p.as_bytes();
-        !b.is_empty()
-            && b.len() <= 127
-            && b[0].is_ascii_alphanumeric()
-            && b.iter()
-                .all(|x| x.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(x))
-    };
-    mt.split_once('/')
-        .is_some_and(|(t, sub)| part(t) && part(sub))
-}
-
 /// Checks what registries will accept before anything is uploaded: every manifest's media
 /// type is one registries store as a manifest, every blob's is well formed.
 pub fn check_plan(plan: &crate::plan::Plan) -> Result<(), PlanError> {
     for m in &plan.manifests {
-        if !MANIFEST_MEDIA_TYPES.contains(&m.media_type.as_str()) {
+        if !crate::plan::is_manifest_type(&m.media_type) {
             return Err(PlanError(format!(
                 "manifest {} has media type `{}`, which registries do not accept for a manifest",
                 m.digest,
@@ -97,7 +74,7 @@ pub fn check_plan(plan: &crate::plan::Plan) -> Result<(), PlanError> {
         }
     }
     for b in &plan.blobs {
-        if !valid_media_type(&b.media_type) {
+        if !crate::plan::is_media_type(&b.media_type) {
             return Err(PlanError(format!(
                 "blob {} has media type `{}`, which is not a valid media type",
                 b.digest,
@@ -175,10 +152,11 @@ mod tests {
 
     #[test]
     fn media_types_follow_rfc_6838() {
-        assert!(valid_media_type(
+        // The plan's predicate is the one both the plan walk and `check_plan` use.
+        assert!(crate::plan::is_media_type(
             "application/vnd.oci.image.layer.v1.tar+gzip"
         ));
-        assert!(valid_media_type("application/vnd.in-toto+json"));
+        assert!(crate::plan::is_media_type("application/vnd.in-toto+json"));
         for bad in [
             "",
             "application",
@@ -187,7 +165,7 @@ mod tests {
             "application/x\r\nX-Injected: 1",
             "a/b/c",
         ] {
-            assert!(!valid_media_type(bad), "{bad:?}");
+            assert!(!crate::plan::is_media_type(bad), "{bad:?}");
         }
     }
 

@@ -673,7 +673,18 @@ pub async fn run(
             .map(|name| registry::parse_target(name, &[]))
             .collect::<Result<Vec<_>, _>>()?;
         let pairs: Vec<_> = targets.iter().map(|t| (t, &[][..])).collect();
-        return retention(&push, &pairs, &options, &mask, env, log, Vec::new(), None).await;
+        return retention(
+            &push,
+            &pairs,
+            &options,
+            &mask,
+            env,
+            settings.github_token.as_deref(),
+            log,
+            Vec::new(),
+            None,
+        )
+        .await;
     }
     let (plan, image): (_, Box<dyn source::BlobReader>) = if let [(_, one)] = sources.as_slice() {
         // One line: its referrers too (input `copy-referrers`; by default for `docker://`).
@@ -746,6 +757,7 @@ pub async fn run(
             &options,
             &mask,
             env,
+            settings.github_token.as_deref(),
             log,
             vec![("digest", digest)],
             None,
@@ -784,7 +796,18 @@ pub async fn run(
         .map(|t| (t, &t.tags[..]))
         .collect();
     let outputs = vec![("digest", digest), ("push-results", push_results)];
-    retention(&push, &pairs, &options, &mask, env, log, outputs, failure).await
+    retention(
+        &push,
+        &pairs,
+        &options,
+        &mask,
+        env,
+        settings.github_token.as_deref(),
+        log,
+        outputs,
+        failure,
+    )
+    .await
 }
 
 /// Runs retention (when `retention` is set) on `targets`, adding `retention-results` to
@@ -796,6 +819,7 @@ async fn retention(
     options: &PublishOptions,
     mask: &Masker,
     env: &RunnerEnv,
+    github_token: Option<&str>,
     log: &Log,
     mut outputs: Vec<(&'static str, String)>,
     failure: Option<PushError>,
@@ -809,6 +833,10 @@ async fn retention(
         gc: push.retention_gc,
         dry_run: !push.push,
         now: crate::retention::now_secs(env).map_err(PushError::Clock)?,
+        env,
+        github_token: github_token
+            .or(env.token.as_deref())
+            .filter(|t| !t.is_empty()),
     };
     let results = crate::retention::run(&job, targets, options, mask, log).await;
     if let Some(path) = env.step_summary_file.as_deref() {

@@ -84,6 +84,13 @@ pub struct RunnerEnv {
     pub aws_endpoint_url_ecr: Option<String>,
     /// `AWS_ENDPOINT_URL`: every AWS API's endpoint.
     pub aws_endpoint_url: Option<String>,
+    /// `HOIST_DOCKER_HUB_API_URL`: the Docker Hub API (retention), default `https://hub.docker.com`.
+    pub docker_hub_api_url: Option<String>,
+    /// `HOIST_QUAY_API_URL`: the Quay API (retention), default `https://<registry>` (`quay.io`).
+    pub quay_api_url: Option<String>,
+    /// `HOIST_DIGITALOCEAN_API_URL`: the `DigitalOcean` API (retention, `retention-gc`), default
+    /// `https://api.digitalocean.com`.
+    pub digitalocean_api_url: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -137,6 +144,9 @@ impl RunnerEnv {
             aws_default_region: var("AWS_DEFAULT_REGION"),
             aws_endpoint_url_ecr: var("AWS_ENDPOINT_URL_ECR"),
             aws_endpoint_url: var("AWS_ENDPOINT_URL"),
+            docker_hub_api_url: var("HOIST_DOCKER_HUB_API_URL").filter(|v| !v.is_empty()),
+            quay_api_url: var("HOIST_QUAY_API_URL").filter(|v| !v.is_empty()),
+            digitalocean_api_url: var("HOIST_DIGITALOCEAN_API_URL").filter(|v| !v.is_empty()),
         }
     }
 

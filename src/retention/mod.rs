@@ -4,9 +4,8 @@
 //! per deletion and skipped tag, and renders the `retention-results` output.
 //!
 //! Runs only after the tag phase of a target that succeeded (the caller never passes a failed
-//! one), only in repositories named in `images`, one target after the other. Registries whose
-//! deletion API is not the distribution API (Docker Hub, GHCR, `DigitalOcean`) are refused with an
-//! error naming what is missing, never approximated.
+//! one), only in repositories named in `images`, one target after the other, within what is left
+//! of the step's `timeout`. Which registry API a target goes through is [`backend`]'s choice.
 
 use std::fmt::Write as _;
 
@@ -14,8 +13,12 @@ use serde::Serialize;
 
 use crate::github::commands::Log;
 use crate::github::env::RunnerEnv;
-use crate::meta::retention::{self as rules, DeleteMode, Inventory, Outcome, Policy, TagInfo};
+use crate::meta::retention::{self as rules, DeleteMode, Outcome, Policy};
 use crate::registry::{self, Masker, PublishOptions, Target};
+
+pub mod backend;
+
+use backend::{Backend, Gc, Unit};
 
 /// What one retention run is asked to do.
 pub struct Job<'a> {
@@ -29,6 +32,11 @@ pub struct Job<'a> {
     pub dry_run: bool,
     /// "Now" in unix seconds (`SOURCE_DATE_EPOCH` when set).
     pub now: i64,
+    /// The environment: the vendor API base URLs (`GITHUB_API_URL`, `HOIST_*_API_URL`, the AWS
+    /// endpoints) and the AWS keys.
+    pub env: &'a RunnerEnv,
+    /// `github-token` (else `GITHUB_TOKEN`): GHCR's package API.
+    pub github_token: Option<&'a str>,
 }
 
 /// One deleted (or, in a dry run, to-be-deleted) tag.
@@ -149,22 +157,6 @@ pub fn now_secs(env: &RunnerEnv) -> Result<i64, String> {
     Ok(i64::try_from(since.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Why a registry has no retention support yet, or `None` for the distribution API.
-fn unsupported(registry: &str) -> Option<&'static str> {
-    match registry {
-        "docker.io" => Some(
-            "Docker Hub deletes tags through its own tag API, which hoist does not call yet; the distribution API's DELETE is refused there",
-        ),
-        "ghcr.io" => Some(
-            "GHCR deletes package versions through the GitHub Packages API, which hoist does not call yet",
-        ),
-        "registry.digitalocean.com" => {
-            Some("DigitalOcean deletes through its registry API, which hoist does not call yet")
-        }
-        _ => None,
-    }
-}
-
 /// Runs retention on `targets`, each paired with the tags this run pushed there (never deleted).
 pub async fn run(
     job: &Job<'_>,
@@ -174,6 +166,10 @@ pub async fn run(
     log: &Log,
 ) -> Results {
     let mut results = Results::default();
+    // Input `timeout` bounds the whole step, retention included.
+    let deadline = options.timeout.map(|t| {
+        tokio::time::Instant::from_std(options.started.unwrap_or_else(std::time::Instant::now)) + t
+    });
     for (target, pushed) in targets {
         let mut result = TargetResult {
             image: target.image.clone(),
@@ -185,7 +181,20 @@ pub async fn run(
             skipped: Vec::new(),
             error: None,
         };
-        if let Err(e) = one(job, target, pushed, options, mask, log, &mut result).await {
+        let bounded = async {
+            match deadline {
+                Some(at) => tokio::time::timeout_at(at, one(job, target, pushed, options, mask, log, &mut result))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(format!(
+                            "retention did not finish within the `timeout` of {} (what was deleted before is in the log)",
+                            registry::retry::human(options.timeout.unwrap_or_default())
+                        ))
+                    }),
+                None => one(job, target, pushed, options, mask, log, &mut result).await,
+            }
+        };
+        if let Err(e) = bounded.await {
             let e = log.secrets.scrub(&e);
             log.error(
                 Some("retention"),
@@ -207,29 +216,10 @@ async fn one(
     log: &Log,
     result: &mut TargetResult,
 ) -> Result<(), String> {
-    if let Some(why) = unsupported(&target.registry) {
-        return Err(format!(
-            "{why} (hint: remove `retention` for this image, or run it against a distribution-API registry)"
-        ));
-    }
-    let endpoint = registry::endpoint_for(target, options, mask).map_err(|e| e.to_string())?;
+    let backend = Backend::for_target(job, target, options, mask)?;
     let repo = target.repository.as_str();
-    let listing = registry::retention::inventory(&endpoint, repo, &options.retry)
-        .await
-        .map_err(|f| format!("reading the tags of `{repo}`: {f}"))?;
-    let inventory = Inventory {
-        tags: listing
-            .tags
-            .into_iter()
-            .map(|t| TagInfo {
-                name: t.name,
-                digest: t.digest,
-                created: t.created,
-            })
-            .collect(),
-        children: listing.children,
-    };
-    let mode = DeleteMode::ByDigest;
+    let inventory = backend.inventory().await?;
+    let mode = backend.mode();
     let selection = rules::select(job.policy, &inventory, pushed, job.now, mode);
     for d in &selection.decisions {
         match &d.outcome {
@@ -268,12 +258,6 @@ async fn one(
         // Nothing deleted on this target: the results say what would have gone.
         return Err(cap.to_string());
     }
-    if job.gc {
-        log.warning(&format!(
-            "retention {}: `retention-gc` applies to DigitalOcean registries only; run the registry's own garbage collection to free the space",
-            target.image
-        ));
-    }
     if job.dry_run {
         log.info(&format!(
             "retention {}: push is false: {} tag(s) would be deleted, nothing deleted",
@@ -282,17 +266,35 @@ async fn one(
         ));
         return Ok(());
     }
-    for digest in selection.deleted_digests() {
-        registry::retention::delete_manifest(&endpoint, repo, &digest)
-            .await
-            .map_err(|f| format!("deleting {digest}: {f}"))?;
+    let digests = selection.deleted_digests();
+    let units: Vec<Unit<'_>> = match mode {
+        DeleteMode::ByDigest => digests.iter().map(|d| Unit::Digest(d)).collect(),
+        DeleteMode::ByTag => selection
+            .deleted_tags()
+            .map(|d| Unit::Tag {
+                tag: &d.tag,
+                digest: &d.digest,
+            })
+            .collect(),
+    };
+    for unit in &units {
+        backend.delete(*unit).await?;
     }
     log.info(&format!(
-        "retention {}: deleted {} tag(s) ({} manifest(s)), kept {}",
+        "retention {}: deleted {} tag(s) ({} call(s)), kept {}",
         target.image,
         result.deleted.len(),
-        selection.deleted_digests().len(),
+        units.len(),
         result.kept.len() + result.skipped.len()
     ));
+    if job.gc {
+        match backend.gc().await? {
+            Gc::Started(what) => log.info(&format!(
+                "retention {}: garbage collection started: {what}",
+                target.image
+            )),
+            Gc::Unsupported(why) => log.warning(&format!("retention {}: {why}", target.image)),
+        }
+    }
     Ok(())
 }

@@ -348,12 +348,66 @@ fn the_three_policies_leave_exactly_the_expected_tags_and_latest_still_pulls() {
     );
     assert!(skopeo_copy_ok(&latest_ref, "amd64"), "latest amd64");
     assert!(skopeo_copy_ok(&latest_ref, "arm64"), "latest arm64");
+    // And the Docker Engine pulls and unpacks both platforms (the layers are real tars).
+    assert_engine_pulls(&latest_ref, &["linux/amd64", "linux/arm64"]);
     assert_eq!(
         skopeo_digest(&format!("{host}/{REPO}:pr-1"), &[]).as_deref(),
         Some(amd64_child.as_str())
     );
     assert!(skopeo_digest(&format!("{host}/{REPO}:v1.5.0"), &[]).is_some());
     assert!(skopeo_digest(&format!("{host}/{REPO}:v1.0.0"), &[]).is_none());
+}
+
+/// Removes the engine's local copy of a reference, also when the test fails.
+struct RemoveImage(String);
+
+impl Drop for RemoveImage {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["image", "rm", "-f", &self.0])
+            .output();
+    }
+}
+
+/// `docker pull --platform P reference` succeeds for every platform, and the engine reports the
+/// pulled image's platform.
+fn assert_engine_pulls(reference: &str, platforms: &[&str]) {
+    let info = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .unwrap();
+    assert!(
+        info.status.success(),
+        "this test needs a Docker Engine (`docker info` failed: {})",
+        String::from_utf8_lossy(&info.stderr).trim()
+    );
+    let _cleanup = RemoveImage(reference.to_owned());
+    for platform in platforms {
+        let pulled = Command::new("docker")
+            .args(["pull", "-q", "--platform", platform, reference])
+            .output()
+            .unwrap();
+        assert!(
+            pulled.status.success(),
+            "docker pull --platform {platform} {reference}: {}",
+            String::from_utf8_lossy(&pulled.stderr)
+        );
+        let inspect = Command::new("docker")
+            .args([
+                "image",
+                "inspect",
+                "-f",
+                "{{.Os}}/{{.Architecture}}",
+                reference,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&inspect.stdout).trim(),
+            *platform,
+            "the engine's image of {reference}"
+        );
+    }
 }
 
 #[test]
@@ -761,4 +815,45 @@ fn retention_never_runs_after_a_failed_push() {
     assert_eq!(ran, [open.host()], "{log}");
     assert_eq!(names(&results[0]["deleted"]), ["pr-1"]);
     assert!(!tags_of(&open).contains("pr-1"));
+}
+
+#[test]
+fn retention_is_bounded_by_the_step_timeout() {
+    let reg = Registry::start(&Kind::Anonymous);
+    let pusher = Pusher {
+        http: client(),
+        base: format!("http://{}", reg.host()),
+    };
+    rt().block_on(pusher.image("pr-1", Some(NOW - 40 * 86_400), "pr-1"));
+    // A registry that takes the tag list in and never answers (held until the proxy drops).
+    let proxy = support::faults::FaultProxy::start(reg.port, |_, line| {
+        if line.contains("/tags/list") {
+            support::faults::Fault::Hold
+        } else {
+            support::faults::Fault::Pass
+        }
+    });
+    let host = proxy.host();
+    let image = format!("{host}/{REPO}");
+    let (code, log, results) = step(&[
+        ("images", image.as_str()),
+        ("tags", "type=raw,value=pr-9"),
+        ("insecure-registries", host.as_str()),
+        ("retention", "type=older-than,pattern=^pr-,age=30d"),
+        ("timeout", "2s"),
+    ]);
+    assert_eq!(code, Some(1), "{log}");
+    assert!(
+        log.contains("retention did not finish within the `timeout` of 2s"),
+        "{log}"
+    );
+    assert!(
+        results[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("`timeout`")),
+        "{results}"
+    );
+    // Nothing was deleted: the tag is still there.
+    drop(proxy);
+    assert!(tags_of(&reg).contains("pr-1"));
 }

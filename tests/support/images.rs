@@ -55,8 +55,17 @@ fn write_manifest(
     let mut layer_descs = Vec::new();
     let mut diff_ids = Vec::new();
     for i in 0..layers {
-        let mut raw = vec![0_u8; 20_000 + i * 7_000];
-        rng.fill(&mut raw);
+        // A real tar (one file of random bytes), so that an engine can pull and unpack it.
+        let mut data = vec![0_u8; 20_000 + i * 7_000];
+        rng.fill(&mut data);
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, format!("layer-{arch}-{i}"), data.as_slice())
+            .unwrap();
+        let raw = tar.into_inner().unwrap();
         diff_ids.push(digest(&raw));
         layer_descs.push(descriptor(
             "application/vnd.oci.image.layer.v1.tar+gzip",

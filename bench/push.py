@@ -5,7 +5,8 @@ which draws the plots with matplotlib.
   layout DIR SIZE_MIB LAYERS          an OCI layout of random layers; prints the manifest digest
   raw DIR STREAMS PORT...             the raw-HTTP limit: every blob of DIR to every registry
                                       (POST, then PUT ?digest= with the body by sendfile), STREAMS
-                                      connections per registry, then the manifest; no hashing
+                                      connections per registry, then the manifest; no hashing;
+                                      prints the seconds from its first connection to the end
   proxy PORT_FILE UPSTREAM_PORT STATS [--rate BYTES_PER_S] [--cut-after BYTES]
                                       a loopback TCP proxy: throttles the client-to-registry
                                       direction and/or cuts one connection (RST) once that many
@@ -136,6 +137,8 @@ def raw_worker(port, d, jobs, errors):
 def cmd_raw(d, streams, *ports):
     streams = int(streams)
     blobs, manifest, media_type = read_layout(d)
+    # The limit is the transfer: timed from the first connection, without interpreter start-up.
+    t0 = time.monotonic()
     errors, threads = [], []
     for port in map(int, ports):
         jobs = queue.Queue()
@@ -160,6 +163,7 @@ def cmd_raw(d, streams, *ports):
             sock.close()
         if status != 201:
             sys.exit(f"raw: PUT manifest to 127.0.0.1:{port}: HTTP {status}")
+    print(f"{time.monotonic() - t0:.3f}")
 
 
 # ------------------------------------------------------------------------------------------ proxy

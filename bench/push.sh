@@ -71,10 +71,13 @@ has_trial() { [[ ",$trials," == *",$1,"* ]]; }
 hoist="${HOIST:-target/release/hoist}"
 [ -x "$hoist" ] || { echo "build first: cargo build --release --locked" >&2; exit 1; }
 hoist="$(realpath "$hoist")"
-for tool in /usr/bin/docker-registry skopeo python3 curl /usr/bin/time timeout; do
+# Debian's python (python3-matplotlib is installed for it), not another python3 first in PATH.
+py="${PYTHON:-/usr/bin/python3}"
+[ -x "$py" ] || py="$(command -v python3)"
+for tool in /usr/bin/docker-registry skopeo "$py" curl /usr/bin/time timeout; do
   command -v "$tool" >/dev/null || { echo "bench/push.sh: \`$tool\` is missing" >&2; exit 1; }
 done
-if ! python3 -c 'import matplotlib' 2>/dev/null; then
+if ! "$py" -c 'import matplotlib' 2>/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing: python3-matplotlib"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-matplotlib >/dev/null \
@@ -114,7 +117,7 @@ stop_pid() {
   forget_pid "$1"
 }
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+free_port() { "$py" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
 reg_pids=()
 stop_registries() {
@@ -149,7 +152,7 @@ start_registries() {
 start_proxy() {
   local upstream="$1"; shift
   rm -f "$work/proxy.port" "$work/proxy.stats"
-  python3 "$helper" proxy "$work/proxy.port" "$upstream" "$work/proxy.stats" "$@" 2> "$work/proxy.err" &
+  "$py" "$helper" proxy "$work/proxy.port" "$upstream" "$work/proxy.stats" "$@" 2> "$work/proxy.err" &
   proxy_pid=$!; pids+=("$proxy_pid")
   for _ in $(seq 100); do [ -s "$work/proxy.port" ] && break; sleep 0.1; done
   [ -s "$work/proxy.port" ] || { echo "the proxy did not start:" >&2; cat "$work/proxy.err" >&2; exit 1; }
@@ -158,7 +161,7 @@ start_proxy() {
 # Stops the proxy and prints the bytes it sent up to the registry.
 stop_proxy() {
   stop_pid "$proxy_pid"
-  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["up_bytes"])' "$work/proxy.stats"
+  "$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["up_bytes"])' "$work/proxy.stats"
 }
 
 # Fails early rather than filling the disk: $1 MiB must be free where the registries write.
@@ -185,7 +188,9 @@ run_hoist() {
     INPUT_IMAGES="$images" INPUT_TAGS="type=raw,value=v1" INPUT_SOURCE="oci:$layout" \
     INPUT_INSECURE-REGISTRIES="$insecure" INPUT_CHUNK-SIZE="$chunk" "$hoist"
 }
-run_raw() { measure python3 "$helper" raw "$1" "$streams" "${targets[@]}"; }
+# The raw client's wall time is its own (from its first connection): Python's start-up is not
+# part of the limit.
+run_raw() { measure "$py" "$helper" raw "$1" "$streams" "${targets[@]}"; wall="$(tail -n 1 "$work/tool.log")"; }
 # shellcheck disable=SC2016 # the scripts below are expanded by the inner bash
 run_skopeo_seq() {
   measure bash -c 'l="$1"; shift; for p in "$@"; do
@@ -200,7 +205,7 @@ run_skopeo_par() {
 }
 
 # Prints "PUTS PATCHES POSTS" (minimum over the registries, then maximum) from the access logs.
-count_uploads() { python3 "$helper" count "$work"/reg/*/access.log; }
+count_uploads() { "$py" "$helper" count "$work"/reg/*/access.log; }
 
 started=$(date +%s)
 echo "results: $out"
@@ -221,7 +226,7 @@ if has_trial matrix; then
     need_disk $(( size * (max_count + 1) ))
     echo "== ${size} MiB: generating ${layers} random layers"
     rm -rf "$work/img"
-    python3 "$helper" layout "$work/img" "$size" "$layers" > /dev/null
+    "$py" "$helper" layout "$work/img" "$size" "$layers" > /dev/null
     r="$runs"; [ "$size" -ge 2048 ] && [ "$runs_large" -lt "$r" ] && r="$runs_large"
     for n in "${count_list[@]}"; do
       for run in $(seq "$r"); do
@@ -237,7 +242,7 @@ if has_trial matrix; then
           read -r puts patches posts _ < <(count_uploads)
           echo "$size,$n,$run,$tool,$wall,$user,$sys,$rss,$puts,$patches,$posts" >> "$out/trials.csv"
           printf '%5s MiB -> %2s registries, run %s, %-10s %7.2f s  cpu %6.2f s  rss %4d MiB  uploads/registry %s (%s PATCH)\n' \
-            "$size" "$n" "$run" "$tool" "$wall" "$(python3 -c "print($user+$sys)")" "$((rss / 1024))" "$puts" "$patches"
+            "$size" "$n" "$run" "$tool" "$wall" "$("$py" -c "print($user+$sys)")" "$((rss / 1024))" "$puts" "$patches"
           stop_registries
         done
       done
@@ -252,7 +257,7 @@ if has_trial reset; then
   need_disk $(( reset_size * 3 ))
   echo "== reset at 50% of a ${reset_size} MiB blob"
   rm -rf "$work/img"
-  python3 "$helper" layout "$work/img" "$reset_size" 1 > /dev/null
+  "$py" "$helper" layout "$work/img" "$reset_size" 1 > /dev/null
   cut_after=$(( reset_size * 1024 * 1024 / 2 ))
   chunks=("")
   [ -n "$reset_chunk" ] && chunks+=("$reset_chunk")
@@ -265,6 +270,7 @@ if has_trial reset; then
         if [ "$fault" = 1 ]; then start_proxy "${ports[0]}" --cut-after "$cut_after"; else start_proxy "${ports[0]}"; fi
         targets=("$proxy_port")
         run_hoist "$work/img" "$chunk"
+        cp "$work/tool.log" "$out/reset-chunk-${chunk:-unset}-run$run-$([ "$fault" = 1 ] && echo reset || echo no-fault).log"
         up="$(stop_proxy)"
         read -r _ patches posts _ < <(count_uploads)
         if [ "$fault" = 1 ]; then fault_walls+=("$wall"); fault_up="$up"; fault_posts="$posts"; fault_patches="$patches"
@@ -274,7 +280,7 @@ if has_trial reset; then
         stop_registries
       done
     done
-    reset_rows+=("$(python3 -c '
+    reset_rows+=("$("$py" -c '
 import json, statistics, sys
 size, chunk, base, fault, bu, fu, posts, patches = sys.argv[1:9]
 b = statistics.median(map(float, base.split())); f = statistics.median(map(float, fault.split()))
@@ -283,7 +289,7 @@ print(json.dumps({"size_mib": int(size), "chunk": chunk, "base": b, "fault": f,
   "posts": int(posts), "patches": int(patches)}))' \
       "$reset_size" "$chunk" "${base_walls[*]}" "${fault_walls[*]}" "$base_up" "$fault_up" "$fault_posts" "$fault_patches")")
   done
-  printf '%s\n' "${reset_rows[@]}" | python3 -c 'import json,sys; json.dump([json.loads(l) for l in sys.stdin], open(sys.argv[1], "w"), indent=1)' "$out/reset.json"
+  printf '%s\n' "${reset_rows[@]}" | "$py" -c 'import json,sys; json.dump([json.loads(l) for l in sys.stdin], open(sys.argv[1], "w"), indent=1)' "$out/reset.json"
   rm -rf "$work/img"
 fi
 
@@ -293,7 +299,7 @@ if has_trial slow; then
   need_disk $(( slow_size * 3 ))
   echo "== a slow registry (${slow_rate} MiB/s) beside a fast one, ${slow_size} MiB"
   rm -rf "$work/img"
-  digest="$(python3 "$helper" layout "$work/img" "$slow_size" "$layers")"
+  digest="$("$py" "$helper" layout "$work/img" "$slow_size" "$layers")"
   slow_rows=()
   for with_slow in 0 1; do
     start_registries $(( 1 + with_slow ))
@@ -302,22 +308,22 @@ if has_trial slow; then
       start_proxy "${ports[1]}" --rate $(( slow_rate * 1024 * 1024 ))
       targets+=("$proxy_port")
     fi
-    python3 "$helper" poll "${ports[0]}" bench/app "$digest" v1 "$tool_timeout" > "$work/poll.json" &
+    "$py" "$helper" poll "${ports[0]}" bench/app "$digest" v1 "$tool_timeout" > "$work/poll.json" &
     poll_pid=$!; pids+=("$poll_pid")
     run_hoist "$work/img"
     wait "$poll_pid" || true
     forget_pid "$poll_pid"
     [ "$with_slow" = 1 ] && stop_proxy > /dev/null
-    slow_rows+=("$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); p["wall"]=float(sys.argv[2]); p["with_slow"]=sys.argv[3]=="1"; print(json.dumps(p))' \
+    slow_rows+=("$("$py" -c 'import json,sys; p=json.load(open(sys.argv[1])); p["wall"]=float(sys.argv[2]); p["with_slow"]=sys.argv[3]=="1"; print(json.dumps(p))' \
       "$work/poll.json" "$wall" "$with_slow")")
     echo "  $([ "$with_slow" = 1 ] && echo "fast + slow" || echo "fast alone "): hoist ${wall} s; fast registry: $(cat "$work/poll.json")"
     stop_registries
   done
-  printf '%s\n' "${slow_rows[@]}" | python3 -c 'import json,sys; json.dump({"size_mib": int(sys.argv[2]), "rate_mib": int(sys.argv[3]), "runs": [json.loads(l) for l in sys.stdin]}, open(sys.argv[1], "w"), indent=1)' \
+  printf '%s\n' "${slow_rows[@]}" | "$py" -c 'import json,sys; json.dump({"size_mib": int(sys.argv[2]), "rate_mib": int(sys.argv[3]), "runs": [json.loads(l) for l in sys.stdin]}, open(sys.argv[1], "w"), indent=1)' \
     "$out/slow.json" "$slow_size" "$slow_rate"
   rm -rf "$work/img"
 fi
 
 echo "== report"
-python3 "$helper" report "$out"
+"$py" "$helper" report "$out"
 echo "total: $(( $(date +%s) - started )) s; results in $out"

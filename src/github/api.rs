@@ -48,7 +48,7 @@ pub struct GitHubApi {
 }
 
 /// Percent-encodes one path segment.
-fn segment(s: &str) -> String {
+pub(crate) fn segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -213,6 +213,77 @@ impl GitHubApi {
             .and_then(|c| c.get("date"))
             .filter(|d| !d.is_null())
             .cloned())
+    }
+}
+
+/// One raw answer of [`GitHubApi::send`]: what the Packages client (`super::packages`) reads.
+#[derive(Debug)]
+pub struct RawResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Link` header, when sent (pagination).
+    pub link: Option<String>,
+    /// `Retry-After` in seconds, when sent as delta-seconds (secondary rate limits).
+    pub retry_after: Option<u64>,
+    /// The body, at most the `max_body` asked for.
+    pub body: Vec<u8>,
+}
+
+impl GitHubApi {
+    /// `GET` or `DELETE` `path_and_query` (relative to the base URL, so the token never leaves
+    /// its origin) without interpreting the status; the body read up to `max_body` bytes, the
+    /// whole exchange within the request timeout.
+    ///
+    /// # Errors
+    /// No answer in time, a transport error, or a body over `max_body` (the text says which).
+    pub async fn send(
+        &self,
+        method: &http::Method,
+        path_and_query: &str,
+        max_body: usize,
+    ) -> Result<RawResponse, String> {
+        use http_body_util::BodyExt as _;
+        if !path_and_query.starts_with('/') {
+            return Err(format!("`{path_and_query}` is not a path"));
+        }
+        let exchange = async {
+            let resp = if method == http::Method::DELETE {
+                self.client._delete(path_and_query, None::<&()>).await
+            } else {
+                self.client._get(path_and_query).await
+            }
+            .map_err(|e| describe(&e))?;
+            let header = |name: http::header::HeaderName| {
+                resp.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let status = resp.status().as_u16();
+            let link = header(http::header::LINK);
+            let retry_after = header(http::header::RETRY_AFTER).and_then(|v| v.trim().parse().ok());
+            let body = http_body_util::Limited::new(resp.into_body(), max_body)
+                .collect()
+                .await
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        format!("the answer is over {max_body} bytes")
+                    } else {
+                        e.to_string()
+                    }
+                })?
+                .to_bytes()
+                .to_vec();
+            Ok(RawResponse {
+                status,
+                link,
+                retry_after,
+                body,
+            })
+        };
+        tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {}s", REQUEST_TIMEOUT.as_secs())))
     }
 }
 

@@ -91,6 +91,10 @@ pub struct RunnerEnv {
     /// `HOIST_DIGITALOCEAN_API_URL`: the `DigitalOcean` API (retention, `retention-gc`), default
     /// `https://api.digitalocean.com`.
     pub digitalocean_api_url: Option<String>,
+    /// `HOIST_GHCR_REGISTRY`: one more registry host served by GitHub Packages (GHCR retention
+    /// through the Packages API at `GITHUB_API_URL`), e.g. GitHub Enterprise Server's
+    /// `containers.<host>`; `ghcr.io` always is.
+    pub ghcr_registry: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -147,6 +151,7 @@ impl RunnerEnv {
             docker_hub_api_url: var("HOIST_DOCKER_HUB_API_URL").filter(|v| !v.is_empty()),
             quay_api_url: var("HOIST_QUAY_API_URL").filter(|v| !v.is_empty()),
             digitalocean_api_url: var("HOIST_DIGITALOCEAN_API_URL").filter(|v| !v.is_empty()),
+            ghcr_registry: var("HOIST_GHCR_REGISTRY").filter(|v| !v.is_empty()),
         }
     }
 

@@ -13,6 +13,7 @@ use crate::registry::retry::RetryPolicy;
 use crate::registry::{self, Masker, PublishOptions, Target};
 
 use super::Job;
+use super::ghcr::Ghcr;
 
 /// One unit of deletion, as the backend's [`DeleteMode`] asks for it.
 #[derive(Clone, Copy, Debug)]
@@ -48,6 +49,8 @@ pub enum Backend {
         /// The retry policy.
         retry: RetryPolicy,
     },
+    /// GHCR: tags from the GitHub Packages API, the graph from the registry, deletes by version.
+    Ghcr(Ghcr),
 }
 
 impl Backend {
@@ -56,11 +59,14 @@ impl Backend {
     /// # Errors
     /// The registry's API is not one hoist calls, or the endpoint cannot be built.
     pub fn for_target(
-        _job: &Job<'_>,
+        job: &Job<'_>,
         target: &Target,
         options: &PublishOptions,
         mask: &Masker,
     ) -> Result<Self, String> {
+        if super::ghcr::is_ghcr(&target.registry, job) {
+            return Ok(Self::Ghcr(Ghcr::new(job, target, options, mask)?));
+        }
         if let Some(why) = unsupported(&target.registry) {
             return Err(format!(
                 "{why} (hint: remove `retention` for this image, or run it against a distribution-API registry)"
@@ -78,7 +84,7 @@ impl Backend {
     #[must_use]
     pub fn mode(&self) -> DeleteMode {
         match self {
-            Self::Distribution { .. } => DeleteMode::ByDigest,
+            Self::Distribution { .. } | Self::Ghcr(_) => DeleteMode::ByDigest,
         }
     }
 
@@ -109,6 +115,7 @@ impl Backend {
                     children: listing.children,
                 })
             }
+            Self::Ghcr(ghcr) => ghcr.inventory().await,
         }
     }
 
@@ -131,6 +138,10 @@ impl Backend {
             (Self::Distribution { .. }, Unit::Tag { tag, .. }) => Err(format!(
                 "the distribution API deletes by digest, not by tag (`{tag}`)"
             )),
+            (Self::Ghcr(ghcr), Unit::Digest(digest)) => ghcr.delete(digest).await,
+            (Self::Ghcr(_), Unit::Tag { tag, .. }) => Err(format!(
+                "GHCR deletes package versions (digests), it cannot untag `{tag}`"
+            )),
         }
     }
 
@@ -144,6 +155,9 @@ impl Backend {
             Self::Distribution { .. } => Ok(Gc::Unsupported(
                 "`retention-gc` applies to registries with an API to start garbage collection (DigitalOcean); run the registry's own garbage collection to free the space".to_owned(),
             )),
+            Self::Ghcr(_) => Ok(Gc::Unsupported(
+                "`retention-gc` does nothing on GHCR: GitHub Packages frees a deleted version's storage itself".to_owned(),
+            )),
         }
     }
 }
@@ -153,9 +167,6 @@ fn unsupported(registry: &str) -> Option<&'static str> {
     match registry {
         "docker.io" => Some(
             "Docker Hub deletes tags through its own tag API, which hoist does not call yet; the distribution API's DELETE is refused there",
-        ),
-        "ghcr.io" => Some(
-            "GHCR deletes package versions through the GitHub Packages API, which hoist does not call yet",
         ),
         "registry.digitalocean.com" => {
             Some("DigitalOcean deletes through its registry API, which hoist does not call yet")

@@ -329,6 +329,33 @@ pub async fn inventory(
     Ok(Listing { tags, children })
 }
 
+/// The manifest graph below `digests` (index children, attestation manifests, OCI referrers),
+/// for a registry whose tags come from another API (GHCR's package versions). Each digest is
+/// read by digest and must hash to itself.
+///
+/// # Errors
+/// A failed manifest read, or a manifest that does not hash to the digest it was read by.
+pub async fn graph(
+    ep: &Endpoint,
+    repo: &str,
+    policy: &RetryPolicy,
+    digests: &[String],
+) -> Result<BTreeMap<String, Vec<String>>, Failure> {
+    let mut nodes = BTreeMap::new();
+    let mut children = BTreeMap::new();
+    for digest in digests {
+        let parsed = Digest::parse(digest).map_err(|e| Failure::Fatal(e.to_string()))?;
+        let got = walk(ep, repo, policy, parsed.as_str(), &mut nodes, &mut children).await?;
+        if &got != digest {
+            return Err(Failure::Fatal(format!(
+                "the manifest {digest} of `{}` hashes to {got}: refused",
+                text::inert(repo)
+            )));
+        }
+    }
+    Ok(children)
+}
+
 /// `DELETE /v2/<repo>/manifests/<digest>`: removes the manifest and every tag pointing to it.
 /// `Ok(false)` when it was already gone.
 ///

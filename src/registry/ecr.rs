@@ -3,7 +3,8 @@
 //! `public.ecr.aws`), and `CreateRepository` when asked. Requests are AWS JSON 1.1 POSTs signed
 //! with `SigV4` by the `aws-sigv4` crate; every answer is bounded in size and time, and every
 //! secret (AWS secret key, session token, registry password) goes to the mask before use and
-//! never into an error.
+//! never into an error. Retention's ECR calls (`DescribeImages`, `BatchGetImage`,
+//! `BatchDeleteImage`) live in `registry::retention::ecr` and sign through [`EcrApi`] too.
 
 use std::time::{Duration, SystemTime};
 
@@ -139,7 +140,7 @@ impl EcrApi {
         format!("{prefix}.{operation}")
     }
 
-    fn fail(&self, operation: &'static str, why: impl Into<String>) -> EcrError {
+    pub(crate) fn fail(&self, operation: &'static str, why: impl Into<String>) -> EcrError {
         EcrError::Call {
             registry: self.registry.clone(),
             operation,
@@ -148,12 +149,24 @@ impl EcrApi {
         }
     }
 
-    /// One signed JSON 1.1 call: the HTTP status and the bounded answer.
+    /// One signed JSON 1.1 call: the HTTP status and the answer, at most [`MAX_ANSWER`] bytes.
     async fn call(
         &self,
         keys: &AwsKeys,
         operation: &'static str,
         body: &str,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>), EcrError> {
+        self.call_bounded(keys, operation, body, MAX_ANSWER).await
+    }
+
+    /// One signed JSON 1.1 call: the HTTP status and the answer, at most `limit` bytes (a
+    /// `DescribeImages` page is larger than a token).
+    pub(crate) async fn call_bounded(
+        &self,
+        keys: &AwsKeys,
+        operation: &'static str,
+        body: &str,
+        limit: u64,
     ) -> Result<(reqwest::StatusCode, Vec<u8>), EcrError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let url = reqwest::Url::parse(&self.endpoint)
@@ -221,7 +234,7 @@ impl EcrApi {
                 .await
                 .map_err(|e| self.fail(operation, text::inert(&e.to_string())))?;
             let status = resp.status();
-            let body = super::endpoint::read_body(resp, MAX_ANSWER, "the ECR API answer")
+            let body = super::endpoint::read_body(resp, limit, "the ECR API answer")
                 .await
                 .map_err(|e| self.fail(operation, e.to_string()))?;
             Ok((status, body))
@@ -237,7 +250,7 @@ impl EcrApi {
     }
 
     /// The AWS error of a non-2xx answer: its `__type` and `message` (inert), never the body.
-    fn error_of(status: reqwest::StatusCode, body: &[u8]) -> (String, String) {
+    pub(crate) fn error_of(status: reqwest::StatusCode, body: &[u8]) -> (String, String) {
         let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
         let kind = v
             .get("__type")

@@ -7,8 +7,12 @@
 //! below; a registry whose API hoist does not call is refused by [`Backend::for_target`] with an
 //! error naming what is missing, never approximated through another API.
 
+use std::collections::BTreeMap;
+
 use crate::meta::retention::{DeleteMode, Inventory, TagInfo};
 use crate::registry::endpoint::Endpoint;
+use crate::registry::retention::digitalocean::{self, DoApi, GcStart};
+use crate::registry::retention::ecr::EcrRepository;
 use crate::registry::retry::RetryPolicy;
 use crate::registry::{self, Masker, PublishOptions, Target};
 
@@ -36,9 +40,13 @@ pub enum Gc {
     Started(String),
     /// The registry has no garbage collection hoist can start; the text says what to do.
     Unsupported(String),
+    /// A garbage collection is already running there (a warning, not a failure).
+    AlreadyRunning(String),
 }
 
 /// A target's retention API.
+// One value per target and run, never in a collection: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Backend {
     /// The distribution API: `tags/list`, manifests read for the graph, `DELETE` by digest.
     Distribution {
@@ -51,6 +59,10 @@ pub enum Backend {
     },
     /// GHCR: tags from the GitHub Packages API, the graph from the registry, deletes by version.
     Ghcr(Ghcr),
+    /// The `DigitalOcean` API: its tag list, untag, garbage collection.
+    DigitalOcean(Box<DoApi>),
+    /// ECR's API: `DescribeImages` (+ `BatchGetImage` for indexes), `BatchDeleteImage` by tag.
+    Ecr(Box<EcrRepository>),
 }
 
 impl Backend {
@@ -72,6 +84,13 @@ impl Backend {
                 "{why} (hint: remove `retention` for this image, or run it against a distribution-API registry)"
             ));
         }
+        if target.registry == digitalocean::REGISTRY_HOST {
+            return digitalocean_api(job, target, options, mask)
+                .map(|a| Self::DigitalOcean(Box::new(a)));
+        }
+        if registry::ecr::region_of(&target.registry).is_some() {
+            return ecr_repository(job, target, mask).map(|r| Self::Ecr(Box::new(r)));
+        }
         let endpoint = registry::endpoint_for(target, options, mask).map_err(|e| e.to_string())?;
         Ok(Self::Distribution {
             endpoint,
@@ -85,6 +104,8 @@ impl Backend {
     pub fn mode(&self) -> DeleteMode {
         match self {
             Self::Distribution { .. } | Self::Ghcr(_) => DeleteMode::ByDigest,
+            // Both untag; the manifest stays for what else points to it.
+            Self::DigitalOcean(_) | Self::Ecr(_) => DeleteMode::ByTag,
         }
     }
 
@@ -116,6 +137,20 @@ impl Backend {
                 })
             }
             Self::Ghcr(ghcr) => ghcr.inventory().await,
+            Self::DigitalOcean(api) => api
+                .tags()
+                .await
+                .map(|tags| to_inventory(tags, BTreeMap::new()))
+                .map_err(|f| {
+                    format!(
+                        "reading the tags of `{}` through the DigitalOcean API: {f}",
+                        api.registry()
+                    )
+                }),
+            Self::Ecr(repo) => repo
+                .inventory()
+                .await
+                .map(|l| to_inventory(l.tags, l.children)),
         }
     }
 
@@ -142,6 +177,14 @@ impl Backend {
             (Self::Ghcr(_), Unit::Tag { tag, .. }) => Err(format!(
                 "GHCR deletes package versions (digests), it cannot untag `{tag}`"
             )),
+            (Self::DigitalOcean(api), Unit::Tag { tag, .. }) => api
+                .delete_tag(tag)
+                .await
+                .map_err(|f| format!("untagging `{tag}` through the DigitalOcean API: {f}")),
+            (Self::Ecr(repo), Unit::Tag { tag, .. }) => repo.untag(tag).await,
+            (Self::DigitalOcean(_) | Self::Ecr(_), Unit::Digest(digest)) => Err(format!(
+                "this registry's API untags, it does not delete by digest ({digest})"
+            )),
         }
     }
 
@@ -158,6 +201,24 @@ impl Backend {
             Self::Ghcr(_) => Ok(Gc::Unsupported(
                 "`retention-gc` does nothing on GHCR: GitHub Packages frees a deleted version's storage itself".to_owned(),
             )),
+            Self::DigitalOcean(api) => match api.start_gc().await {
+                Ok(GcStart::Started { uuid, status }) => Ok(Gc::Started(format!(
+                    "registry `{}`, uuid {uuid}, status `{status}`, type `{}`",
+                    api.registry(),
+                    digitalocean::GC_TYPE
+                ))),
+                Ok(GcStart::AlreadyRunning) => Ok(Gc::AlreadyRunning(format!(
+                    "a garbage collection is already running on registry `{}` (409): none started; the untagged manifests go with the next one",
+                    api.registry()
+                ))),
+                Err(f) => Err(format!(
+                    "starting the garbage collection of registry `{}`: {f}",
+                    api.registry()
+                )),
+            },
+            Self::Ecr(_) => Ok(Gc::Unsupported(
+                "`retention-gc` does nothing on ECR: ECR frees an image's storage when its last tag goes".to_owned(),
+            )),
         }
     }
 }
@@ -168,9 +229,91 @@ fn unsupported(registry: &str) -> Option<&'static str> {
         "docker.io" => Some(
             "Docker Hub deletes tags through its own tag API, which hoist does not call yet; the distribution API's DELETE is refused there",
         ),
-        "registry.digitalocean.com" => {
-            Some("DigitalOcean deletes through its registry API, which hoist does not call yet")
-        }
+        "public.ecr.aws" => Some(
+            "Amazon ECR Public deletes through the ecr-public API, which hoist does not call for retention yet",
+        ),
         _ => None,
     }
+}
+
+fn to_inventory(
+    tags: Vec<registry::retention::TagEntry>,
+    children: BTreeMap<String, Vec<String>>,
+) -> Inventory {
+    Inventory {
+        tags: tags
+            .into_iter()
+            .map(|t| TagInfo {
+                name: t.name,
+                digest: t.digest,
+                created: t.created,
+            })
+            .collect(),
+        children,
+    }
+}
+
+/// The `DigitalOcean` API for `target`: the API token is the registry credential's password
+/// (what `registry-auth` or the docker config holds for `registry.digitalocean.com`), sent
+/// only to the API base URL.
+fn digitalocean_api(
+    job: &Job<'_>,
+    target: &Target,
+    options: &PublishOptions,
+    mask: &Masker,
+) -> Result<DoApi, String> {
+    let cred = registry::credential_for(
+        &target.registry,
+        &target.repository,
+        &options.credentials,
+        options.ghcr_default.as_ref(),
+        &options.docker_config,
+    )
+    .ok_or_else(|| {
+        format!(
+            "retention on `{}` needs the DigitalOcean API token (hint: give it as the `password` of a `registry-auth` item for `{}`, as for pushing)",
+            target.image,
+            digitalocean::REGISTRY_HOST
+        )
+    })?;
+    mask(&cred.password);
+    let base = digitalocean::base_url(job.env.digitalocean_api_url.as_deref())?;
+    DoApi::new(base, &target.repository, cred.password, options.retry)
+}
+
+/// ECR's API for `target`, with the environment's AWS keys (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), the region from the host name (else
+/// `AWS_REGION`, `AWS_DEFAULT_REGION`) and the endpoint override (`AWS_ENDPOINT_URL_ECR`, else
+/// `AWS_ENDPOINT_URL`).
+fn ecr_repository(job: &Job<'_>, target: &Target, mask: &Masker) -> Result<EcrRepository, String> {
+    let env = job.env;
+    let nonempty = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    let (Some(id), Some(secret)) = (
+        nonempty(&env.aws_access_key_id),
+        nonempty(&env.aws_secret_access_key),
+    ) else {
+        return Err(registry::ecr::EcrError::NoKeys {
+            registry: target.registry.clone(),
+        }
+        .to_string()
+            + " (retention on ECR calls the ECR API with the environment's keys)");
+    };
+    mask(&secret);
+    let session_token = nonempty(&env.aws_session_token);
+    if let Some(t) = &session_token {
+        mask(t);
+    }
+    let region = nonempty(&env.aws_region).or_else(|| nonempty(&env.aws_default_region));
+    let endpoint = nonempty(&env.aws_endpoint_url_ecr).or_else(|| nonempty(&env.aws_endpoint_url));
+    let api = registry::ecr::EcrApi::new(&target.registry, region.as_deref(), endpoint.as_deref())
+        .map_err(|e| e.to_string())?;
+    Ok(EcrRepository::new(
+        api,
+        registry::ecr::AwsKeys {
+            access_key_id: id,
+            secret_access_key: secret,
+            session_token,
+        },
+        &target.repository,
+    ))
 }

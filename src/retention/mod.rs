@@ -294,7 +294,9 @@ async fn one(
                 "retention {}: garbage collection started: {what}",
                 target.image
             )),
-            Gc::Unsupported(why) => log.warning(&format!("retention {}: {why}", target.image)),
+            Gc::Unsupported(why) | Gc::AlreadyRunning(why) => {
+                log.warning(&format!("retention {}: {why}", target.image));
+            }
         }
     }
     Ok(())

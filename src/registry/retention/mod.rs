@@ -7,8 +7,15 @@
 //! label). [`delete_manifest`] deletes one manifest by digest, which removes every tag of that
 //! digest at once. Every call goes through the endpoint's request helper (auth, deadline), every
 //! body is bounded, the pages and tags are capped. Decides nothing: the selection is the caller's.
+//!
+//! Registries that delete through their own API have their adapter here too: [`digitalocean`]
+//! (the `DigitalOcean` API: tags, untag, garbage collection) and [`ecr`] (ECR's `DescribeImages`,
+//! `BatchGetImage`, `BatchDeleteImage`).
 
 use std::collections::BTreeMap;
+
+pub mod digitalocean;
+pub mod ecr;
 
 use reqwest::{Method, StatusCode, header};
 use serde_json::Value as Json;

@@ -1,0 +1,448 @@
+//! Retention on `DigitalOcean` Container Registry (`registry.digitalocean.com/<registry>/<repo>`)
+//! through the `DigitalOcean` API (issue 14): the repository's tags with their digests
+//! ([`DoApi::tags`]), untagging one tag ([`DoApi::delete_tag`]) and starting the registry's
+//! garbage collection ([`DoApi::start_gc`], `retention-gc`).
+//!
+//! Reference: <https://docs.digitalocean.com/reference/api/api-reference/#tag/Container-Registry>
+//! (`GET /v2/registry/{registry}/repositories/{repo}/tags`, paginated with `page`/`per_page` and
+//! `links.pages.next`; `DELETE .../tags/{tag}`, 204; `POST /v2/registry/{registry}/garbage-collection`
+//! with a `type`, 201 with `garbage_collection`, 409 while one is running). A repository name
+//! with `/` is sent URL-encoded (`my%2Frepo`), as the reference says.
+//!
+//! Untagging never deletes a manifest: nothing a kept tag reaches (index children, attestation
+//! manifests, referrers) is removed by the deletions. The manifests left untagged go with the
+//! garbage collection hoist starts (`untagged manifests and unreferenced blobs`, `DigitalOcean`'s
+//! recommendation), which is the registry's own and registry-wide.
+//!
+//! The bearer token (the `DigitalOcean` API token users give as the registry password) goes only
+//! to the API base URL (`https://api.digitalocean.com`, or `HOIST_DIGITALOCEAN_API_URL`; plain
+//! http only to a loopback host), never through a redirect. Every body is bounded, the pages and
+//! tags are capped, every call has the request deadline and goes through the retry layer.
+//! Decides nothing: the selection is the caller's.
+
+use reqwest::{Method, StatusCode, Url};
+use serde_json::Value as Json;
+
+use super::TagEntry;
+use crate::plan::Digest;
+use crate::registry::endpoint::{read_body, status_failure, transport};
+use crate::registry::retry::{Failure, RetryPolicy, with_retry};
+use crate::registry::text;
+
+/// The API when `HOIST_DIGITALOCEAN_API_URL` is not set.
+pub const DEFAULT_API: &str = "https://api.digitalocean.com";
+/// The registry host whose repositories go through this API.
+pub const REGISTRY_HOST: &str = "registry.digitalocean.com";
+/// Tags asked for per page (the API's largest `per_page`).
+const PER_PAGE: usize = 200;
+/// The most pages followed.
+const MAX_PAGES: usize = 1000;
+/// The most tags read from one repository.
+const MAX_TAGS: usize = 100_000;
+/// The largest page or garbage-collection answer read.
+const MAX_ANSWER: u64 = 4 * 1024 * 1024;
+/// The garbage collection started: untagged manifests (what untagging leaves) and the blobs
+/// nothing references any more.
+pub const GC_TYPE: &str = "untagged manifests and unreferenced blobs";
+
+/// The `DigitalOcean` API for one repository.
+pub struct DoApi {
+    base: Url,
+    registry: String,
+    repository: String,
+    token: String,
+    http: reqwest::Client,
+    policy: RetryPolicy,
+}
+
+impl std::fmt::Debug for DoApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "DoApi({}, {}/{}, <token>)",
+            self.base, self.registry, self.repository
+        )
+    }
+}
+
+/// What starting the garbage collection did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GcStart {
+    /// Started: its uuid and status.
+    Started {
+        /// The garbage collection's uuid.
+        uuid: String,
+        /// Its status (`requested`, ...).
+        status: String,
+    },
+    /// One is already running on the registry (409).
+    AlreadyRunning,
+}
+
+/// Splits `<registry>/<repo...>` (the repository part of a `DigitalOcean` image name).
+///
+/// # Errors
+/// There is no repository under the registry name.
+pub fn split_repository(path: &str) -> Result<(&str, &str), String> {
+    match path.split_once('/') {
+        Some((registry, repo)) if !registry.is_empty() && !repo.is_empty() => Ok((registry, repo)),
+        _ => Err(format!(
+            "`{REGISTRY_HOST}/{}` names no repository: DigitalOcean images are `{REGISTRY_HOST}/<registry>/<repository>`",
+            text::inert(path)
+        )),
+    }
+}
+
+/// The API base URL: `override_url` (`HOIST_DIGITALOCEAN_API_URL`) or [`DEFAULT_API`]; https,
+/// or plain http to a loopback host only (a stub).
+///
+/// # Errors
+/// Not a URL, or plain http to another host.
+pub fn base_url(override_url: Option<&str>) -> Result<Url, String> {
+    let raw = override_url
+        .filter(|u| !u.is_empty())
+        .unwrap_or(DEFAULT_API);
+    let with_slash = if raw.ends_with('/') {
+        raw.to_owned()
+    } else {
+        format!("{raw}/")
+    };
+    let url = Url::parse(&with_slash)
+        .map_err(|e| format!("`HOIST_DIGITALOCEAN_API_URL` is not a URL: {e}"))?;
+    let loopback = url.host_str().is_some_and(|h| {
+        h == "localhost"
+            || h.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|a| a.is_loopback())
+    });
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(format!(
+            "`HOIST_DIGITALOCEAN_API_URL` must be an https URL (plain http only to a loopback host), got `{}`",
+            text::inert(raw)
+        )),
+    }
+}
+
+/// One page of `GET .../tags`: the tags and whether `links.pages.next` names another page.
+///
+/// # Errors
+/// Not JSON, no `tags` list, an entry without a valid `tag` or `manifest_digest`.
+pub fn parse_tags_page(body: &[u8]) -> Result<(Vec<TagEntry>, bool), String> {
+    let json: Json =
+        serde_json::from_slice(body).map_err(|e| format!("the tag page is not JSON: {e}"))?;
+    let tags = match json.get("tags") {
+        Some(Json::Array(list)) => list.as_slice(),
+        Some(Json::Null) | None => &[],
+        Some(_) => return Err("the tag page has a `tags` field that is not a list".to_owned()),
+    };
+    let mut out = Vec::with_capacity(tags.len());
+    for entry in tags {
+        let name = entry
+            .get("tag")
+            .and_then(Json::as_str)
+            .ok_or("a tag entry has no `tag` string")?;
+        // Tags name URLs below: anything outside the tag grammar is refused.
+        if !crate::reference::valid_tag(name) {
+            return Err(format!(
+                "the tag page holds `{}`, which is not a valid tag: refused",
+                text::inert(&name.chars().take(140).collect::<String>())
+            ));
+        }
+        let digest = entry
+            .get("manifest_digest")
+            .and_then(Json::as_str)
+            .and_then(|d| Digest::parse(d).ok())
+            .ok_or_else(|| format!("tag `{name}` has no valid `manifest_digest`"))?;
+        let created = entry
+            .get("updated_at")
+            .and_then(Json::as_str)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp());
+        out.push(TagEntry {
+            name: name.to_owned(),
+            digest: digest.as_str().to_owned(),
+            created,
+        });
+    }
+    let next = json
+        .pointer("/links/pages/next")
+        .and_then(Json::as_str)
+        .is_some_and(|n| !n.is_empty());
+    Ok((out, next))
+}
+
+/// The `garbage_collection` of a start answer: its uuid and status.
+///
+/// # Errors
+/// Not JSON, or no `garbage_collection.uuid`.
+pub fn parse_gc(body: &[u8]) -> Result<GcStart, String> {
+    let json: Json = serde_json::from_slice(body)
+        .map_err(|e| format!("the garbage-collection answer is not JSON: {e}"))?;
+    let field = |name: &str| {
+        json.pointer(&format!("/garbage_collection/{name}"))
+            .and_then(Json::as_str)
+            .map(|v| text::inert(&v.chars().take(100).collect::<String>()))
+    };
+    let uuid = field("uuid").ok_or("the garbage-collection answer has no `uuid`")?;
+    Ok(GcStart::Started {
+        uuid,
+        status: field("status").unwrap_or_default(),
+    })
+}
+
+fn fatal(e: String) -> Failure {
+    Failure::Fatal(e)
+}
+
+impl DoApi {
+    /// The API of the repository `path` (`<registry>/<repo>`) at `base`, with the API `token`.
+    ///
+    /// # Errors
+    /// No repository in `path`, or no HTTP client.
+    pub fn new(base: Url, path: &str, token: String, policy: RetryPolicy) -> Result<Self, String> {
+        let (registry, repository) = split_repository(path)?;
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(policy.request_timeout)
+            // The bearer token never follows a redirect.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("no HTTP client: {e}"))?;
+        Ok(Self {
+            base,
+            registry: registry.to_owned(),
+            repository: repository.to_owned(),
+            token,
+            http,
+            policy,
+        })
+    }
+
+    /// `v2/registry/<registry>/repositories/<repo, `/` encoded>/<rest>`.
+    fn repo_url(&self, rest: &str) -> Result<Url, Failure> {
+        let encoded = self.repository.replace('/', "%2F");
+        self.base
+            .join(&format!(
+                "v2/registry/{}/repositories/{encoded}/{rest}",
+                self.registry
+            ))
+            .map_err(|e| fatal(format!("bad API URL: {e}")))
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&str>,
+    ) -> Result<reqwest::Response, Failure> {
+        let mut req = self
+            .http
+            .request(method, url.clone())
+            .bearer_auth(&self.token)
+            .timeout(self.policy.request_timeout);
+        if let Some(b) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_owned());
+        }
+        req.send().await.map_err(|e| transport(&e))
+    }
+
+    /// Every tag of the repository with its digest and `updated_at` (the image's created time
+    /// for the age rules), following the pages while `links.pages.next` is set.
+    ///
+    /// # Errors
+    /// A failed or malformed page, more than 1000 pages or 100000 tags.
+    pub async fn tags(&self) -> Result<Vec<TagEntry>, Failure> {
+        let mut tags = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let url = self.repo_url(&format!("tags?page={page}&per_page={PER_PAGE}"))?;
+            let body = with_retry(&self.policy, || async {
+                let resp = self.send(Method::GET, &url, None).await?;
+                if !resp.status().is_success() {
+                    return Err(status_failure(resp).await);
+                }
+                read_body(resp, MAX_ANSWER, "DigitalOcean tag page")
+                    .await
+                    .map_err(crate::registry::endpoint::BodyError::into_failure)
+            })
+            .await
+            .map_err(|(f, _)| f)?;
+            let (entries, next) = parse_tags_page(&body).map_err(|e| {
+                fatal(format!(
+                    "repository `{}/{}`, page {page}: {e}",
+                    self.registry,
+                    text::inert(&self.repository)
+                ))
+            })?;
+            tags.extend(entries);
+            if tags.len() > MAX_TAGS {
+                return Err(fatal(format!(
+                    "`{}` has more than {MAX_TAGS} tags: refused",
+                    text::inert(&self.repository)
+                )));
+            }
+            if !next {
+                return Ok(tags);
+            }
+        }
+        Err(fatal(format!(
+            "the tag list of `{}` has more than {MAX_PAGES} pages: refused",
+            text::inert(&self.repository)
+        )))
+    }
+
+    /// `DELETE .../tags/<tag>`: untags; the manifest stays (untagged) until a garbage
+    /// collection. `Ok(false)` when the tag was already gone.
+    ///
+    /// # Errors
+    /// An invalid tag, or the API refused.
+    pub async fn delete_tag(&self, tag: &str) -> Result<bool, Failure> {
+        if !crate::reference::valid_tag(tag) {
+            return Err(fatal(format!("`{}` is not a valid tag", text::inert(tag))));
+        }
+        let url = self.repo_url(&format!("tags/{tag}"))?;
+        with_retry(&self.policy, || async {
+            let resp = self.send(Method::DELETE, &url, None).await?;
+            match resp.status() {
+                s if s.is_success() => Ok(true),
+                StatusCode::NOT_FOUND => Ok(false),
+                _ => Err(status_failure(resp).await),
+            }
+        })
+        .await
+        .map_err(|(f, _)| f)
+    }
+
+    /// `POST /v2/registry/<registry>/garbage-collection` with `type` [`GC_TYPE`].
+    ///
+    /// # Errors
+    /// The API refused (other than 409, one already running) or answered without a uuid.
+    pub async fn start_gc(&self) -> Result<GcStart, Failure> {
+        let url = self
+            .base
+            .join(&format!("v2/registry/{}/garbage-collection", self.registry))
+            .map_err(|e| fatal(format!("bad API URL: {e}")))?;
+        let body = serde_json::json!({ "type": GC_TYPE }).to_string();
+        let answer = with_retry(&self.policy, || async {
+            let resp = self.send(Method::POST, &url, Some(&body)).await?;
+            match resp.status() {
+                StatusCode::CONFLICT => Ok(None),
+                s if s.is_success() => read_body(resp, MAX_ANSWER, "garbage-collection answer")
+                    .await
+                    .map(Some)
+                    .map_err(crate::registry::endpoint::BodyError::into_failure),
+                _ => Err(status_failure(resp).await),
+            }
+        })
+        .await
+        .map_err(|(f, _)| f)?;
+        match answer {
+            None => Ok(GcStart::AlreadyRunning),
+            Some(b) => parse_gc(&b).map_err(fatal),
+        }
+    }
+
+    /// The registry name (for messages).
+    #[must_use]
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_paths_split_and_encode() {
+        assert_eq!(split_repository("reg/app").unwrap(), ("reg", "app"));
+        assert_eq!(
+            split_repository("reg/team/app").unwrap(),
+            ("reg", "team/app")
+        );
+        assert!(
+            split_repository("reg")
+                .unwrap_err()
+                .contains("names no repository")
+        );
+        let api = DoApi::new(
+            base_url(None).unwrap(),
+            "reg/team/app",
+            "dop_v1_secret".into(),
+            RetryPolicy::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            api.repo_url("tags/v1").unwrap().as_str(),
+            "https://api.digitalocean.com/v2/registry/reg/repositories/team%2Fapp/tags/v1"
+        );
+        assert!(!format!("{api:?}").contains("dop_v1_secret"));
+    }
+
+    #[test]
+    fn base_urls_are_https_or_loopback_http() {
+        assert_eq!(
+            base_url(Some("http://127.0.0.1:9")).unwrap().as_str(),
+            "http://127.0.0.1:9/"
+        );
+        assert!(base_url(Some("http://api.example.com")).is_err());
+        assert!(base_url(Some("not a url")).is_err());
+        assert_eq!(
+            base_url(Some("")).unwrap().as_str(),
+            "https://api.digitalocean.com/"
+        );
+    }
+
+    #[test]
+    fn tag_pages_parse_and_malformed_ones_are_errors() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        let page = format!(
+            r#"{{"tags":[{{"registry_name":"r","repository":"app","tag":"v1","manifest_digest":"{d}","updated_at":"2026-01-02T03:04:05Z"}}],"meta":{{"total":3}},"links":{{"pages":{{"next":"https://api.digitalocean.com/v2/registry/r/repositories/app/tags?page=2&per_page=1"}}}}}}"#
+        );
+        let (tags, next) = parse_tags_page(page.as_bytes()).unwrap();
+        assert!(next);
+        assert_eq!(
+            tags,
+            [TagEntry {
+                name: "v1".into(),
+                digest: d.clone(),
+                created: Some(1_767_323_045)
+            }]
+        );
+        let (none, next) =
+            parse_tags_page(br#"{"tags":[],"meta":{"total":0},"links":{}}"#).unwrap();
+        assert!(none.is_empty() && !next);
+        for bad in [
+            &b"<html>"[..],
+            br#"{"tags":{}}"#,
+            br#"{"tags":[{"manifest_digest":"sha256:00"}]}"#,
+            br#"{"tags":[{"tag":"v1","manifest_digest":"md5:1"}]}"#,
+            br#"{"tags":[{"tag":"../x","manifest_digest":"sha256:00"}]}"#,
+        ] {
+            assert!(
+                parse_tags_page(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn gc_answers_parse() {
+        assert_eq!(
+            parse_gc(br#"{"garbage_collection":{"uuid":"eff0feee","registry_name":"r","status":"requested"}}"#)
+                .unwrap(),
+            GcStart::Started {
+                uuid: "eff0feee".into(),
+                status: "requested".into()
+            }
+        );
+        assert!(parse_gc(b"{}").is_err());
+        assert!(parse_gc(b"nope").is_err());
+    }
+}

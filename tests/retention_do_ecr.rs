@@ -1,0 +1,656 @@
+//! Retention (issue 14) through the `DigitalOcean` API and Amazon ECR's API, each on a loopback
+//! stub that serves the documented answer shapes and records every request (method, path and
+//! query, `Authorization`, `X-Amz-Target`, body). hoist runs as a runner step with no `source`
+//! (a scheduled cleanup); the tests assert the exact calls, the credentials on each (a Bearer
+//! `DigitalOcean` token; a `SigV4` `Authorization` for ECR), that every page was read, exactly the
+//! expected untags, nothing a kept tag needs untagged, a dry run calling no delete, the
+//! garbage collection started only with `retention-gc: true` and only after the deletions (409:
+//! a warning), the cap, and ECR's per-tag `failures` reported as an error naming the tag.
+
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value as Json, json};
+
+/// "now" for the age rules (`SOURCE_DATE_EPOCH`): 2026-06-01T00:00:00Z.
+const NOW: i64 = 1_780_272_000;
+const DAY: i64 = 86_400;
+const DO_TOKEN: &str = "dop_v1_hoistTestToken0123456789abcdef";
+const KEY_ID: &str = "AKIAHOISTRETENTION01";
+const SECRET_KEY: &str = "aws-secret-retention-93";
+const ECR_HOST: &str = "123456789012.dkr.ecr.eu-west-3.amazonaws.com";
+/// How long a stub lives at most, whatever the test does.
+const LIFETIME: Duration = Duration::from_secs(120);
+
+/// One request a stub received.
+#[derive(Clone, Debug)]
+struct Seen {
+    method: String,
+    /// Path and query, as sent.
+    target: String,
+    authorization: String,
+    amz_target: String,
+    body: String,
+}
+
+type Handler = dyn Fn(&Seen) -> (u16, String) + Send + Sync;
+
+/// A loopback HTTP/1.1 stub answering with `handler`; stopped when dropped.
+struct Stub {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn serve_one(mut s: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>) {
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        if buf.len() > 64 * 1024 {
+            return;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let header = |name: &str| {
+        head.lines()
+            .skip(1)
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_owned())
+            })
+            .unwrap_or_default()
+    };
+    let len: usize = header("content-length")
+        .parse()
+        .unwrap_or(0_usize)
+        .min(64 * 1024);
+    while buf.len() < head_end + len {
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let mut line = head.lines().next().unwrap_or_default().split(' ');
+    let request = Seen {
+        method: line.next().unwrap_or_default().to_owned(),
+        target: line.next().unwrap_or_default().to_owned(),
+        authorization: header("authorization"),
+        amz_target: header("x-amz-target"),
+        body: String::from_utf8_lossy(&buf[head_end..head_end + len]).into_owned(),
+    };
+    let (status, answer) = handler(&request);
+    seen.lock().unwrap().push(request);
+    let _ = write!(
+        s,
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+        answer.len()
+    );
+}
+
+impl Stub {
+    fn start(handler: Box<Handler>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let seen = Arc::clone(&seen);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let end = Instant::now() + LIFETIME;
+                while !stop.load(Ordering::Relaxed) && Instant::now() < end {
+                    match listener.accept() {
+                        Ok((s, _)) => {
+                            s.set_nonblocking(false).unwrap();
+                            serve_one(s, handler.as_ref(), &seen);
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                    }
+                }
+            })
+        };
+        Self {
+            addr,
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request so far, and forgets them.
+    fn take(&self) -> Vec<Seen> {
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn iso(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn digest(c: char) -> String {
+    format!("sha256:{}", c.to_string().repeat(64))
+}
+
+/// The step as a runner runs it with `SOURCE_DATE_EPOCH` at [`NOW`] and `env`: exit code, the
+/// log and job summary, and `retention-results`.
+fn step(inputs: &[(&str, &str)], env: &[(&str, &str)]) -> (Option<i32>, String, Json) {
+    let api = support::github::GitHubStub::app();
+    let mut step = support::step::Step::push("refs/heads/main", support::github::APP_SHA);
+    step.repository = Some("o/app".to_owned());
+    step.payload = Some(json!({
+        "head_commit": {"id": support::github::APP_SHA, "timestamp": "2026-01-02T03:04:05Z"}
+    }));
+    step.token = None;
+    step.epoch = NOW.to_string();
+    step.inputs = inputs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    for (k, v) in env {
+        step = step.env(k, v);
+    }
+    let run = step.run(
+        std::path::Path::new(env!("CARGO_BIN_EXE_hoist")),
+        &api.url(),
+    );
+    run.assert_no_panic();
+    let results = run
+        .outputs()
+        .into_iter()
+        .find(|(k, _)| k == "retention-results")
+        .map_or(Json::Null, |(_, v)| serde_json::from_str(&v).unwrap());
+    let log = format!("{}\n--- job summary ---\n{}", run.stdout, run.summary_text);
+    (run.code(), log, results)
+}
+
+/// `secret` appears only in the `::add-mask::` command that hides it.
+fn assert_only_masked(log: &str, secret: &str) {
+    assert!(log.contains(&format!("::add-mask::{secret}")), "{log}");
+    for line in log.lines().filter(|l| !l.starts_with("::add-mask::")) {
+        assert!(!line.contains(secret), "{line}");
+    }
+}
+
+fn names(v: &Json) -> Vec<&str> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["tag"].as_str().unwrap())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// DigitalOcean
+
+/// One tag entry as `GET /v2/registry/{registry}/repositories/{repo}/tags` answers it.
+/// Shape: <https://docs.digitalocean.com/reference/api/api-reference/#operation/registry_list_repositoryTags>
+fn do_tag(tag: &str, d: &str, updated: i64) -> Json {
+    json!({
+        "registry_name": "myreg",
+        "repository": "team/app",
+        "tag": tag,
+        "manifest_digest": d,
+        "compressed_size_bytes": 2_803_255,
+        "size_bytes": 5_861_888,
+        "updated_at": iso(updated),
+    })
+}
+
+/// The `DigitalOcean` API stub: two pages of tags (`links.pages.next` on the first), `DELETE`
+/// of a tag (204), and the garbage collection start (201, or 409 when `gc_busy`).
+fn do_stub(gc_busy: bool) -> Stub {
+    Stub::start(Box::new(move |r: &Seen| {
+        let tags = "/v2/registry/myreg/repositories/team%2Fapp/tags";
+        if r.authorization != format!("Bearer {DO_TOKEN}") {
+            return (
+                401,
+                json!({"id": "unauthorized", "message": "Unable to authenticate you."}).to_string(),
+            );
+        }
+        match (r.method.as_str(), r.target.as_str()) {
+            ("GET", t) if t == format!("{tags}?page=1&per_page=200") => (
+                200,
+                json!({
+                    "tags": [
+                        do_tag("latest", &digest('a'), NOW - DAY),
+                        do_tag("pr-1", &digest('b'), NOW - 40 * DAY),
+                        do_tag("pr-2", &digest('a'), NOW - 45 * DAY),
+                    ],
+                    "meta": {"total": 5},
+                    "links": {"pages": {
+                        "next": "https://api.digitalocean.com/v2/registry/myreg/repositories/team%2Fapp/tags?page=2&per_page=200",
+                        "last": "https://api.digitalocean.com/v2/registry/myreg/repositories/team%2Fapp/tags?page=2&per_page=200"
+                    }}
+                })
+                .to_string(),
+            ),
+            ("GET", t) if t == format!("{tags}?page=2&per_page=200") => (
+                200,
+                json!({
+                    "tags": [
+                        do_tag("pr-3", &digest('c'), NOW - 2 * DAY),
+                        do_tag("pr-4", &digest('d'), NOW - 90 * DAY),
+                    ],
+                    "meta": {"total": 5},
+                    "links": {"pages": {
+                        "first": "https://api.digitalocean.com/v2/registry/myreg/repositories/team%2Fapp/tags?page=1&per_page=200",
+                        "prev": "https://api.digitalocean.com/v2/registry/myreg/repositories/team%2Fapp/tags?page=1&per_page=200"
+                    }}
+                })
+                .to_string(),
+            ),
+            ("DELETE", t) if t.starts_with(&format!("{tags}/")) => (204, String::new()),
+            // <https://docs.digitalocean.com/reference/api/api-reference/#operation/registry_run_garbageCollection>
+            ("POST", "/v2/registry/myreg/garbage-collection") if gc_busy => (
+                409,
+                json!({"id": "conflict", "message": "a garbage collection is already active"}).to_string(),
+            ),
+            ("POST", "/v2/registry/myreg/garbage-collection") => (
+                201,
+                json!({"garbage_collection": {
+                    "uuid": "eff0feee-49c7-4e8f-ba5c-a320c109c8a8",
+                    "registry_name": "myreg",
+                    "status": "requested",
+                    "created_at": "2020-10-30T21:03:24Z",
+                    "updated_at": "2020-10-30T21:03:44Z",
+                    "blobs_deleted": 0,
+                    "freed_bytes": 0
+                }})
+                .to_string(),
+            ),
+            _ => (404, json!({"id": "not_found", "message": "not found"}).to_string()),
+        }
+    }))
+}
+
+fn calls(seen: &[Seen]) -> Vec<String> {
+    seen.iter()
+        .map(|s| format!("{} {}", s.method, s.target))
+        .collect()
+}
+
+#[test]
+fn digitalocean_untags_what_the_rules_select_and_starts_gc_only_when_asked() {
+    let auth = format!(
+        "- registry: registry.digitalocean.com\n  username: {DO_TOKEN}\n  password: {DO_TOKEN}\n"
+    );
+    let base = [
+        ("images", "registry.digitalocean.com/myreg/team/app"),
+        ("registry-auth", auth.as_str()),
+        (
+            "retention",
+            "type=keep,pattern=^latest$\ntype=older-than,pattern=^pr-,age=30d",
+        ),
+    ];
+    let stub = do_stub(false);
+    let url = stub.url();
+    let env = [("HOIST_DIGITALOCEAN_API_URL", url.as_str())];
+    let tags = "/v2/registry/myreg/repositories/team%2Fapp/tags";
+    let pages = [
+        format!("GET {tags}?page=1&per_page=200"),
+        format!("GET {tags}?page=2&per_page=200"),
+    ];
+
+    // A dry run: both pages read, nothing deleted, no garbage collection.
+    let mut inputs = base.to_vec();
+    inputs.extend([("push", "false"), ("retention-gc", "true")]);
+    let (code, log, results) = step(&inputs, &env);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(
+        names(&results[0]["deleted"]),
+        ["pr-1", "pr-2", "pr-4"],
+        "{log}"
+    );
+    assert_eq!(calls(&stub.take()), pages);
+    assert_only_masked(&log, DO_TOKEN);
+
+    // Over the cap: nothing deleted, the step fails.
+    let mut inputs = base.to_vec();
+    inputs.push(("retention-max-deletes", "2"));
+    let (code, log, results) = step(&inputs, &env);
+    assert_eq!(code, Some(1), "{log}");
+    assert!(
+        results[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("would delete 3"),
+        "{results}"
+    );
+    assert_eq!(calls(&stub.take()), pages);
+
+    // Deleting, without `retention-gc`: the selected tags are untagged, `pr-2` too although it
+    // shares `latest`'s digest (untagging leaves the manifest); no garbage collection.
+    let (code, log, results) = step(&base, &env);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(names(&results[0]["deleted"]), ["pr-1", "pr-2", "pr-4"]);
+    assert_eq!(results[0]["kept"], json!(["latest", "pr-3"]), "{results}");
+    let seen = stub.take();
+    let mut expected = pages.to_vec();
+    expected.extend(["pr-1", "pr-2", "pr-4"].map(|t| format!("DELETE {tags}/{t}")));
+    assert_eq!(calls(&seen), expected);
+    assert!(
+        seen.iter()
+            .all(|s| s.authorization == format!("Bearer {DO_TOKEN}")),
+        "{seen:?}"
+    );
+
+    // With `retention-gc: true`: the garbage collection starts once, after the deletions.
+    let mut inputs = base.to_vec();
+    inputs.push(("retention-gc", "true"));
+    let (code, log, _) = step(&inputs, &env);
+    assert_eq!(code, Some(0), "{log}");
+    let seen = stub.take();
+    let mut with_gc = expected.clone();
+    with_gc.push("POST /v2/registry/myreg/garbage-collection".to_owned());
+    assert_eq!(calls(&seen), with_gc);
+    let gc: Json = serde_json::from_str(&seen.last().unwrap().body).unwrap();
+    assert_eq!(
+        gc,
+        json!({"type": "untagged manifests and unreferenced blobs"})
+    );
+    assert!(
+        log.contains("garbage collection started: registry `myreg`, uuid eff0feee-49c7-4e8f-ba5c-a320c109c8a8"),
+        "{log}"
+    );
+    drop(stub);
+
+    // A garbage collection already running (409) is a warning, not a failure.
+    let busy = do_stub(true);
+    let url = busy.url();
+    let (code, log, _) = step(&inputs, &[("HOIST_DIGITALOCEAN_API_URL", url.as_str())]);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("::warning") && log.contains("already running on registry `myreg`"),
+        "{log}"
+    );
+    assert_eq!(
+        calls(&busy.take()).last().unwrap(),
+        "POST /v2/registry/myreg/garbage-collection"
+    );
+}
+
+#[test]
+fn digitalocean_without_a_token_fails_naming_the_input_and_calls_nothing() {
+    let stub = do_stub(false);
+    let url = stub.url();
+    let (code, log, results) = step(
+        &[
+            ("images", "registry.digitalocean.com/myreg/team/app"),
+            ("retention", "type=older-than,pattern=^pr-,age=30d"),
+        ],
+        &[("HOIST_DIGITALOCEAN_API_URL", url.as_str())],
+    );
+    assert_eq!(code, Some(1), "{log}");
+    assert!(
+        results[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("needs the DigitalOcean API token"),
+        "{results}"
+    );
+    assert!(stub.take().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Amazon ECR
+
+/// The index `latest` and `v1` point to (its bytes are what `BatchGetImage` answers).
+fn ecr_index() -> String {
+    json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest('1'), "size": 500,
+             "platform": {"architecture": "amd64", "os": "linux"}},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest('2'), "size": 500,
+             "platform": {"architecture": "arm64", "os": "linux"}}
+        ]
+    })
+    .to_string()
+}
+
+/// One `imageDetails` entry.
+/// Shape: <https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageDetail.html>
+fn ecr_image(d: &str, tags: &[&str], pushed: i64, media_type: &str) -> Json {
+    let mut v = json!({
+        "registryId": "123456789012",
+        "repositoryName": "team/app",
+        "imageDigest": d,
+        "imageSizeInBytes": 2_803_255,
+        "imagePushedAt": pushed,
+        "imageManifestMediaType": media_type,
+    });
+    if !tags.is_empty() {
+        v["imageTags"] = json!(tags);
+    }
+    v
+}
+
+/// The ECR API stub: `GetAuthorizationToken` (the login a run makes for an ECR host),
+/// `DescribeImages` in two pages (`nextToken`), `BatchGetImage` of the index, and
+/// `BatchDeleteImage` answering `failures` for the tags in `refuse`.
+fn ecr_stub(refuse: &'static [&'static str]) -> Stub {
+    let index = ecr_index();
+    let index_digest = hoist::plan::Digest::of(index.as_bytes()).to_string();
+    Stub::start(Box::new(move |r: &Seen| {
+        let op = r.amz_target.rsplit('.').next().unwrap_or_default();
+        let body: Json = serde_json::from_str(&r.body).unwrap_or_default();
+        let manifest = "application/vnd.oci.image.manifest.v1+json";
+        let answer = match op {
+            // <https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_GetAuthorizationToken.html>
+            "GetAuthorizationToken" => json!({"authorizationData": [{
+                "authorizationToken": "QVdTOnJlZ2lzdHJ5LXBhc3N3b3Jk",
+                "expiresAt": 1.7E9,
+                "proxyEndpoint": format!("https://{ECR_HOST}")
+            }]}),
+            // <https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html>
+            "DescribeImages" if body.get("nextToken").is_none() => json!({
+                "imageDetails": [
+                    ecr_image(&index_digest, &["latest", "v1"], NOW - 60 * DAY, "application/vnd.oci.image.index.v1+json"),
+                    ecr_image(&digest('1'), &[], NOW - 60 * DAY, manifest),
+                    ecr_image(&digest('2'), &["arm-old"], NOW - 60 * DAY, manifest),
+                ],
+                "nextToken": "page-2-token"
+            }),
+            "DescribeImages" if body["nextToken"] == "page-2-token" => json!({
+                "imageDetails": [
+                    ecr_image(&digest('b'), &["pr-1"], NOW - 40 * DAY, manifest),
+                    ecr_image(&digest('c'), &["pr-2"], NOW - 2 * DAY, manifest),
+                ]
+            }),
+            // <https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_BatchGetImage.html>
+            "BatchGetImage" => json!({
+                "images": [{
+                    "registryId": "123456789012",
+                    "repositoryName": "team/app",
+                    "imageId": {"imageDigest": index_digest},
+                    "imageManifest": index,
+                    "imageManifestMediaType": "application/vnd.oci.image.index.v1+json"
+                }],
+                "failures": []
+            }),
+            // <https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_BatchDeleteImage.html>
+            "BatchDeleteImage" => {
+                let tag = body["imageIds"][0]["imageTag"].as_str().unwrap_or_default();
+                if refuse.contains(&tag) {
+                    json!({"imageIds": [], "failures": [{
+                        "imageId": {"imageTag": tag},
+                        "failureCode": "ImageReferencedByManifestList",
+                        "failureReason": "Requested image referenced by manifest list"
+                    }]})
+                } else {
+                    json!({"imageIds": [{"imageTag": tag, "imageDigest": digest('b')}], "failures": []})
+                }
+            }
+            _ => {
+                return (
+                    400,
+                    json!({"__type": "UnknownOperationException"}).to_string(),
+                );
+            }
+        };
+        (200, answer.to_string())
+    }))
+}
+
+fn ecr_env(url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", KEY_ID.to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_owned()),
+        ("AWS_ENDPOINT_URL_ECR", url.to_owned()),
+    ]
+}
+
+fn ops(seen: &[Seen]) -> Vec<String> {
+    seen.iter()
+        .map(|s| {
+            let op = s.amz_target.rsplit('.').next().unwrap_or_default();
+            let body: Json = serde_json::from_str(&s.body).unwrap_or_default();
+            match op {
+                "BatchDeleteImage" => {
+                    format!("{op} {}", body["imageIds"][0]["imageTag"].as_str().unwrap())
+                }
+                "DescribeImages" => format!("{op} {}", body["nextToken"].as_str().unwrap_or("-")),
+                _ => op.to_owned(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn ecr_untags_the_selection_keeps_a_kept_index_s_children_and_follows_next_token() {
+    let stub = ecr_stub(&[]);
+    let env = ecr_env(&stub.url());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let image = format!("{ECR_HOST}/team/app");
+    let base = [
+        ("images", image.as_str()),
+        (
+            "retention",
+            "type=keep,pattern=^latest$\ntype=older-than,age=30d",
+        ),
+    ];
+    let reads = [
+        "GetAuthorizationToken",
+        "DescribeImages -",
+        "DescribeImages page-2-token",
+        "BatchGetImage",
+    ];
+
+    // Dry run: every page and the index read, nothing untagged.
+    let mut inputs = base.to_vec();
+    inputs.push(("push", "false"));
+    let (code, log, results) = step(&inputs, &env);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(names(&results[0]["deleted"]), ["pr-1", "v1"], "{log}");
+    assert_eq!(ops(&stub.take()), reads);
+
+    // `v1` shares `latest`'s index: untagged (ECR keeps the index for `latest`); `arm-old` is
+    // the kept index's arm64 image: kept and reported; `pr-2` is recent.
+    let mut inputs = base.to_vec();
+    inputs.push(("retention-gc", "true"));
+    let (code, log, results) = step(&inputs, &env);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(names(&results[0]["deleted"]), ["pr-1", "v1"]);
+    assert_eq!(names(&results[0]["skipped"]), ["arm-old"]);
+    assert!(
+        results[0]["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("needed by a kept tag"),
+        "{results}"
+    );
+    let seen = stub.take();
+    let mut expected: Vec<String> = reads.iter().map(|s| (*s).to_owned()).collect();
+    expected.extend([
+        "BatchDeleteImage pr-1".to_owned(),
+        "BatchDeleteImage v1".to_owned(),
+    ]);
+    assert_eq!(ops(&seen), expected, "no call for `retention-gc` on ECR");
+    let delete: Json = serde_json::from_str(&seen[4].body).unwrap();
+    assert_eq!(
+        delete,
+        json!({"registryId": "123456789012", "repositoryName": "team/app", "imageIds": [{"imageTag": "pr-1"}]})
+    );
+    let get: Json = serde_json::from_str(&seen[3].body).unwrap();
+    assert_eq!(
+        get["imageIds"].as_array().unwrap().len(),
+        1,
+        "only the tagged index is read"
+    );
+    for s in &seen {
+        assert!(
+            s.authorization
+                .starts_with(&format!("AWS4-HMAC-SHA256 Credential={KEY_ID}/"))
+                && s.authorization.contains("/eu-west-3/ecr/aws4_request")
+                && s.amz_target
+                    .starts_with("AmazonEC2ContainerRegistry_V20150921."),
+            "{s:?}"
+        );
+        assert_eq!(s.method, "POST");
+    }
+    assert!(
+        log.contains("::warning") && log.contains("`retention-gc` does nothing on ECR"),
+        "{log}"
+    );
+    assert_only_masked(&log, SECRET_KEY);
+}
+
+#[test]
+fn ecr_failures_are_errors_naming_the_tag() {
+    let stub = ecr_stub(&["pr-1"]);
+    let env = ecr_env(&stub.url());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let image = format!("{ECR_HOST}/team/app");
+    let (code, log, results) = step(
+        &[
+            ("images", image.as_str()),
+            ("retention", "type=older-than,pattern=^pr-,age=30d"),
+        ],
+        &env,
+    );
+    assert_eq!(code, Some(1), "{log}");
+    let error = results[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("BatchDeleteImage")
+            && error.contains("tag `pr-1`: `ImageReferencedByManifestList`"),
+        "{error}"
+    );
+    assert!(ops(&stub.take()).contains(&"BatchDeleteImage pr-1".to_owned()));
+}

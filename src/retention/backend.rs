@@ -38,6 +38,9 @@ pub enum Gc {
 }
 
 /// A target's retention API.
+// One value per target, built once: the unboxed distribution endpoint costs nothing worth a
+// reshaping of its variant.
+#[allow(clippy::large_enum_variant)]
 pub enum Backend {
     /// The distribution API: `tags/list`, manifests read for the graph, `DELETE` by digest.
     Distribution {
@@ -48,6 +51,10 @@ pub enum Backend {
         /// The retry policy.
         retry: RetryPolicy,
     },
+    /// Docker Hub's tag API: listed without manifest pulls, untagged one tag at a time.
+    DockerHub(Box<registry::retention::hub::Hub>),
+    /// Quay's REST API (`quay.io` with an OAuth access token): untagged one tag at a time.
+    Quay(Box<registry::retention::quay::Quay>),
 }
 
 impl Backend {
@@ -56,7 +63,7 @@ impl Backend {
     /// # Errors
     /// The registry's API is not one hoist calls, or the endpoint cannot be built.
     pub fn for_target(
-        _job: &Job<'_>,
+        job: &Job<'_>,
         target: &Target,
         options: &PublishOptions,
         mask: &Masker,
@@ -65,6 +72,46 @@ impl Backend {
             return Err(format!(
                 "{why} (hint: remove `retention` for this image, or run it against a distribution-API registry)"
             ));
+        }
+        let credential = || {
+            registry::credential_for(
+                &target.registry,
+                &target.repository,
+                &options.credentials,
+                options.ghcr_default.as_ref(),
+                &options.docker_config,
+            )
+        };
+        match target.registry.as_str() {
+            "docker.io" => {
+                return registry::retention::hub::Hub::new(
+                    job.env.docker_hub_api_url.as_deref(),
+                    &target.repository,
+                    credential(),
+                    &options.ca_pems,
+                    options.retry,
+                    std::sync::Arc::clone(mask),
+                )
+                .map(|hub| Self::DockerHub(Box::new(hub)));
+            }
+            // With an OAuth token, Quay's REST API; with a robot account or a password (which
+            // the REST API refuses), the distribution API below: Quay deletes by digest there.
+            "quay.io" => {
+                if let Some(c) =
+                    credential().filter(|c| registry::retention::quay::is_oauth_token(Some(c)))
+                {
+                    return registry::retention::quay::Quay::new(
+                        job.env.quay_api_url.as_deref(),
+                        &target.repository,
+                        &c.password,
+                        &options.ca_pems,
+                        options.retry,
+                        mask,
+                    )
+                    .map(|quay| Self::Quay(Box::new(quay)));
+                }
+            }
+            _ => {}
         }
         let endpoint = registry::endpoint_for(target, options, mask).map_err(|e| e.to_string())?;
         Ok(Self::Distribution {
@@ -79,6 +126,7 @@ impl Backend {
     pub fn mode(&self) -> DeleteMode {
         match self {
             Self::Distribution { .. } => DeleteMode::ByDigest,
+            Self::DockerHub(_) | Self::Quay(_) => DeleteMode::ByTag,
         }
     }
 
@@ -96,19 +144,18 @@ impl Backend {
                 let listing = registry::retention::inventory(endpoint, repository, retry)
                     .await
                     .map_err(|f| format!("reading the tags of `{repository}`: {f}"))?;
-                Ok(Inventory {
-                    tags: listing
-                        .tags
-                        .into_iter()
-                        .map(|t| TagInfo {
-                            name: t.name,
-                            digest: t.digest,
-                            created: t.created,
-                        })
-                        .collect(),
-                    children: listing.children,
-                })
+                Ok(to_inventory(listing))
             }
+            Self::DockerHub(hub) => hub
+                .inventory()
+                .await
+                .map(to_inventory)
+                .map_err(|f| format!("reading the tags through the Docker Hub API: {f}")),
+            Self::Quay(quay) => quay
+                .inventory()
+                .await
+                .map(to_inventory)
+                .map_err(|f| format!("reading the tags through the Quay API: {f}")),
         }
     }
 
@@ -131,6 +178,17 @@ impl Backend {
             (Self::Distribution { .. }, Unit::Tag { tag, .. }) => Err(format!(
                 "the distribution API deletes by digest, not by tag (`{tag}`)"
             )),
+            (Self::DockerHub(hub), Unit::Tag { tag, .. }) => hub
+                .delete_tag(tag)
+                .await
+                .map_err(|f| format!("deleting `{tag}` through the Docker Hub API: {f}")),
+            (Self::Quay(quay), Unit::Tag { tag, .. }) => quay
+                .delete_tag(tag)
+                .await
+                .map_err(|f| format!("deleting `{tag}` through the Quay API: {f}")),
+            (Self::DockerHub(_) | Self::Quay(_), Unit::Digest(digest)) => Err(format!(
+                "this API untags one tag at a time, not a digest ({digest})"
+            )),
         }
     }
 
@@ -141,6 +199,9 @@ impl Backend {
     #[allow(clippy::unused_async)]
     pub async fn gc(&self) -> Result<Gc, String> {
         match self {
+            Self::DockerHub(_) | Self::Quay(_) => Ok(Gc::Unsupported(
+                "Docker Hub and Quay collect untagged content themselves; `retention-gc` has nothing to start there".to_owned(),
+            )),
             Self::Distribution { .. } => Ok(Gc::Unsupported(
                 "`retention-gc` applies to registries with an API to start garbage collection (DigitalOcean); run the registry's own garbage collection to free the space".to_owned(),
             )),
@@ -148,12 +209,25 @@ impl Backend {
     }
 }
 
+/// The registry adapter's listing as the selection's inventory.
+fn to_inventory(listing: registry::retention::Listing) -> Inventory {
+    Inventory {
+        tags: listing
+            .tags
+            .into_iter()
+            .map(|t| TagInfo {
+                name: t.name,
+                digest: t.digest,
+                created: t.created,
+            })
+            .collect(),
+        children: listing.children,
+    }
+}
+
 /// Why a registry has no retention support yet, or `None` for the distribution API.
 fn unsupported(registry: &str) -> Option<&'static str> {
     match registry {
-        "docker.io" => Some(
-            "Docker Hub deletes tags through its own tag API, which hoist does not call yet; the distribution API's DELETE is refused there",
-        ),
         "ghcr.io" => Some(
             "GHCR deletes package versions through the GitHub Packages API, which hoist does not call yet",
         ),

@@ -10,6 +10,10 @@
 
 use std::collections::BTreeMap;
 
+pub mod api;
+pub mod hub;
+pub mod quay;
+
 use reqwest::{Method, StatusCode, header};
 use serde_json::Value as Json;
 

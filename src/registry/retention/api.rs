@@ -218,6 +218,14 @@ pub fn error_message(body: &[u8]) -> String {
         .unwrap_or_default()
 }
 
+/// `f` with `hint` added when it is a 403 (the token lacks a scope), unchanged otherwise.
+pub fn with_forbidden_hint(f: Failure, hint: &str) -> Failure {
+    match f {
+        Failure::Status { status: 403, .. } => Failure::Fatal(format!("{f} (hint: {hint})")),
+        f => f,
+    }
+}
+
 /// A timestamp of a vendor's answer: RFC 3339 (`2021-01-05T21:06:53.506400Z`), unix seconds.
 pub fn parse_rfc3339(v: Option<&Json>) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(v?.as_str()?)
@@ -269,6 +277,27 @@ mod tests {
         assert!(api.same_origin(&same));
         assert!(!api.same_origin(&other));
         assert!(!api.same_origin(&downgrade));
+    }
+
+    #[test]
+    fn a_403_says_which_scope_is_missing() {
+        let forbidden = Failure::Status {
+            status: 403,
+            code: None,
+            message: "insufficient scope".into(),
+            retry_after: None,
+        };
+        assert_eq!(
+            with_forbidden_hint(forbidden, "use a token with delete").to_string(),
+            "HTTP 403: insufficient scope (hint: use a token with delete)"
+        );
+        let busy = Failure::Status {
+            status: 503,
+            code: None,
+            message: String::new(),
+            retry_after: None,
+        };
+        assert_eq!(with_forbidden_hint(busy.clone(), "x"), busy);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value as Json, json};
 
-use super::api::{Answer, ApiClient, parse_rfc3339};
+use super::api::{Answer, ApiClient, parse_rfc3339, with_forbidden_hint};
 use super::{Listing, TagEntry};
 use crate::plan::Digest;
 use crate::registry::auth::{Credential, MAX_TOKEN_BYTES, Masker};
@@ -360,7 +360,13 @@ impl Hub {
         ))?;
         let answer = self
             .call(Method::DELETE, &url, 64 * 1024, "delete answer")
-            .await?;
+            .await
+            .map_err(|f| {
+                with_forbidden_hint(
+                    f,
+                    "the personal access token needs the Read, Write & Delete scope",
+                )
+            })?;
         Ok(answer.status != StatusCode::NOT_FOUND)
     }
 }

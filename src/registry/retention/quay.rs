@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use reqwest::{Method, StatusCode};
 use serde_json::Value as Json;
 
-use super::api::{ApiClient, error_message};
+use super::api::{ApiClient, error_message, with_forbidden_hint};
 use super::{Listing, TagEntry};
 use crate::plan::Digest;
 use crate::registry::auth::{Credential, Masker};
@@ -304,7 +304,7 @@ impl Quay {
             )
         })
         .await
-        .map_err(|(f, _)| f)?;
+        .map_err(|(f, _)| with_forbidden_hint(f, "the OAuth token needs the `repo:write` scope"))?;
         match answer.status {
             StatusCode::NOT_FOUND => Ok(false),
             StatusCode::UNAUTHORIZED => Err(Failure::Fatal(format!(

@@ -270,13 +270,9 @@ fn hub_tag(name: &str, d: &str, pushed: i64, images: &[String]) -> Json {
         "last_updater": 7, "last_updater_username": HUB_USER, "name": name, "repository": 9,
         "full_size": 2468, "v2": true, "tag_status": "active", "tag_last_pulled": null,
         "tag_last_pushed": iso(pushed),
-        "media_type": if images_len(&images) > 1 { "application/vnd.oci.image.index.v1+json" } else { "application/vnd.oci.image.manifest.v1+json" },
+        "media_type": if images.len() > 1 { "application/vnd.oci.image.index.v1+json" } else { "application/vnd.oci.image.manifest.v1+json" },
         "content_type": "image", "digest": d,
     })
-}
-
-fn images_len(images: &[Json]) -> usize {
-    images.len()
 }
 
 /// The Docker Hub stub: `POST /v2/auth/token`, the paginated tag list (`next` absolute, as

@@ -63,6 +63,10 @@ pub enum Backend {
     DigitalOcean(Box<DoApi>),
     /// ECR's API: `DescribeImages` (+ `BatchGetImage` for indexes), `BatchDeleteImage` by tag.
     Ecr(Box<EcrRepository>),
+    /// Docker Hub's tag API: listed without manifest pulls, untagged one tag at a time.
+    DockerHub(Box<registry::retention::hub::Hub>),
+    /// Quay's REST API (`quay.io` with an OAuth access token): untagged one tag at a time.
+    Quay(Box<registry::retention::quay::Quay>),
 }
 
 impl Backend {
@@ -91,6 +95,46 @@ impl Backend {
         if registry::ecr::region_of(&target.registry).is_some() {
             return ecr_repository(job, target, mask).map(|r| Self::Ecr(Box::new(r)));
         }
+        let credential = || {
+            registry::credential_for(
+                &target.registry,
+                &target.repository,
+                &options.credentials,
+                options.ghcr_default.as_ref(),
+                &options.docker_config,
+            )
+        };
+        match target.registry.as_str() {
+            "docker.io" => {
+                return registry::retention::hub::Hub::new(
+                    job.env.docker_hub_api_url.as_deref(),
+                    &target.repository,
+                    credential(),
+                    &options.ca_pems,
+                    options.retry,
+                    std::sync::Arc::clone(mask),
+                )
+                .map(|hub| Self::DockerHub(Box::new(hub)));
+            }
+            // With an OAuth token, Quay's REST API; with a robot account or a password (which
+            // the REST API refuses), the distribution API below: Quay deletes by digest there.
+            "quay.io" => {
+                if let Some(c) =
+                    credential().filter(|c| registry::retention::quay::is_oauth_token(Some(c)))
+                {
+                    return registry::retention::quay::Quay::new(
+                        job.env.quay_api_url.as_deref(),
+                        &target.repository,
+                        &c.password,
+                        &options.ca_pems,
+                        options.retry,
+                        mask,
+                    )
+                    .map(|quay| Self::Quay(Box::new(quay)));
+                }
+            }
+            _ => {}
+        }
         let endpoint = registry::endpoint_for(target, options, mask).map_err(|e| e.to_string())?;
         Ok(Self::Distribution {
             endpoint,
@@ -104,8 +148,10 @@ impl Backend {
     pub fn mode(&self) -> DeleteMode {
         match self {
             Self::Distribution { .. } | Self::Ghcr(_) => DeleteMode::ByDigest,
-            // Both untag; the manifest stays for what else points to it.
-            Self::DigitalOcean(_) | Self::Ecr(_) => DeleteMode::ByTag,
+            // All untag; the manifest stays for what else points to it.
+            Self::DigitalOcean(_) | Self::Ecr(_) | Self::DockerHub(_) | Self::Quay(_) => {
+                DeleteMode::ByTag
+            }
         }
     }
 
@@ -123,34 +169,35 @@ impl Backend {
                 let listing = registry::retention::inventory(endpoint, repository, retry)
                     .await
                     .map_err(|f| format!("reading the tags of `{repository}`: {f}"))?;
-                Ok(Inventory {
-                    tags: listing
-                        .tags
-                        .into_iter()
-                        .map(|t| TagInfo {
-                            name: t.name,
-                            digest: t.digest,
-                            created: t.created,
-                        })
-                        .collect(),
-                    children: listing.children,
-                })
+                Ok(to_inventory(listing))
             }
             Self::Ghcr(ghcr) => ghcr.inventory().await,
             Self::DigitalOcean(api) => api
                 .tags()
                 .await
-                .map(|tags| to_inventory(tags, BTreeMap::new()))
+                .map(|tags| {
+                    to_inventory(registry::retention::Listing {
+                        tags,
+                        children: BTreeMap::new(),
+                    })
+                })
                 .map_err(|f| {
                     format!(
                         "reading the tags of `{}` through the DigitalOcean API: {f}",
                         api.registry()
                     )
                 }),
-            Self::Ecr(repo) => repo
+            Self::Ecr(repo) => repo.inventory().await.map(to_inventory),
+            Self::DockerHub(hub) => hub
                 .inventory()
                 .await
-                .map(|l| to_inventory(l.tags, l.children)),
+                .map(to_inventory)
+                .map_err(|f| format!("reading the tags through the Docker Hub API: {f}")),
+            Self::Quay(quay) => quay
+                .inventory()
+                .await
+                .map(to_inventory)
+                .map_err(|f| format!("reading the tags through the Quay API: {f}")),
         }
     }
 
@@ -185,6 +232,17 @@ impl Backend {
             (Self::DigitalOcean(_) | Self::Ecr(_), Unit::Digest(digest)) => Err(format!(
                 "this registry's API untags, it does not delete by digest ({digest})"
             )),
+            (Self::DockerHub(hub), Unit::Tag { tag, .. }) => hub
+                .delete_tag(tag)
+                .await
+                .map_err(|f| format!("deleting `{tag}` through the Docker Hub API: {f}")),
+            (Self::Quay(quay), Unit::Tag { tag, .. }) => quay
+                .delete_tag(tag)
+                .await
+                .map_err(|f| format!("deleting `{tag}` through the Quay API: {f}")),
+            (Self::DockerHub(_) | Self::Quay(_), Unit::Digest(digest)) => Err(format!(
+                "this API untags one tag at a time, not a digest ({digest})"
+            )),
         }
     }
 
@@ -195,6 +253,9 @@ impl Backend {
     #[allow(clippy::unused_async)]
     pub async fn gc(&self) -> Result<Gc, String> {
         match self {
+            Self::DockerHub(_) | Self::Quay(_) => Ok(Gc::Unsupported(
+                "Docker Hub and Quay collect untagged content themselves; `retention-gc` has nothing to start there".to_owned(),
+            )),
             Self::Distribution { .. } => Ok(Gc::Unsupported(
                 "`retention-gc` applies to registries with an API to start garbage collection (DigitalOcean); run the registry's own garbage collection to free the space".to_owned(),
             )),
@@ -223,25 +284,11 @@ impl Backend {
     }
 }
 
-/// Why a registry has no retention support yet, or `None` for the distribution API.
-fn unsupported(registry: &str) -> Option<&'static str> {
-    match registry {
-        "docker.io" => Some(
-            "Docker Hub deletes tags through its own tag API, which hoist does not call yet; the distribution API's DELETE is refused there",
-        ),
-        "public.ecr.aws" => Some(
-            "Amazon ECR Public deletes through the ecr-public API, which hoist does not call for retention yet",
-        ),
-        _ => None,
-    }
-}
-
-fn to_inventory(
-    tags: Vec<registry::retention::TagEntry>,
-    children: BTreeMap<String, Vec<String>>,
-) -> Inventory {
+/// The registry adapter's listing as the selection's inventory.
+fn to_inventory(listing: registry::retention::Listing) -> Inventory {
     Inventory {
-        tags: tags
+        tags: listing
+            .tags
             .into_iter()
             .map(|t| TagInfo {
                 name: t.name,
@@ -249,7 +296,17 @@ fn to_inventory(
                 created: t.created,
             })
             .collect(),
-        children,
+        children: listing.children,
+    }
+}
+
+/// Why a registry has no retention support yet, or `None` for the distribution API.
+fn unsupported(registry: &str) -> Option<&'static str> {
+    match registry {
+        "public.ecr.aws" => Some(
+            "Amazon ECR Public deletes through the ecr-public API, which hoist does not call for retention yet",
+        ),
+        _ => None,
     }
 }
 

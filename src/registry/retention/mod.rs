@@ -14,8 +14,11 @@
 
 use std::collections::BTreeMap;
 
+pub mod api;
 pub mod digitalocean;
 pub mod ecr;
+pub mod hub;
+pub mod quay;
 
 use reqwest::{Method, StatusCode, header};
 use serde_json::Value as Json;

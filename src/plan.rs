@@ -615,6 +615,12 @@ pub trait BlobReader: Send + Sync {
     /// # Errors
     /// The content does not match its digest, or cannot be read.
     fn verify_blob(&self, blob: &Blob) -> Result<(), VerifyError>;
+
+    /// Where the blob is read from (a file, a span of an archive), for messages; `None` when
+    /// the reader cannot say.
+    fn blob_origin(&self, _digest: &Digest) -> Option<String> {
+        None
+    }
 }
 
 /// A source blob that does not match its digest or cannot be read (the reader's words).

@@ -337,6 +337,15 @@ impl BlobReader for LocalImage {
         self.hash_blob(blob)
             .map_err(|e| plan::VerifyError(e.to_string()))
     }
+
+    fn blob_origin(&self, digest: &Digest) -> Option<String> {
+        let e = self.extent(digest)?;
+        Some(if e.offset == 0 {
+            e.path.display().to_string()
+        } else {
+            format!("{} at byte {}", e.path.display(), e.offset)
+        })
+    }
 }
 
 /// Picks the image in an `index.json`: the one descriptor, or the one whose

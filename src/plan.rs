@@ -610,7 +610,8 @@ pub trait BlobReader: Send + Sync {
     /// The blob cannot be opened.
     fn open_blob(&self, digest: &Digest) -> std::io::Result<BlobStream>;
 
-    /// Verifies a blob's content against its digest (streamed sha256) before it is uploaded.
+    /// Verifies a blob's content against its digest (streamed sha256), in a pass of its own:
+    /// for `push: false` (uploads verify as they stream, see `registry::verify`).
     ///
     /// # Errors
     /// The content does not match its digest, or cannot be read.

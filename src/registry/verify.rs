@@ -467,6 +467,51 @@ mod tests {
         assert!(read_all(&reader, &b.digest).await.is_err());
     }
 
+    #[tokio::test]
+    async fn resumed_windows_skip_what_is_hashed_and_hash_each_byte_once() {
+        use super::super::resume::Cursor;
+        let bytes = data(400_000);
+        let b = blob(&bytes);
+        let source = Mem(bytes.clone());
+        let hashes = hashes(&source, [&b]);
+        let reader = Verifying::new(&source, &hashes);
+        let read = |cursor: &Cursor, offset: u64, len: u64| {
+            let mut w = cursor
+                .window(&reader, &b.digest, offset, len)
+                .expect("opens");
+            async move {
+                let mut out = Vec::new();
+                w.read_to_end(&mut out).await.map(|_| out)
+            }
+        };
+        // Registry 1 sends two chunks, then is cut; registry 2 sends one chunk.
+        let one = Cursor::default();
+        assert_eq!(
+            read(&one, 0, 100_000).await.expect("reads"),
+            bytes[..100_000]
+        );
+        assert_eq!(
+            read(&one, 100_000, 100_000).await.expect("reads"),
+            bytes[100_000..200_000]
+        );
+        let two = Cursor::default();
+        assert_eq!(read(&two, 0, 50_000).await.expect("reads"), bytes[..50_000]);
+        // Registry 2 resumes past what registry 1 hashed, then registry 1 resumes behind it.
+        let again = Cursor::default();
+        assert_eq!(
+            read(&again, 250_000, 150_000).await.expect("reads"),
+            bytes[250_000..]
+        );
+        let hash = &hashes[&b.digest];
+        assert_eq!(hash.verdict(), Some(Verdict::Match));
+        let late = Cursor::default();
+        assert_eq!(
+            read(&late, 150_000, 250_000).await.expect("reads"),
+            bytes[150_000..]
+        );
+        assert_eq!(hash.hashed_bytes(), bytes.len() as u64);
+    }
+
     #[test]
     fn a_blob_not_planned_for_upload_is_refused() {
         let source = Mem(Vec::new());

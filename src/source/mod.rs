@@ -417,9 +417,9 @@ pub fn load(
 }
 
 /// Builds the plan of a loaded image: every manifest verified, every blob present with its
-/// size. Blob contents are hashed later, only for the blobs some registry lacks
-/// ([`BlobReader::verify_blob`], before any upload), or by [`verify_all`]: a re-push of content
-/// the registries already hold reads no blob.
+/// size. Blob contents are hashed later, only for the blobs some registry lacks (while they
+/// are uploaded, see `registry::verify`), or by [`verify_all`]: a re-push of content the
+/// registries already hold reads no blob.
 pub fn plan(image: &LocalImage, platforms: &[String]) -> Result<Plan, SourceError> {
     let mut read = |d: &Descriptor| image.read_manifest(d);
     let plan = plan::build_plan(&image.root, &mut read, platforms)?;

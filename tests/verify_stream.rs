@@ -118,18 +118,35 @@ fn push(images: &[String], src: &Path, extra: &[(&str, &str)]) -> Run {
     run_hoist_args(&inputs, &["--retry-pacing", FAST_RETRIES])
 }
 
-/// A corrupt large layer pushed to three registries: the step fails naming the blob and its
-/// file, no registry holds the blob or the tag.
+/// A corrupt large layer pushed to three registries (the first behind a recording proxy): the
+/// step fails naming the blob and its file, no registry holds the blob or the tag, and hoist
+/// itself never sent the layer's last bytes (the registry's own digest check is not what
+/// stopped it).
 fn corrupt_layer_lands_nowhere(extra: &[(&str, &str)]) {
     let regs: Vec<Registry> = (0..3).map(|_| Registry::start(&Kind::Anonymous)).collect();
+    let proxy = FaultProxy::start(regs[0].port, |_, _| Fault::Pass);
     let src = tempfile::tempdir().unwrap();
     let (_, layer) = big_layout(src.path(), 7);
     flip_last_byte(src.path(), &layer);
-    let images: Vec<String> = regs
-        .iter()
-        .map(|r| format!("{}/team/app", r.host()))
+    let images: Vec<String> = std::iter::once(proxy.host())
+        .chain(regs[1..].iter().map(Registry::host))
+        .map(|h| format!("{h}/team/app"))
         .collect();
     let run = push(&images, src.path(), extra);
+    let layer_bytes_sent = proxy.body_bytes.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        layer_bytes_sent < BIG as u64,
+        "{layer_bytes_sent} body bytes went through: the whole layer was sent"
+    );
+    let hex = &layer["sha256:".len()..];
+    let finals: Vec<String> = proxy
+        .seen()
+        .into_iter()
+        .filter(|l| l.starts_with("PUT ") && l.contains(hex))
+        .collect();
+    if extra.iter().any(|(k, _)| *k == "chunk-size") {
+        assert!(finals.is_empty(), "a final PUT was sent: {finals:?}");
+    }
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
     let errors: Vec<&str> = run
         .stdout

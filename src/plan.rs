@@ -610,11 +610,18 @@ pub trait BlobReader: Send + Sync {
     /// The blob cannot be opened.
     fn open_blob(&self, digest: &Digest) -> std::io::Result<BlobStream>;
 
-    /// Verifies a blob's content against its digest (streamed sha256) before it is uploaded.
+    /// Verifies a blob's content against its digest (streamed sha256), in a pass of its own:
+    /// for `push: false` (uploads verify as they stream, see `registry::verify`).
     ///
     /// # Errors
     /// The content does not match its digest, or cannot be read.
     fn verify_blob(&self, blob: &Blob) -> Result<(), VerifyError>;
+
+    /// Where the blob is read from (a file, a span of an archive), for messages; `None` when
+    /// the reader cannot say.
+    fn blob_origin(&self, _digest: &Digest) -> Option<String> {
+        None
+    }
 }
 
 /// A source blob that does not match its digest or cannot be read (the reader's words).

@@ -109,6 +109,10 @@ impl BlobReader for CountingReader<'_> {
     fn verify_blob(&self, blob: &Blob) -> Result<(), crate::plan::VerifyError> {
         self.inner.verify_blob(blob)
     }
+
+    fn blob_origin(&self, digest: &Digest) -> Option<String> {
+        self.inner.blob_origin(digest)
+    }
 }
 
 struct Counted {

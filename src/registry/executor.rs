@@ -22,6 +22,7 @@ use super::report::{
 };
 use super::retry::{Failure, RetryPolicy, hint, human, with_retry};
 use super::text;
+use super::verify::{Hashes, Verifying};
 use super::{Credential, Target, credential_for};
 use crate::plan::BlobReader;
 use crate::plan::{Digest, Plan};
@@ -231,13 +232,25 @@ async fn missing_blobs(
     Ok(missing)
 }
 
-/// Puts the content (the missing blobs, then manifests children first) into one target.
+/// The failure of a blob whose source bytes do not match its digest (found while uploading).
+fn corrupt_source(digest: &Digest, why: &str) -> OpError {
+    OpError {
+        operation: format!("verify source blob {digest}"),
+        cause: text::inert(why),
+        hint: Some("the source is corrupt: rebuild or re-export the image".into()),
+    }
+}
+
+/// Puts the content (the missing blobs, then manifests children first) into one target. The
+/// blobs are verified as they are uploaded ([`super::verify`]): a blob whose source does not
+/// match its digest fails the target with a fatal error, never retried.
 #[allow(clippy::too_many_arguments)]
 async fn push_content(
     ep: &Endpoint,
     target: &Target,
     plan: &Plan,
     reader: &dyn BlobReader,
+    hashes: &Hashes,
     retry: &RetryPolicy,
     missing: &HashSet<Digest>,
     siblings: &[&str],
@@ -266,17 +279,28 @@ async fn push_content(
                     return Ok(BlobOutcome::Mounted);
                 }
             }
+            // Another upload of this blob may have found it corrupt already.
+            let failure = || hashes.get(&blob.digest).and_then(|h| h.failure());
+            if let Some(why) = failure() {
+                return Err(corrupt_source(&blob.digest, &why));
+            }
             let session = super::resume::UploadSession::default();
-            with_retry(retry, || ep.upload_blob(repo, blob, reader, &session))
-                .await
-                .map_err(|(f, n)| {
-                    op_error(
-                        &format!("upload blob {}", blob.digest),
-                        &f,
-                        n,
-                        &target.registry,
-                    )
-                })?;
+            with_retry(retry, || async {
+                // A request cut by the verdict is not a transport failure: never retried.
+                ep.upload_blob(repo, blob, reader, &session)
+                    .await
+                    .map_err(|f| failure().map_or(f, Failure::Fatal))
+            })
+            .await
+            .map_err(|(f, n)| match failure() {
+                Some(why) => corrupt_source(&blob.digest, &why),
+                None => op_error(
+                    &format!("upload blob {}", blob.digest),
+                    &f,
+                    n,
+                    &target.registry,
+                ),
+            })?;
             done(blob.size, false);
             Ok(BlobOutcome::Uploaded(blob.size))
         })
@@ -632,8 +656,9 @@ pub async fn publish(
         };
     }
 
-    // What each target lacks, then the local check of exactly those blobs: a corrupt source
-    // fails here, before any upload, and a re-push of present content reads no blob.
+    // What each target lacks: exactly those blobs are read, and hashed while they are
+    // uploaded (once each, however many targets lack them; see `super::verify`); a re-push
+    // of present content reads no blob.
     let lacks = join_all(runs.iter().map(|r| async move {
         match (&r.endpoint, r.report.status) {
             (Ok(ep), TargetStatus::Ok) => Some(
@@ -661,20 +686,11 @@ pub async fn publish(
         }
     }
     let needed: HashSet<&Digest> = missing.iter().flatten().collect();
-    for blob in plan.blobs.iter().filter(|b| needed.contains(&b.digest)) {
-        if let Err(cause) = reader.verify_blob(blob) {
-            for r in &mut runs {
-                if r.report.status == TargetStatus::Ok {
-                    r.fail(OpError {
-                        operation: format!("verify source blob {}", blob.digest),
-                        cause: cause.to_string(),
-                        hint: Some("the source is corrupt: rebuild or re-export the image".into()),
-                    });
-                }
-            }
-            return finish(runs, digest);
-        }
-    }
+    let hashes = super::verify::hashes(
+        reader,
+        plan.blobs.iter().filter(|b| needed.contains(&b.digest)),
+    );
+    let verifying = Verifying::new(reader, &hashes);
 
     // Content: hosts concurrently; the targets of one host in turn, so that each can mount
     // the blobs its predecessors uploaded instead of uploading them again.
@@ -687,6 +703,7 @@ pub async fn publish(
     let per_host = join_all(hosts.iter().map(|host| {
         let runs = &runs;
         let missing = &missing;
+        let (verifying, hashes) = (&verifying, &hashes);
         async move {
             let mut done: Vec<&str> = Vec::new();
             let mut out = Vec::new();
@@ -714,7 +731,7 @@ pub async fn publish(
                         .map(|b| b.size)
                         .sum(),
                 });
-                let counted = options.progress.reader(reader, image);
+                let counted = options.progress.reader(verifying, image);
                 let result = deadline
                     .bound("push content", async {
                         push_content(
@@ -722,6 +739,7 @@ pub async fn publish(
                             r.target,
                             plan,
                             &counted,
+                            hashes,
                             &options.retry,
                             &missing[i],
                             &siblings,
@@ -773,6 +791,20 @@ pub async fn publish(
                     r.fail(e);
                     any_failed = true;
                 }
+            }
+        }
+    }
+    // A corrupt source blob fails every target, whatever the tag policy (as a corrupt
+    // manifest does at the plan): the targets that already held it are not tagged either.
+    if let Some((d, why)) = plan
+        .blobs
+        .iter()
+        .find_map(|b| Some((&b.digest, hashes.get(&b.digest)?.failure()?)))
+    {
+        for r in &mut runs {
+            if r.report.status == TargetStatus::Ok {
+                r.fail(corrupt_source(d, &why));
+                any_failed = true;
             }
         }
     }

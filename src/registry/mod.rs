@@ -21,6 +21,7 @@ pub mod resume;
 pub mod retention;
 pub mod retry;
 pub mod text;
+pub mod verify;
 
 pub use auth::{Credential, Masker, RegistryCredential, credential_for, parse_docker_config};
 pub use executor::{PublishOptions, TagPolicy, endpoint_for, publish};

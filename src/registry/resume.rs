@@ -7,8 +7,9 @@
 //! one upload read it once, front to back (each chunk's body hands the stream on to the next);
 //! a window that starts elsewhere (a resume, a request rebuilt after a 401) opens the blob again
 //! and skips to its offset by reading and dropping the bytes before it (streamed, a 64 KiB
-//! scratch buffer, never the blob in memory; no source seeks today). The digest of the source
-//! was verified before any upload (the verify pass), so the resumed bytes are the verified ones.
+//! scratch buffer, never the blob in memory; no source seeks today). The streams are those of
+//! [`super::verify::Verifying`]: every byte read, skipped ones included, feeds the blob's one
+//! hash, and a window's last bytes go out only once the blob matches its digest.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};

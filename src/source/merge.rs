@@ -136,6 +136,10 @@ impl BlobReader for MergedImage {
             ))),
         }
     }
+
+    fn blob_origin(&self, digest: &Digest) -> Option<String> {
+        self.image_of(digest)?.blob_origin(digest)
+    }
 }
 
 /// A platform as the index records it, and its short form (`os/arch[/variant]`, with

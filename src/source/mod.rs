@@ -337,6 +337,15 @@ impl BlobReader for LocalImage {
         self.hash_blob(blob)
             .map_err(|e| plan::VerifyError(e.to_string()))
     }
+
+    fn blob_origin(&self, digest: &Digest) -> Option<String> {
+        let e = self.extent(digest)?;
+        Some(if e.offset == 0 {
+            e.path.display().to_string()
+        } else {
+            format!("{} at byte {}", e.path.display(), e.offset)
+        })
+    }
 }
 
 /// Picks the image in an `index.json`: the one descriptor, or the one whose
@@ -408,9 +417,9 @@ pub fn load(
 }
 
 /// Builds the plan of a loaded image: every manifest verified, every blob present with its
-/// size. Blob contents are hashed later, only for the blobs some registry lacks
-/// ([`BlobReader::verify_blob`], before any upload), or by [`verify_all`]: a re-push of content
-/// the registries already hold reads no blob.
+/// size. Blob contents are hashed later, only for the blobs some registry lacks (while they
+/// are uploaded, see `registry::verify`), or by [`verify_all`]: a re-push of content the
+/// registries already hold reads no blob.
 pub fn plan(image: &LocalImage, platforms: &[String]) -> Result<Plan, SourceError> {
     let mut read = |d: &Descriptor| image.read_manifest(d);
     let plan = plan::build_plan(&image.root, &mut read, platforms)?;

@@ -1,11 +1,14 @@
 //! Retention (issue 14) through the `DigitalOcean` API and Amazon ECR's API, each on a loopback
 //! stub that serves the documented answer shapes and records every request (method, path and
 //! query, `Authorization`, `X-Amz-Target`, body). hoist runs as a runner step with no `source`
-//! (a scheduled cleanup); the tests assert the exact calls, the credentials on each (a Bearer
-//! `DigitalOcean` token; a `SigV4` `Authorization` for ECR), that every page was read, exactly the
-//! expected untags, nothing a kept tag needs untagged, a dry run calling no delete, the
-//! garbage collection started only with `retention-gc: true` and only after the deletions (409:
-//! a warning), the cap, and ECR's per-tag `failures` reported as an error naming the tag.
+//! (a scheduled cleanup). `DigitalOcean`'s registry is a real distribution registry named as one
+//! through `HOIST_DIGITALOCEAN_REGISTRY` (hoist reads the manifest graph from it). The tests
+//! assert the exact calls, the credentials on each (a Bearer `DigitalOcean` token; a `SigV4`
+//! `Authorization` for ECR), that every page was read, exactly the expected deletes (by digest on
+//! `DigitalOcean`, by tag on ECR), nothing a kept tag needs deleted (a kept index's platform
+//! manifests, cosign tags), a dry run calling no delete, the garbage collection (`unreferenced
+//! blobs only`) started only with `retention-gc: true` and only after the deletions (409: a
+//! warning), the cap, and ECR's per-tag `failures` reported as an error naming the tag.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 

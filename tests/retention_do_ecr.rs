@@ -1,11 +1,14 @@
 //! Retention (issue 14) through the `DigitalOcean` API and Amazon ECR's API, each on a loopback
 //! stub that serves the documented answer shapes and records every request (method, path and
 //! query, `Authorization`, `X-Amz-Target`, body). hoist runs as a runner step with no `source`
-//! (a scheduled cleanup); the tests assert the exact calls, the credentials on each (a Bearer
-//! `DigitalOcean` token; a `SigV4` `Authorization` for ECR), that every page was read, exactly the
-//! expected untags, nothing a kept tag needs untagged, a dry run calling no delete, the
-//! garbage collection started only with `retention-gc: true` and only after the deletions (409:
-//! a warning), the cap, and ECR's per-tag `failures` reported as an error naming the tag.
+//! (a scheduled cleanup). `DigitalOcean`'s registry is a real distribution registry named as one
+//! through `HOIST_DIGITALOCEAN_REGISTRY` (hoist reads the manifest graph from it). The tests
+//! assert the exact calls, the credentials on each (a Bearer `DigitalOcean` token; a `SigV4`
+//! `Authorization` for ECR), that every page was read, exactly the expected deletes (by digest on
+//! `DigitalOcean`, by tag on ECR), nothing a kept tag needs deleted (a kept index's platform
+//! manifests, cosign tags), a dry run calling no delete, the garbage collection (`unreferenced
+//! blobs only`) started only with `retention-gc: true` and only after the deletions (409: a
+//! warning), the cap, and ECR's per-tag `failures` reported as an error naming the tag.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
@@ -218,6 +221,128 @@ fn names(v: &Json) -> Vec<&str> {
 // ---------------------------------------------------------------------------------------------
 // DigitalOcean
 
+/// Pushes blobs and manifests straight through the distribution API (plain HTTP, anonymous):
+/// the local registry standing in for `registry.digitalocean.com`.
+struct Pusher {
+    http: reqwest::Client,
+    base: String,
+    repo: String,
+}
+
+impl Pusher {
+    fn new(host: &str, repo: &str) -> Self {
+        // reqwest is built without a default crypto provider; hoist uses ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Self {
+            http: reqwest::Client::new(),
+            base: format!("http://{host}"),
+            repo: repo.to_owned(),
+        }
+    }
+
+    async fn blob(&self, bytes: &[u8]) -> String {
+        let d = support::digest(bytes);
+        let start = self
+            .http
+            .post(format!("{}/v2/{}/blobs/uploads/", self.base, self.repo))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(start.status(), 202, "upload start");
+        let loc = start.headers()["location"].to_str().unwrap().to_owned();
+        let url = if loc.starts_with("http") {
+            loc
+        } else {
+            format!("{}{loc}", self.base)
+        };
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let put = self
+            .http
+            .put(format!("{url}{sep}digest={d}"))
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 201, "blob put");
+        d
+    }
+
+    /// Puts a manifest under `reference` (a tag, or its own digest when empty).
+    async fn manifest(&self, reference: &str, json: &Json) -> (String, usize) {
+        let bytes = serde_json::to_vec(json).unwrap();
+        let digest = support::digest(&bytes);
+        let reference = if reference.is_empty() {
+            digest.as_str()
+        } else {
+            reference
+        };
+        let put = self
+            .http
+            .put(format!(
+                "{}/v2/{}/manifests/{reference}",
+                self.base, self.repo
+            ))
+            .header("content-type", json["mediaType"].as_str().unwrap())
+            .body(bytes.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 201, "manifest put {reference}");
+        (digest, bytes.len())
+    }
+
+    /// A one-layer image unique by `salt`, under `reference`.
+    async fn image(&self, reference: &str, salt: &str, arch: &str) -> (String, usize) {
+        let layer = format!("layer {salt}").into_bytes();
+        let layer_digest = self.blob(&layer).await;
+        let config = serde_json::to_vec(&json!({
+            "architecture": arch, "os": "linux",
+            "config": {"Labels": {"salt": salt}},
+            "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+        }))
+        .unwrap();
+        let config_digest = self.blob(&config).await;
+        self.manifest(
+            reference,
+            &json!({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}],
+            }),
+        )
+        .await
+    }
+
+    /// A buildx-style index under `tag`: amd64, arm64 and an attestation manifest, each pushed
+    /// untagged. Returns the index digest and the children's.
+    async fn multi_arch(&self, tag: &str) -> (String, Vec<String>) {
+        let amd = self.image("", "amd64", "amd64").await;
+        let arm = self.image("", "arm64", "arm64").await;
+        let att = self.image("", "attestation", "unknown").await;
+        let desc = |(d, s): &(String, usize), arch: &str| {
+            json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": s,
+                   "platform": {"architecture": arch, "os": if arch == "unknown" { "unknown" } else { "linux" }}})
+        };
+        let mut attestation = desc(&att, "unknown");
+        attestation["annotations"] = json!({
+            "vnd.docker.reference.type": "attestation-manifest",
+            "vnd.docker.reference.digest": amd.0,
+        });
+        let (index, _) = self
+            .manifest(
+                tag,
+                &json!({
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.index.v1+json",
+                    "manifests": [desc(&amd, "amd64"), desc(&arm, "arm64"), attestation],
+                }),
+            )
+            .await;
+        (index, vec![amd.0, arm.0, att.0])
+    }
+}
+
 /// One tag entry as `GET /v2/registry/{registry}/repositories/{repo}/tags` answers it.
 /// Shape: <https://docs.digitalocean.com/reference/api/api-reference/#operation/registry_list_repositoryTags>
 fn do_tag(tag: &str, d: &str, updated: i64) -> Json {
@@ -232,27 +357,30 @@ fn do_tag(tag: &str, d: &str, updated: i64) -> Json {
     })
 }
 
-/// The `DigitalOcean` API stub: two pages of tags (`links.pages.next` on the first), `DELETE`
-/// of a tag (204), and the garbage collection start (201, or 409 when `gc_busy`).
-fn do_stub(gc_busy: bool) -> Stub {
+const DO_TAGS: &str = "/v2/registry/myreg/repositories/team%2Fapp/tags";
+const DO_DIGESTS: &str = "/v2/registry/myreg/repositories/team%2Fapp/digests/";
+const DO_GC: &str = "/v2/registry/myreg/garbage-collection";
+
+/// The `DigitalOcean` API stub: `tags` in two pages (`links.pages.next` on the first, three
+/// tags a page), `DELETE` of a manifest by digest (204), and the garbage collection start (201,
+/// or 409 when `gc_busy`).
+fn do_stub(tags: &[Json], gc_busy: bool) -> Stub {
+    let (first, second) = tags.split_at(3.min(tags.len()));
+    let (first, second) = (first.to_vec(), second.to_vec());
     Stub::start(Box::new(move |r: &Seen| {
-        let tags = "/v2/registry/myreg/repositories/team%2Fapp/tags";
         if r.authorization != format!("Bearer {DO_TOKEN}") {
             return (
                 401,
                 json!({"id": "unauthorized", "message": "Unable to authenticate you."}).to_string(),
             );
         }
+        let total = first.len() + second.len();
         match (r.method.as_str(), r.target.as_str()) {
-            ("GET", t) if t == format!("{tags}?page=1&per_page=200") => (
+            ("GET", t) if t == format!("{DO_TAGS}?page=1&per_page=200") => (
                 200,
                 json!({
-                    "tags": [
-                        do_tag("latest", &digest('a'), NOW - DAY),
-                        do_tag("pr-1", &digest('b'), NOW - 40 * DAY),
-                        do_tag("pr-2", &digest('a'), NOW - 45 * DAY),
-                    ],
-                    "meta": {"total": 5},
+                    "tags": first,
+                    "meta": {"total": total},
                     "links": {"pages": {
                         "next": "https://api.digitalocean.com/v2/registry/myreg/repositories/team%2Fapp/tags?page=2&per_page=200",
                         "last": "https://api.digitalocean.com/v2/registry/myreg/repositories/team%2Fapp/tags?page=2&per_page=200"
@@ -260,14 +388,11 @@ fn do_stub(gc_busy: bool) -> Stub {
                 })
                 .to_string(),
             ),
-            ("GET", t) if t == format!("{tags}?page=2&per_page=200") => (
+            ("GET", t) if t == format!("{DO_TAGS}?page=2&per_page=200") => (
                 200,
                 json!({
-                    "tags": [
-                        do_tag("pr-3", &digest('c'), NOW - 2 * DAY),
-                        do_tag("pr-4", &digest('d'), NOW - 90 * DAY),
-                    ],
-                    "meta": {"total": 5},
+                    "tags": second,
+                    "meta": {"total": total},
                     "links": {"pages": {
                         "first": "https://api.digitalocean.com/v2/registry/myreg/repositories/team%2Fapp/tags?page=1&per_page=200",
                         "prev": "https://api.digitalocean.com/v2/registry/myreg/repositories/team%2Fapp/tags?page=1&per_page=200"
@@ -275,13 +400,15 @@ fn do_stub(gc_busy: bool) -> Stub {
                 })
                 .to_string(),
             ),
-            ("DELETE", t) if t.starts_with(&format!("{tags}/")) => (204, String::new()),
+            // "Delete Container Registry Repository Manifest": 204, no body.
+            // <https://docs.digitalocean.com/reference/api/api-reference/#operation/registry_delete_repositoryManifest>
+            ("DELETE", t) if t.starts_with(DO_DIGESTS) => (204, String::new()),
             // <https://docs.digitalocean.com/reference/api/api-reference/#operation/registry_run_garbageCollection>
-            ("POST", "/v2/registry/myreg/garbage-collection") if gc_busy => (
+            ("POST", DO_GC) if gc_busy => (
                 409,
                 json!({"id": "conflict", "message": "a garbage collection is already active"}).to_string(),
             ),
-            ("POST", "/v2/registry/myreg/garbage-collection") => (
+            ("POST", DO_GC) => (
                 201,
                 json!({"garbage_collection": {
                     "uuid": "eff0feee-49c7-4e8f-ba5c-a320c109c8a8",
@@ -305,85 +432,145 @@ fn calls(seen: &[Seen]) -> Vec<String> {
         .collect()
 }
 
+fn cosign(digest: &str) -> String {
+    format!("{}.sig", digest.replace(':', "-"))
+}
+
 #[test]
-fn digitalocean_untags_what_the_rules_select_and_starts_gc_only_when_asked() {
-    let auth = format!(
-        "- registry: registry.digitalocean.com\n  username: {DO_TOKEN}\n  password: {DO_TOKEN}\n"
-    );
+fn digitalocean_deletes_by_digest_what_no_kept_tag_needs_and_collects_only_blobs() {
+    let reg = support::registry::Registry::start(&support::registry::Kind::Anonymous);
+    let host = reg.host();
+    let pusher = Pusher::new(&host, "myreg/team/app");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (latest, kids, pr2, pr3, pr4, sig) = rt.block_on(async {
+        let (latest, kids) = pusher.multi_arch("latest").await;
+        let pr2 = pusher.image("pr-2", "pr-2", "amd64").await.0;
+        let pr3 = pusher.image("pr-3", "pr-3", "amd64").await.0;
+        let pr4 = pusher.image("pr-4", "pr-4", "amd64").await.0;
+        let sig = pusher.image(&cosign(&latest), "sig", "amd64").await.0;
+        (latest, kids, pr2, pr3, pr4, sig)
+    });
+    // As the API lists them: `pr-1` is a tag on `latest`'s amd64 platform manifest (the
+    // manifest is only in the registry, so the stub serves the same digests).
+    let listed = vec![
+        do_tag("latest", &latest, NOW - DAY),
+        do_tag("pr-1", &kids[0], NOW - 40 * DAY),
+        do_tag("pr-2", &pr2, NOW - 45 * DAY),
+        do_tag("pr-3", &pr3, NOW - 2 * DAY),
+        do_tag("pr-4", &pr4, NOW - 90 * DAY),
+        do_tag(&cosign(&latest), &sig, NOW - 10 * DAY),
+    ];
+    let image = format!("{host}/myreg/team/app");
+    let auth = format!("- registry: {host}\n  username: {DO_TOKEN}\n  password: {DO_TOKEN}\n");
     let base = [
-        ("images", "registry.digitalocean.com/myreg/team/app"),
+        ("images", image.as_str()),
+        ("insecure-registries", host.as_str()),
         ("registry-auth", auth.as_str()),
         (
             "retention",
-            "type=keep,pattern=^latest$\ntype=older-than,pattern=^pr-,age=30d",
+            "type=keep,pattern=^latest$\ntype=older-than,pattern=^pr-,age=30d\ntype=older-than,pattern=\\.sig$,age=1d",
         ),
     ];
-    let stub = do_stub(false);
+    let stub = do_stub(&listed, false);
     let url = stub.url();
-    let env = [("HOIST_DIGITALOCEAN_API_URL", url.as_str())];
-    let tags = "/v2/registry/myreg/repositories/team%2Fapp/tags";
-    let pages = [
-        format!("GET {tags}?page=1&per_page=200"),
-        format!("GET {tags}?page=2&per_page=200"),
+    let env = [
+        ("HOIST_DIGITALOCEAN_API_URL", url.as_str()),
+        ("HOIST_DIGITALOCEAN_REGISTRY", host.as_str()),
     ];
+    let pages = [
+        format!("GET {DO_TAGS}?page=1&per_page=200"),
+        format!("GET {DO_TAGS}?page=2&per_page=200"),
+    ];
+    let mut deletes = [&pr2, &pr4].map(|d| format!("DELETE {DO_DIGESTS}{d}"));
+    deletes.sort();
 
-    // A dry run: both pages read, nothing deleted, no garbage collection.
+    // A dry run: both pages read, the same selection, no DELETE, no garbage collection.
     let mut inputs = base.to_vec();
     inputs.extend([("push", "false"), ("retention-gc", "true")]);
     let (code, log, results) = step(&inputs, &env);
     assert_eq!(code, Some(0), "{log}");
-    assert_eq!(
-        names(&results[0]["deleted"]),
-        ["pr-1", "pr-2", "pr-4"],
-        "{log}"
-    );
+    assert_eq!(names(&results[0]["deleted"]), ["pr-2", "pr-4"], "{log}");
     assert_eq!(calls(&stub.take()), pages);
     assert_only_masked(&log, DO_TOKEN);
+    // `pr-1` is on the kept index's platform manifest, the signature is the kept image's.
+    let skipped: Vec<(&str, &str)> = results[0]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["tag"].as_str().unwrap(), s["reason"].as_str().unwrap()))
+        .collect();
+    let mut skipped_tags: Vec<&str> = skipped.iter().map(|(t, _)| *t).collect();
+    skipped_tags.sort_unstable();
+    let sig_tag = cosign(&latest);
+    let mut expected_skipped = [sig_tag.as_str(), "pr-1"];
+    expected_skipped.sort_unstable();
+    assert_eq!(skipped_tags, expected_skipped, "{results}");
+    for (tag, reason) in &skipped {
+        let want = if *tag == "pr-1" {
+            "needed by a kept tag"
+        } else {
+            "cosign tag of a kept image"
+        };
+        assert!(reason.contains(want), "{tag}: {reason}");
+    }
 
-    // Over the cap: nothing deleted, the step fails.
+    // Over the cap (two digests, at most one): nothing deleted, the step fails.
     let mut inputs = base.to_vec();
-    inputs.push(("retention-max-deletes", "2"));
+    inputs.push(("retention-max-deletes", "1"));
     let (code, log, results) = step(&inputs, &env);
     assert_eq!(code, Some(1), "{log}");
     assert!(
         results[0]["error"]
             .as_str()
             .unwrap()
-            .contains("would delete 3"),
+            .contains("would delete 2"),
         "{results}"
     );
     assert_eq!(calls(&stub.take()), pages);
 
-    // Deleting, without `retention-gc`: the selected tags are untagged, `pr-2` too although it
-    // shares `latest`'s digest (untagging leaves the manifest); no garbage collection.
+    // Deleting, without `retention-gc`: exactly the two old single-platform manifests, by
+    // digest; never `latest`'s index, its platform or attestation manifests, nor the signature.
     let (code, log, results) = step(&base, &env);
     assert_eq!(code, Some(0), "{log}");
-    assert_eq!(names(&results[0]["deleted"]), ["pr-1", "pr-2", "pr-4"]);
-    assert_eq!(results[0]["kept"], json!(["latest", "pr-3"]), "{results}");
+    assert_eq!(names(&results[0]["deleted"]), ["pr-2", "pr-4"]);
+    assert_eq!(results[0]["dry-run"], false);
     let seen = stub.take();
-    let mut expected = pages.to_vec();
-    expected.extend(["pr-1", "pr-2", "pr-4"].map(|t| format!("DELETE {tags}/{t}")));
-    assert_eq!(calls(&seen), expected);
+    let mut got = calls(&seen);
+    assert_eq!(got[..2], pages);
+    got[2..].sort();
+    assert_eq!(got[2..], deletes, "{log}");
+    for d in kids.iter().chain([&latest, &sig, &pr3]) {
+        assert!(!got.iter().any(|c| c.contains(d.as_str())), "{d}: {got:?}");
+    }
     assert!(
         seen.iter()
             .all(|s| s.authorization == format!("Bearer {DO_TOKEN}")),
         "{seen:?}"
     );
+    assert!(
+        log.contains(&format!("retention {image}: deleting `pr-2` ({pr2})")),
+        "{log}"
+    );
 
-    // With `retention-gc: true`: the garbage collection starts once, after the deletions.
+    // With `retention-gc: true`: `unreferenced blobs only` (never `untagged manifests`, which
+    // would reach every multi-arch image's platform manifests), once, after the deletions.
     let mut inputs = base.to_vec();
     inputs.push(("retention-gc", "true"));
     let (code, log, _) = step(&inputs, &env);
     assert_eq!(code, Some(0), "{log}");
     let seen = stub.take();
-    let mut with_gc = expected.clone();
-    with_gc.push("POST /v2/registry/myreg/garbage-collection".to_owned());
-    assert_eq!(calls(&seen), with_gc);
-    let gc: Json = serde_json::from_str(&seen.last().unwrap().body).unwrap();
-    assert_eq!(
-        gc,
-        json!({"type": "untagged manifests and unreferenced blobs"})
+    let got = calls(&seen);
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert!(
+        got[2..4].iter().all(|c| c.starts_with("DELETE ")),
+        "{got:?}"
     );
+    assert_eq!(got[4], format!("POST {DO_GC}"));
+    let gc: Json = serde_json::from_str(&seen[4].body).unwrap();
+    assert_eq!(gc, json!({"type": "unreferenced blobs only"}));
     assert!(
         log.contains("garbage collection started: registry `myreg`, uuid eff0feee-49c7-4e8f-ba5c-a320c109c8a8"),
         "{log}"
@@ -391,9 +578,15 @@ fn digitalocean_untags_what_the_rules_select_and_starts_gc_only_when_asked() {
     drop(stub);
 
     // A garbage collection already running (409) is a warning, not a failure.
-    let busy = do_stub(true);
+    let busy = do_stub(&listed, true);
     let url = busy.url();
-    let (code, log, _) = step(&inputs, &[("HOIST_DIGITALOCEAN_API_URL", url.as_str())]);
+    let (code, log, _) = step(
+        &inputs,
+        &[
+            ("HOIST_DIGITALOCEAN_API_URL", url.as_str()),
+            ("HOIST_DIGITALOCEAN_REGISTRY", host.as_str()),
+        ],
+    );
     assert_eq!(code, Some(0), "{log}");
     assert!(
         log.contains("::warning") && log.contains("already running on registry `myreg`"),
@@ -401,13 +594,13 @@ fn digitalocean_untags_what_the_rules_select_and_starts_gc_only_when_asked() {
     );
     assert_eq!(
         calls(&busy.take()).last().unwrap(),
-        "POST /v2/registry/myreg/garbage-collection"
+        &format!("POST {DO_GC}")
     );
 }
 
 #[test]
 fn digitalocean_without_a_token_fails_naming_the_input_and_calls_nothing() {
-    let stub = do_stub(false);
+    let stub = do_stub(&[], false);
     let url = stub.url();
     let (code, log, results) = step(
         &[

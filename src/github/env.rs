@@ -95,6 +95,10 @@ pub struct RunnerEnv {
     /// through the Packages API at `GITHUB_API_URL`), e.g. GitHub Enterprise Server's
     /// `containers.<host>`; `ghcr.io` always is.
     pub ghcr_registry: Option<String>,
+    /// `HOIST_DIGITALOCEAN_REGISTRY`: one more registry host served as `DigitalOcean` Container
+    /// Registry (retention through the `DigitalOcean` API, the registry name the first path
+    /// segment); `registry.digitalocean.com` always is.
+    pub digitalocean_registry: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -152,6 +156,7 @@ impl RunnerEnv {
             quay_api_url: var("HOIST_QUAY_API_URL").filter(|v| !v.is_empty()),
             digitalocean_api_url: var("HOIST_DIGITALOCEAN_API_URL").filter(|v| !v.is_empty()),
             ghcr_registry: var("HOIST_GHCR_REGISTRY").filter(|v| !v.is_empty()),
+            digitalocean_registry: var("HOIST_DIGITALOCEAN_REGISTRY").filter(|v| !v.is_empty()),
         }
     }
 

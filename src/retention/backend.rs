@@ -7,16 +7,14 @@
 //! below; a registry whose API hoist does not call is refused by [`Backend::for_target`] with an
 //! error naming what is missing, never approximated through another API.
 
-use std::collections::BTreeMap;
-
 use crate::meta::retention::{DeleteMode, Inventory, TagInfo};
 use crate::registry::endpoint::Endpoint;
-use crate::registry::retention::digitalocean::{self, DoApi, GcStart};
 use crate::registry::retention::ecr::EcrRepository;
 use crate::registry::retry::RetryPolicy;
 use crate::registry::{self, Masker, PublishOptions, Target};
 
 use super::Job;
+use super::digitalocean::DigitalOcean;
 use super::ghcr::Ghcr;
 
 /// One unit of deletion, as the backend's [`DeleteMode`] asks for it.
@@ -59,8 +57,9 @@ pub enum Backend {
     },
     /// GHCR: tags from the GitHub Packages API, the graph from the registry, deletes by version.
     Ghcr(Ghcr),
-    /// The `DigitalOcean` API: its tag list, untag, garbage collection.
-    DigitalOcean(Box<DoApi>),
+    /// `DigitalOcean`: tags from its API, the graph from the registry, deletes by digest through
+    /// the API, garbage collection of unreferenced blobs.
+    DigitalOcean(Box<DigitalOcean>),
     /// ECR's API: `DescribeImages` (+ `BatchGetImage` for indexes), `BatchDeleteImage` by tag.
     Ecr(Box<EcrRepository>),
     /// Docker Hub's tag API: listed without manifest pulls, untagged one tag at a time.
@@ -88,9 +87,9 @@ impl Backend {
                 "{why} (hint: remove `retention` for this image, or run it against a distribution-API registry)"
             ));
         }
-        if target.registry == digitalocean::REGISTRY_HOST {
-            return digitalocean_api(job, target, options, mask)
-                .map(|a| Self::DigitalOcean(Box::new(a)));
+        if super::digitalocean::is_digitalocean(&target.registry, job) {
+            return DigitalOcean::new(job, target, options, mask)
+                .map(|d| Self::DigitalOcean(Box::new(d)));
         }
         if registry::ecr::region_of(&target.registry).is_some() {
             return ecr_repository(job, target, mask).map(|r| Self::Ecr(Box::new(r)));
@@ -148,10 +147,9 @@ impl Backend {
     pub fn mode(&self) -> DeleteMode {
         match self {
             Self::Distribution { .. } | Self::Ghcr(_) => DeleteMode::ByDigest,
+            Self::DigitalOcean(d) => d.mode(),
             // All untag; the manifest stays for what else points to it.
-            Self::DigitalOcean(_) | Self::Ecr(_) | Self::DockerHub(_) | Self::Quay(_) => {
-                DeleteMode::ByTag
-            }
+            Self::Ecr(_) | Self::DockerHub(_) | Self::Quay(_) => DeleteMode::ByTag,
         }
     }
 
@@ -172,21 +170,7 @@ impl Backend {
                 Ok(to_inventory(listing))
             }
             Self::Ghcr(ghcr) => ghcr.inventory().await,
-            Self::DigitalOcean(api) => api
-                .tags()
-                .await
-                .map(|tags| {
-                    to_inventory(registry::retention::Listing {
-                        tags,
-                        children: BTreeMap::new(),
-                    })
-                })
-                .map_err(|f| {
-                    format!(
-                        "reading the tags of `{}` through the DigitalOcean API: {f}",
-                        api.registry()
-                    )
-                }),
+            Self::DigitalOcean(d) => d.inventory().await,
             Self::Ecr(repo) => repo.inventory().await.map(to_inventory),
             Self::DockerHub(hub) => hub
                 .inventory()
@@ -224,12 +208,12 @@ impl Backend {
             (Self::Ghcr(_), Unit::Tag { tag, .. }) => Err(format!(
                 "GHCR deletes package versions (digests), it cannot untag `{tag}`"
             )),
-            (Self::DigitalOcean(api), Unit::Tag { tag, .. }) => api
-                .delete_tag(tag)
-                .await
-                .map_err(|f| format!("untagging `{tag}` through the DigitalOcean API: {f}")),
+            (Self::DigitalOcean(d), Unit::Digest(digest)) => d.delete(digest).await,
+            (Self::DigitalOcean(_), Unit::Tag { tag, .. }) => Err(format!(
+                "hoist deletes DigitalOcean manifests by digest, it does not untag `{tag}`"
+            )),
             (Self::Ecr(repo), Unit::Tag { tag, .. }) => repo.untag(tag).await,
-            (Self::DigitalOcean(_) | Self::Ecr(_), Unit::Digest(digest)) => Err(format!(
+            (Self::Ecr(_), Unit::Digest(digest)) => Err(format!(
                 "this registry's API untags, it does not delete by digest ({digest})"
             )),
             (Self::DockerHub(hub), Unit::Tag { tag, .. }) => hub
@@ -262,21 +246,7 @@ impl Backend {
             Self::Ghcr(_) => Ok(Gc::Unsupported(
                 "`retention-gc` does nothing on GHCR: GitHub Packages frees a deleted version's storage itself".to_owned(),
             )),
-            Self::DigitalOcean(api) => match api.start_gc().await {
-                Ok(GcStart::Started { uuid, status }) => Ok(Gc::Started(format!(
-                    "registry `{}`, uuid {uuid}, status `{status}`, type `{}`",
-                    api.registry(),
-                    digitalocean::GC_TYPE
-                ))),
-                Ok(GcStart::AlreadyRunning) => Ok(Gc::AlreadyRunning(format!(
-                    "a garbage collection is already running on registry `{}` (409): none started; the untagged manifests go with the next one",
-                    api.registry()
-                ))),
-                Err(f) => Err(format!(
-                    "starting the garbage collection of registry `{}`: {f}",
-                    api.registry()
-                )),
-            },
+            Self::DigitalOcean(d) => d.gc().await,
             Self::Ecr(_) => Ok(Gc::Unsupported(
                 "`retention-gc` does nothing on ECR: ECR frees an image's storage when its last tag goes".to_owned(),
             )),
@@ -308,34 +278,6 @@ fn unsupported(registry: &str) -> Option<&'static str> {
         ),
         _ => None,
     }
-}
-
-/// The `DigitalOcean` API for `target`: the API token is the registry credential's password
-/// (what `registry-auth` or the docker config holds for `registry.digitalocean.com`), sent
-/// only to the API base URL.
-fn digitalocean_api(
-    job: &Job<'_>,
-    target: &Target,
-    options: &PublishOptions,
-    mask: &Masker,
-) -> Result<DoApi, String> {
-    let cred = registry::credential_for(
-        &target.registry,
-        &target.repository,
-        &options.credentials,
-        options.ghcr_default.as_ref(),
-        &options.docker_config,
-    )
-    .ok_or_else(|| {
-        format!(
-            "retention on `{}` needs the DigitalOcean API token (hint: give it as the `password` of a `registry-auth` item for `{}`, as for pushing)",
-            target.image,
-            digitalocean::REGISTRY_HOST
-        )
-    })?;
-    mask(&cred.password);
-    let base = digitalocean::base_url(job.env.digitalocean_api_url.as_deref())?;
-    DoApi::new(base, &target.repository, cred.password, options.retry)
 }
 
 /// ECR's API for `target`, with the environment's AWS keys (`AWS_ACCESS_KEY_ID`,

@@ -17,6 +17,7 @@ use crate::meta::retention::{self as rules, DeleteMode, Outcome, Policy};
 use crate::registry::{self, Masker, PublishOptions, Target};
 
 pub mod backend;
+pub mod digitalocean;
 pub mod ghcr;
 
 use backend::{Backend, Gc, Unit};

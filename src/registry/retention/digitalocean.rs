@@ -1,18 +1,22 @@
 //! Retention on `DigitalOcean` Container Registry (`registry.digitalocean.com/<registry>/<repo>`)
 //! through the `DigitalOcean` API (issue 14): the repository's tags with their digests
-//! ([`DoApi::tags`]), untagging one tag ([`DoApi::delete_tag`]) and starting the registry's
-//! garbage collection ([`DoApi::start_gc`], `retention-gc`).
+//! ([`DoApi::tags`]), deleting one manifest by digest ([`DoApi::delete_manifest`]) and starting
+//! the registry's garbage collection of unreferenced blobs ([`DoApi::start_gc`], `retention-gc`).
 //!
 //! Reference: <https://docs.digitalocean.com/reference/api/api-reference/#tag/Container-Registry>
 //! (`GET /v2/registry/{registry}/repositories/{repo}/tags`, paginated with `page`/`per_page` and
-//! `links.pages.next`; `DELETE .../tags/{tag}`, 204; `POST /v2/registry/{registry}/garbage-collection`
-//! with a `type`, 201 with `garbage_collection`, 409 while one is running). A repository name
-//! with `/` is sent URL-encoded (`my%2Frepo`), as the reference says.
+//! `links.pages.next`; `DELETE .../repositories/{repo}/digests/{digest}`, 204, "Delete Container
+//! Registry Repository Manifest"; `POST /v2/registry/{registry}/garbage-collection` with a
+//! `type`, 201 with `garbage_collection`, 409 while one is running). A repository name with `/`
+//! is sent URL-encoded (`my%2Frepo`), as the reference says.
 //!
-//! Untagging never deletes a manifest: nothing a kept tag reaches (index children, attestation
-//! manifests, referrers) is removed by the deletions. The manifests left untagged go with the
-//! garbage collection hoist starts (`untagged manifests and unreferenced blobs`, `DigitalOcean`'s
-//! recommendation), which is the registry's own and registry-wide.
+//! Deleting by digest removes the manifest and every tag on it; the caller deletes a digest only
+//! when the selection proved that nothing kept needs it (the graph is read through the
+//! distribution API, `super::graph_with_times`). The garbage collection hoist starts is
+//! [`GC_TYPE`], `unreferenced blobs only`: it deletes no manifest anywhere in the registry.
+//! hoist never asks for `untagged manifests`: that type is registry-wide, and the platform and
+//! attestation manifests of every multi-arch image are untagged manifests, kept alive only by
+//! their index (whether the collector honours that reference is not documented).
 //!
 //! The bearer token (the `DigitalOcean` API token users give as the registry password) goes only
 //! to the API base URL (`https://api.digitalocean.com`, or `HOIST_DIGITALOCEAN_API_URL`; plain
@@ -41,9 +45,9 @@ const MAX_PAGES: usize = 1000;
 const MAX_TAGS: usize = 100_000;
 /// The largest page or garbage-collection answer read.
 const MAX_ANSWER: u64 = 4 * 1024 * 1024;
-/// The garbage collection started: untagged manifests (what untagging leaves) and the blobs
-/// nothing references any more.
-pub const GC_TYPE: &str = "untagged manifests and unreferenced blobs";
+/// The garbage collection started: the blobs no manifest references any more (what the deleted
+/// manifests held). Never `untagged manifests`: see the module documentation.
+pub const GC_TYPE: &str = "unreferenced blobs only";
 
 /// The `DigitalOcean` API for one repository.
 pub struct DoApi {
@@ -296,16 +300,14 @@ impl DoApi {
         )))
     }
 
-    /// `DELETE .../tags/<tag>`: untags; the manifest stays (untagged) until a garbage
-    /// collection. `Ok(false)` when the tag was already gone.
+    /// `DELETE .../digests/<digest>`: deletes the manifest and every tag on it. `Ok(false)`
+    /// when it was already gone.
     ///
     /// # Errors
-    /// An invalid tag, or the API refused.
-    pub async fn delete_tag(&self, tag: &str) -> Result<bool, Failure> {
-        if !crate::reference::valid_tag(tag) {
-            return Err(fatal(format!("`{}` is not a valid tag", text::inert(tag))));
-        }
-        let url = self.repo_url(&format!("tags/{tag}"))?;
+    /// An invalid digest, or the API refused.
+    pub async fn delete_manifest(&self, digest: &str) -> Result<bool, Failure> {
+        let digest = Digest::parse(digest).map_err(|e| fatal(e.to_string()))?;
+        let url = self.repo_url(&format!("digests/{digest}"))?;
         with_retry(&self.policy, || async {
             let resp = self.send(Method::DELETE, &url, None).await?;
             match resp.status() {
@@ -378,8 +380,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            api.repo_url("tags/v1").unwrap().as_str(),
-            "https://api.digitalocean.com/v2/registry/reg/repositories/team%2Fapp/tags/v1"
+            api.repo_url("digests/sha256:ab").unwrap().as_str(),
+            "https://api.digitalocean.com/v2/registry/reg/repositories/team%2Fapp/digests/sha256:ab"
         );
         assert!(!format!("{api:?}").contains("dop_v1_secret"));
     }

@@ -351,6 +351,23 @@ pub async fn graph(
     policy: &RetryPolicy,
     digests: &[String],
 ) -> Result<BTreeMap<String, Vec<String>>, Failure> {
+    graph_with_times(ep, repo, policy, digests)
+        .await
+        .map(|(children, _)| children)
+}
+
+/// [`graph`], and the created time of each of `digests` where its config (or, for an index,
+/// its newest platform image's) or its annotation says (`DigitalOcean`, whose API has only the
+/// tag's `updated_at`).
+///
+/// # Errors
+/// As [`graph`].
+pub async fn graph_with_times(
+    ep: &Endpoint,
+    repo: &str,
+    policy: &RetryPolicy,
+    digests: &[String],
+) -> Result<(BTreeMap<String, Vec<String>>, BTreeMap<String, i64>), Failure> {
     let mut nodes = BTreeMap::new();
     let mut children = BTreeMap::new();
     for digest in digests {
@@ -363,7 +380,11 @@ pub async fn graph(
             )));
         }
     }
-    Ok(children)
+    let times = digests
+        .iter()
+        .filter_map(|d| Some((d.clone(), nodes.get(d)?.created?)))
+        .collect();
+    Ok((children, times))
 }
 
 /// `DELETE /v2/<repo>/manifests/<digest>`: removes the manifest and every tag pointing to it.

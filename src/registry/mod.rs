@@ -20,6 +20,7 @@ pub mod report;
 pub mod resume;
 pub mod retention;
 pub mod retry;
+pub mod tag_order;
 pub mod text;
 
 pub use auth::{Credential, Masker, RegistryCredential, credential_for, parse_docker_config};

@@ -1,0 +1,272 @@
+//! Scale against real distribution registries, checked with skopeo: ten registries in one step,
+//! an image of 200 layers, 100 tags; every tag at the digest everywhere, every blob uploaded
+//! once per registry; and the tag-family order under a failed tag move.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::HashSet;
+use std::io::Write as _;
+use std::path::Path;
+
+use support::faults::{FAST_RETRIES, Fault, FaultProxy};
+use support::registry::{Kind, Registry, skopeo_digest};
+use support::step::{run_hoist, run_hoist_args};
+
+/// Writes an OCI layout of one image with `layers` small layers (distinct, a few hundred bytes
+/// each, so that the test is bounded by request counts, not bytes); returns its digest.
+fn write_many_layers(layout: &Path, layers: usize) -> String {
+    fn blob(layout: &Path, bytes: &[u8]) -> serde_json::Value {
+        let d = support::digest(bytes);
+        std::fs::write(layout.join("blobs/sha256").join(&d[7..]), bytes).unwrap();
+        serde_json::json!({"digest": d, "size": bytes.len()})
+    }
+    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    let mut descs = Vec::new();
+    let mut diff_ids = Vec::new();
+    for i in 0..layers {
+        let raw = format!("layer {i} of the scale image\n").repeat(8);
+        diff_ids.push(support::digest(raw.as_bytes()));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(raw.as_bytes()).unwrap();
+        let mut d = blob(layout, &gz.finish().unwrap());
+        d["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip".into();
+        descs.push(d);
+    }
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "created": "2026-01-01T00:00:00Z",
+        "config": {}, "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    });
+    let mut config = blob(layout, &serde_json::to_vec(&config).unwrap());
+    config["mediaType"] = "application/vnd.oci.image.config.v1+json".into();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": config,
+        "layers": descs,
+    });
+    let mut root = blob(layout, &serde_json::to_vec(&manifest).unwrap());
+    root["mediaType"] = "application/vnd.oci.image.manifest.v1+json".into();
+    let digest = root["digest"].as_str().unwrap().to_owned();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [root]});
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+    digest
+}
+
+/// `skopeo list-tags` of `host/team/app`, sorted.
+fn list_tags(host: &str) -> Vec<String> {
+    let out = std::process::Command::new("skopeo")
+        .args(["list-tags", "--tls-verify=false"])
+        .arg(format!("docker://{host}/team/app"))
+        .env_clear()
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("skopeo (apt-get install skopeo)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut tags = support::string_list(&json["Tags"]).unwrap();
+    tags.sort();
+    tags
+}
+
+/// The digest of every `host/team/app:tag` per skopeo, read by a few threads at once.
+fn digests(refs: &[String]) -> Vec<Option<String>> {
+    let chunk = refs.len().div_ceil(4).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = refs
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|r| skopeo_digest(r, &[]))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}
+
+/// The tags of the scale test: one release family (`1.2.3`, `1.2`, `1`, `latest`, written
+/// least specific first) and 96 unrelated ones.
+fn hundred_tags() -> Vec<String> {
+    let mut tags: Vec<String> = ["1", "latest", "1.2", "1.2.3"]
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+    tags.extend((1..=96).map(|i| format!("build-{i}")));
+    tags
+}
+
+fn tags_input(tags: &[String]) -> String {
+    tags.iter()
+        .map(|t| format!("type=raw,value={t}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn ten_registries_two_hundred_layers_a_hundred_tags_every_tag_at_the_digest() {
+    const LAYERS: usize = 200;
+    let regs: Vec<Registry> = (0..10)
+        .map(|_| Registry::start(&Kind::Anonymous))
+        .collect();
+    // The last registry is watched: every request line it receives is recorded.
+    let watched = FaultProxy::start(regs[9].port, |_, _| Fault::Pass);
+    let hosts: Vec<String> = regs[..9]
+        .iter()
+        .map(Registry::host)
+        .chain([watched.host()])
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("image");
+    let digest = write_many_layers(&layout, LAYERS);
+    let tags = hundred_tags();
+    let images: Vec<String> = hosts.iter().map(|h| format!("{h}/team/app")).collect();
+    let run = run_hoist(&[
+        ("images", images.join("\n").as_str()),
+        ("tags", tags_input(&tags).as_str()),
+        ("source", format!("oci:{}", layout.display()).as_str()),
+        ("insecure-registries", hosts.join("\n").as_str()),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.output("digest"), digest);
+
+    // Every blob (the layers and the config) uploaded once on every registry, none skipped.
+    let results = run.results();
+    assert_eq!(results.len(), 10);
+    let blobs = u64::try_from(LAYERS + 1).unwrap();
+    for r in &results {
+        assert_eq!(r["status"], "ok", "{r}");
+        assert_eq!(r["blobs"]["uploaded"], blobs, "{r}");
+        assert_eq!(r["blobs"]["existing"], 0, "{r}");
+        assert_eq!(r["blobs"]["mounted"], 0, "{r}");
+        let moved = r["tags"].as_array().unwrap();
+        assert_eq!(moved.len(), tags.len(), "{r}");
+        assert!(moved.iter().all(|t| t["status"] == "pushed"), "{r}");
+    }
+    // The watched registry, from its own side: one upload (PUT with `digest=`) per blob.
+    let seen = watched.seen();
+    let uploads: Vec<&String> = seen
+        .iter()
+        .filter(|l| l.starts_with("PUT ") && l.contains("/blobs/uploads/"))
+        .collect();
+    let distinct: HashSet<&str> = uploads
+        .iter()
+        .filter_map(|l| l.split("digest=").nth(1))
+        .map(|d| d.split([' ', '&']).next().unwrap_or_default())
+        .collect();
+    assert_eq!(uploads.len(), LAYERS + 1, "{uploads:#?}");
+    assert_eq!(distinct.len(), LAYERS + 1);
+    // Each tag PUT once.
+    let tag_puts = seen
+        .iter()
+        .filter(|l| l.starts_with("PUT ") && l.contains("/manifests/") && !l.contains("sha256:"))
+        .count();
+    assert_eq!(tag_puts, tags.len());
+
+    // skopeo: every registry lists exactly the tags, and every tag resolves to the digest (the
+    // watched registry read directly, not through the proxy).
+    let hosts: Vec<String> = regs.iter().map(Registry::host).collect();
+    let mut sorted = tags.clone();
+    sorted.sort();
+    for h in &hosts {
+        assert_eq!(list_tags(h), sorted, "{h}");
+    }
+    let refs: Vec<String> = hosts
+        .iter()
+        .flat_map(|h| tags.iter().map(move |t| format!("{h}/team/app:{t}")))
+        .collect();
+    for (r, d) in refs.iter().zip(digests(&refs)) {
+        assert_eq!(d.as_deref(), Some(digest.as_str()), "{r}");
+    }
+}
+
+#[test]
+fn a_failed_tag_move_holds_back_the_less_specific_tags_of_its_family() {
+    let (healthy, failing) = (
+        Registry::start(&Kind::Anonymous),
+        Registry::start(&Kind::Anonymous),
+    );
+    // Behind the proxy, the PUT of tag `1.2.3` is refused (403: fatal, not retried).
+    let proxy = FaultProxy::start(failing.port, |_, line| {
+        if line.starts_with("PUT ") && line.contains("/manifests/1.2.3 ") {
+            Fault::StatusAfterBody(403)
+        } else {
+            Fault::Pass
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("image");
+    let digest = write_many_layers(&layout, 3);
+    let mut tags = hundred_tags();
+    tags.truncate(24);
+    let hosts = [healthy.host(), proxy.host()];
+    let images: Vec<String> = hosts.iter().map(|h| format!("{h}/team/app")).collect();
+    let run = run_hoist_args(
+        &[
+            ("images", images.join("\n").as_str()),
+            ("tags", tags_input(&tags).as_str()),
+            ("source", format!("oci:{}", layout.display()).as_str()),
+            ("insecure-registries", hosts.join("\n").as_str()),
+        ],
+        &["--retry-pacing", FAST_RETRIES],
+    );
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let results = run.results();
+    assert_eq!(results.len(), 2);
+
+    // The healthy registry is not held back by the other's tag failure: every tag moved.
+    assert_eq!(results[0]["status"], "ok", "{}", results[0]);
+    for t in &tags {
+        let at = skopeo_digest(&format!("{}/team/app:{t}", hosts[0]), &[]);
+        assert_eq!(at.as_deref(), Some(digest.as_str()), "{t}");
+    }
+
+    // The failing one: `1.2.3` failed, so `1.2`, `1` and `latest` never moved (never PUT).
+    let failed = &results[1];
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["error"]["operation"], "tag `1.2.3`", "{failed}");
+    let status = |tag: &str| {
+        failed["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tag"] == tag)
+            .map(|t| t["status"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(status("1.2.3"), "failed");
+    for less in ["1.2", "1", "latest"] {
+        assert_eq!(status(less), "not-moved", "{less}");
+        assert!(
+            !proxy
+                .seen()
+                .iter()
+                .any(|l| l.starts_with(&format!("PUT /v2/team/app/manifests/{less} "))),
+            "{less} was PUT"
+        );
+    }
+    // The report says exactly what moved: a tag reported pushed is at the digest, any other
+    // is absent (the registry was empty). Read directly, not through the proxy.
+    for t in &tags {
+        let at = skopeo_digest(&format!("{}/team/app:{t}", failing.host()), &[]);
+        match status(t).as_str() {
+            "pushed" => assert_eq!(at.as_deref(), Some(digest.as_str()), "{t}"),
+            _ => assert_eq!(at, None, "{t}"),
+        }
+    }
+}

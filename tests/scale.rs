@@ -72,7 +72,11 @@ fn list_tags(host: &str) -> Vec<String> {
         .env("HOME", std::env::temp_dir())
         .output()
         .expect("skopeo (apt-get install skopeo)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut tags = support::string_list(&json["Tags"]).unwrap();
     tags.sort();
@@ -121,9 +125,7 @@ fn tags_input(tags: &[String]) -> String {
 #[test]
 fn ten_registries_two_hundred_layers_a_hundred_tags_every_tag_at_the_digest() {
     const LAYERS: usize = 200;
-    let regs: Vec<Registry> = (0..10)
-        .map(|_| Registry::start(&Kind::Anonymous))
-        .collect();
+    let regs: Vec<Registry> = (0..10).map(|_| Registry::start(&Kind::Anonymous)).collect();
     // The last registry is watched: every request line it receives is recorded.
     let watched = FaultProxy::start(regs[9].port, |_, _| Fault::Pass);
     let hosts: Vec<String> = regs[..9]
@@ -186,11 +188,11 @@ fn ten_registries_two_hundred_layers_a_hundred_tags_every_tag_at_the_digest() {
     for h in &hosts {
         assert_eq!(list_tags(h), sorted, "{h}");
     }
-    let refs: Vec<String> = hosts
+    let references: Vec<String> = hosts
         .iter()
         .flat_map(|h| tags.iter().map(move |t| format!("{h}/team/app:{t}")))
         .collect();
-    for (r, d) in refs.iter().zip(digests(&refs)) {
+    for (r, d) in references.iter().zip(digests(&references)) {
         assert_eq!(d.as_deref(), Some(digest.as_str()), "{r}");
     }
 }
@@ -269,4 +271,138 @@ fn a_failed_tag_move_holds_back_the_less_specific_tags_of_its_family() {
             _ => assert_eq!(at, None, "{t}"),
         }
     }
+}
+
+/// A loopback HTTP/1.1 server answering every request `200` with an empty body, keeping
+/// connections open; it counts the connections accepted, the requests, and the most requests
+/// it held at once (each held a few milliseconds so that concurrent ones overlap).
+struct CountingServer {
+    port: u16,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    most_at_once: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CountingServer {
+    fn start() -> Self {
+        use std::io::{BufRead as _, BufReader};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let most_at_once = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (conns, reqs, most, flag) = (
+            Arc::clone(&connections),
+            Arc::clone(&requests),
+            Arc::clone(&most_at_once),
+            Arc::clone(&stop),
+        );
+        let thread = std::thread::spawn(move || {
+            let now = Arc::new(AtomicUsize::new(0));
+            let mut workers = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    continue;
+                };
+                conns.fetch_add(1, Ordering::SeqCst);
+                let (reqs, most, now) = (Arc::clone(&reqs), Arc::clone(&most), Arc::clone(&now));
+                workers.push(std::thread::spawn(move || {
+                    stream.set_nonblocking(false).unwrap();
+                    // Bounded: a connection idle for 10 s is closed.
+                    stream
+                        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                        .unwrap();
+                    let mut out = stream.try_clone().unwrap();
+                    let mut lines = BufReader::new(stream);
+                    // One request a round: its head up to the empty line (no bodies here).
+                    for _ in 0..10_000 {
+                        let mut line = String::new();
+                        if lines.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        while line != "\r\n" {
+                            line.clear();
+                            if lines.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                        }
+                        reqs.fetch_add(1, Ordering::SeqCst);
+                        let held = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(held, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(3));
+                        now.fetch_sub(1, Ordering::SeqCst);
+                        if out
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                }));
+            }
+            for w in workers {
+                let _ = w.join();
+            }
+        });
+        Self {
+            port,
+            connections,
+            requests,
+            most_at_once,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for CountingServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn requests_to_one_host_are_bounded_in_flight_and_reuse_their_connections() {
+    use hoist::registry::endpoint::{Endpoint, EndpointConfig, MAX_IN_FLIGHT_PER_HOST};
+    use std::sync::atomic::Ordering;
+    const REQUESTS: usize = 200;
+    let server = CountingServer::start();
+    let config = EndpointConfig {
+        insecure: true,
+        ..EndpointConfig::default()
+    };
+    let host = format!("127.0.0.1:{}", server.port);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let ep = Endpoint::new(&host, &config, None, std::sync::Arc::new(|_: &str| {})).unwrap();
+        let digest = hoist::plan::Digest::of(b"a blob");
+        // Many checks at once, as ten images on one host would ask.
+        let all = futures_util::future::join_all(
+            (0..REQUESTS).map(|i| ep.blob_exists(if i % 2 == 0 { "a/x" } else { "b/y" }, &digest)),
+        )
+        .await;
+        assert!(all.iter().all(|r| matches!(r, Ok(true))), "{all:?}");
+    });
+    assert_eq!(server.requests.load(Ordering::SeqCst), REQUESTS);
+    let most = server.most_at_once.load(Ordering::SeqCst);
+    assert!(
+        (1..=MAX_IN_FLIGHT_PER_HOST).contains(&most),
+        "{most} requests at once"
+    );
+    // Connections are reused, not one per request.
+    let connections = server.connections.load(Ordering::SeqCst);
+    assert!(connections <= REQUESTS / 4, "{connections} connections");
 }

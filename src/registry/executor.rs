@@ -1,7 +1,8 @@
 //! The phased executor: preflight every target, then content (blobs HEAD-skipped or streamed,
 //! then manifests by digest, children first), then — only when the tag policy allows — tags,
-//! most specific first, skipping a tag already at our digest; then every tag is read back on
-//! every registry, and one that no longer points at our digest fails its target (another run
+//! [`TAG_CONCURRENCY`] at a time in family order ([`super::tag_order`]: a less specific tag
+//! after the more specific ones), skipping a tag already at our digest; then every tag is read
+//! back on every registry, and one that no longer points at our digest fails its target (another run
 //! moved it: registries have no compare-and-swap, so this detects a race, it cannot prevent
 //! it). Targets run concurrently and never cancel each other; every outcome is kept in the
 //! report. The whole publish is bounded by [`PublishOptions::timeout`].

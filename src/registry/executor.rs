@@ -410,91 +410,65 @@ async fn push_tags(
     report: &mut TargetReport,
 ) {
     let root = plan.root();
-    let count = target.tags.len();
     let predecessors = super::tag_order::predecessors(&target.tags);
-    let mut waiting: Vec<usize> = predecessors.iter().map(Vec::len).collect();
-    let mut successors: Vec<Vec<usize>> = vec![Vec::new(); count];
-    for (j, before) in predecessors.iter().enumerate() {
-        for &i in before {
-            successors[i].push(j);
-        }
-    }
-    let mut ready: std::collections::VecDeque<usize> =
-        (0..count).filter(|&j| waiting[j] == 0).collect();
-    let mut running = futures_util::stream::FuturesUnordered::new();
-    let mut stopped = false;
-    // Each tag enters `ready` once (when its last predecessor is done) and `running` once.
-    loop {
-        while !stopped && running.len() < TAG_CONCURRENCY {
-            let Some(i) = ready.pop_front() else { break };
-            let t = &report.tags[i];
-            if t.guard.as_ref().is_some_and(|g| g.starts_with("skipped")) {
-                // Left where it is by the guard: its family goes on without it.
-                release(i, &successors, &mut waiting, &mut ready);
-                continue;
+    // Left where it is by the guard: its family goes on without it.
+    let skip: Vec<bool> = report
+        .tags
+        .iter()
+        .map(|t| t.guard.as_ref().is_some_and(|g| g.starts_with("skipped")))
+        .collect();
+    let guards: Vec<(Option<String>, Option<String>)> = report
+        .tags
+        .iter()
+        .map(|t| (t.guard.clone(), t.previous.clone()))
+        .collect();
+    let guards = &guards;
+    super::tag_order::run_in_order(
+        &predecessors,
+        TAG_CONCURRENCY,
+        &skip,
+        |i| async move {
+            let (guard, previous) = &guards[i];
+            move_tag(
+                ep,
+                target,
+                root,
+                options,
+                &target.tags[i],
+                guard.as_deref(),
+                previous.as_deref(),
+            )
+            .await
+        },
+        |i, outcome| {
+            let t = &mut report.tags[i];
+            match outcome {
+                TagMove::Unchanged => t.status = TagStatus::Unchanged,
+                TagMove::Pushed { previous } => {
+                    t.status = TagStatus::Pushed;
+                    t.previous = previous;
+                }
+                TagMove::LeftAlone { now } => {
+                    t.guard = Some("skipped: moved by another run".into());
+                    t.previous = now;
+                }
+                TagMove::Held { held, error } => {
+                    t.previous = Some(held);
+                    report.status = TargetStatus::Failed;
+                    report.error.get_or_insert(error);
+                    return false;
+                }
+                TagMove::Failed(error) => {
+                    t.status = TagStatus::Failed;
+                    report.status = TargetStatus::Failed;
+                    report.error.get_or_insert(error);
+                    return false;
+                }
             }
-            let (guard, previous) = (t.guard.clone(), t.previous.clone());
-            let tag = target.tags[i].as_str();
-            running.push(async move {
-                let outcome = move_tag(
-                    ep,
-                    target,
-                    root,
-                    options,
-                    tag,
-                    guard.as_deref(),
-                    previous.as_deref(),
-                )
-                .await;
-                (i, outcome)
-            });
-        }
-        let Some((i, outcome)) = running.next().await else {
-            break;
-        };
-        let t = &mut report.tags[i];
-        match outcome {
-            TagMove::Unchanged => t.status = TagStatus::Unchanged,
-            TagMove::Pushed { previous } => {
-                t.status = TagStatus::Pushed;
-                t.previous = previous;
-            }
-            TagMove::LeftAlone { now } => {
-                t.guard = Some("skipped: moved by another run".into());
-                t.previous = now;
-            }
-            TagMove::Held { held, error } => {
-                t.previous = Some(held);
-                report.status = TargetStatus::Failed;
-                report.error.get_or_insert(error);
-                stopped = true;
-                continue;
-            }
-            TagMove::Failed(error) => {
-                t.status = TagStatus::Failed;
-                report.status = TargetStatus::Failed;
-                report.error.get_or_insert(error);
-                stopped = true;
-                continue;
-            }
-        }
-        release(i, &successors, &mut waiting, &mut ready);
-    }
-}
-
-/// Tag `i` is done: its successors whose last predecessor it was become ready.
-fn release(
-    i: usize,
-    successors: &[Vec<usize>],
-    waiting: &mut [usize],
-    ready: &mut std::collections::VecDeque<usize>,
-) {
-    for &j in &successors[i] {
-        waiting[j] -= 1;
-        if waiting[j] == 0 {
-            ready.push_back(j);
-        }
-    }
+            true
+        },
+    )
+    .await;
 }
 
 /// `latest-guard: semver`: reads what every target's `latest` tags hold, then takes one

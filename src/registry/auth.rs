@@ -225,11 +225,13 @@ impl Endpoint {
                 self.authorize(&mut req, scope),
             )
             .await?;
+            let permit = self.permit().await;
             let deadline = Instant::now() + limit;
             let mut resp = within(limit, &what, async {
                 self.http.execute(req).await.map_err(|e| transport(&e))
             })
             .await?;
+            drop(permit);
             resp.extensions_mut().insert(Deadline(deadline));
             if resp.status() != StatusCode::UNAUTHORIZED || refreshed {
                 return Ok(resp);

@@ -37,7 +37,19 @@ pub struct Endpoint {
     /// Input `chunk-size`: upload blobs in `PATCH` chunks of this many bytes (`None`: one
     /// monolithic `PUT`).
     pub(super) chunk_size: Option<u64>,
+    /// Requests in flight on this host, across every target that shares it
+    /// ([`MAX_IN_FLIGHT_PER_HOST`] permits; see [`Self::permit`]).
+    pub(super) in_flight: tokio::sync::Semaphore,
 }
+
+/// The most requests in flight on one host at once, every target on it together: one
+/// target's blob uploads and HEADs (3 + 8) and a little more, so that targets sharing a host
+/// queue behind each other instead of opening a connection each. It is also the most idle
+/// connections kept per host, so a connection is reused rather than reopened.
+pub const MAX_IN_FLIGHT_PER_HOST: usize = 16;
+
+/// How long an idle connection is kept for reuse.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Every manifest media type hoist accepts when reading a tag.
 pub(super) const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
@@ -224,6 +236,9 @@ impl Endpoint {
         })?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
+            // Connections are reused: at most as many kept idle as may be in flight.
+            .pool_max_idle_per_host(MAX_IN_FLIGHT_PER_HOST)
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .connect_timeout(Duration::from_secs(30).min(config.policy.request_timeout))
             // No client-wide read timeout: it would also fire while a large upload is still
             // being written. Each exchange has its own deadline instead (`send_within`); a
@@ -275,7 +290,17 @@ impl Endpoint {
             auth: tokio::sync::Mutex::new(AuthState::default()),
             mask,
             chunk_size: config.chunk_size.filter(|&n| n > 0),
+            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT_PER_HOST),
         })
+    }
+
+    /// A place among the requests in flight on this host, held while one request is sent
+    /// and its response headers awaited (a body read afterwards is not counted: the permit is
+    /// never held across another request, so requests that nest cannot deadlock). The wait
+    /// is bounded by the requests ahead, each under its own deadline.
+    pub(super) async fn permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        // The semaphore is never closed; were it, requests would go unbounded rather than fail.
+        self.in_flight.acquire().await.ok()
     }
 
     /// Whether this endpoint has credentials.
@@ -323,6 +348,7 @@ impl Endpoint {
         let limit = self.policy.request_timeout;
         let deadline = Instant::now() + limit;
         let what = format!("GET /v2/ on `{}`", text::inert(&self.host));
+        let permit = self.permit().await;
         let mut resp = within(limit, &what, async {
             self.http
                 .get(ping.clone())
@@ -331,6 +357,7 @@ impl Endpoint {
                 .map_err(|e| transport(&e))
         })
         .await?;
+        drop(permit);
         resp.extensions_mut().insert(Deadline(deadline));
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED {

@@ -1,7 +1,8 @@
 //! The phased executor: preflight every target, then content (blobs HEAD-skipped or streamed,
 //! then manifests by digest, children first), then — only when the tag policy allows — tags,
-//! most specific first, skipping a tag already at our digest; then every tag is read back on
-//! every registry, and one that no longer points at our digest fails its target (another run
+//! [`TAG_CONCURRENCY`] at a time in family order ([`super::tag_order`]: a less specific tag
+//! after the more specific ones), skipping a tag already at our digest; then every tag is read
+//! back on every registry, and one that no longer points at our digest fails its target (another run
 //! moved it: registries have no compare-and-swap, so this detects a race, it cannot prevent
 //! it). Targets run concurrently and never cancel each other; every outcome is kept in the
 //! report. The whole publish is bounded by [`PublishOptions::timeout`].
@@ -32,6 +33,9 @@ const BLOB_CONCURRENCY: usize = 3;
 
 /// Concurrent blob HEADs per target.
 const HEAD_CONCURRENCY: usize = 8;
+
+/// Concurrent tag moves, tag read-backs and guarded-tag reads per target.
+pub(super) const TAG_CONCURRENCY: usize = 8;
 
 /// When tags move (the registry's own type; the edge converts the `tag-policy` input).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -355,7 +359,73 @@ async fn push_content(
     Ok(())
 }
 
-/// Points every tag of one target at the root, most specific first; stops at the first failure.
+/// What moving one tag came to.
+enum TagMove {
+    /// It already pointed at the root.
+    Unchanged,
+    /// It moved; it pointed at `previous` before.
+    Pushed { previous: Option<String> },
+    /// A guarded `latest` another run moved since the decision: left alone.
+    LeftAlone { now: Option<String> },
+    /// An immutable tag another run created meanwhile (holding `held`): the target fails.
+    Held { held: String, error: OpError },
+    /// The read or the PUT failed: the target fails.
+    Failed(OpError),
+}
+
+/// Moves one tag: reads it, leaves it when it already points at the root, re-reads the guards
+/// (a guarded `latest` moved by another run, an immutable tag created meanwhile), then PUTs the
+/// root's bytes by tag.
+async fn move_tag(
+    ep: &Endpoint,
+    target: &Target,
+    root: &crate::plan::Manifest,
+    options: &PublishOptions,
+    tag: &str,
+    guard: Option<&str>,
+    guard_previous: Option<&str>,
+) -> TagMove {
+    let retry = &options.retry;
+    let repo = target.repository.as_str();
+    let previous = match with_retry(retry, || ep.manifest_digest(repo, tag)).await {
+        Ok(p) => p,
+        Err((f, n)) => {
+            return TagMove::Failed(op_error(
+                &format!("read tag `{tag}`"),
+                &f,
+                n,
+                &target.registry,
+            ));
+        }
+    };
+    if previous.as_ref() == Some(&root.digest) {
+        return TagMove::Unchanged;
+    }
+    // Read again just before it moves: a guarded `latest` another run moved since the
+    // decision is left alone (the window shrinks to one round trip).
+    let now = previous.as_ref().map(ToString::to_string);
+    if guard == Some("semver") && now.as_deref() != guard_previous {
+        return TagMove::LeftAlone { now };
+    }
+    // Read again just before it moves: an immutable tag another run created meanwhile.
+    if let Some(held) = previous
+        .as_ref()
+        .filter(|_| super::guard::is_guarded(&options.immutable_tags, tag))
+    {
+        let held = held.to_string();
+        let error = super::guard::moved(tag, &held, &root.digest.to_string());
+        return TagMove::Held { held, error };
+    }
+    match with_retry(retry, || ep.put_manifest(repo, tag, root)).await {
+        Ok(()) => TagMove::Pushed { previous: now },
+        Err((f, n)) => TagMove::Failed(op_error(&format!("tag `{tag}`"), &f, n, &target.registry)),
+    }
+}
+
+/// Points every tag of one target at the root, [`TAG_CONCURRENCY`] at a time, in the order of
+/// [`super::tag_order`]: a less specific tag of a family (`1.2`, `1`, `latest`) starts only
+/// once the more specific ones (`1.2.3`) have moved. The first failure stops the target: no
+/// further tag starts, the moves already in flight finish and are reported as they ended.
 async fn push_tags(
     ep: &Endpoint,
     target: &Target,
@@ -363,72 +433,66 @@ async fn push_tags(
     options: &PublishOptions,
     report: &mut TargetReport,
 ) {
-    let retry = &options.retry;
-    let repo = target.repository.as_str();
     let root = plan.root();
-    for i in 0..target.tags.len() {
-        let tag = target.tags[i].as_str();
-        if report.tags[i]
-            .guard
-            .as_ref()
-            .is_some_and(|g| g.starts_with("skipped"))
-        {
-            continue;
-        }
-        let previous = match with_retry(retry, || ep.manifest_digest(repo, tag)).await {
-            Ok(p) => p,
-            Err((f, n)) => {
-                report.tags[i].status = TagStatus::Failed;
-                report.error = Some(op_error(
-                    &format!("read tag `{tag}`"),
-                    &f,
-                    n,
-                    &target.registry,
-                ));
-                report.status = TargetStatus::Failed;
-                return;
+    let predecessors = super::tag_order::predecessors(&target.tags);
+    // Left where it is by the guard: its family goes on without it.
+    let skip: Vec<bool> = report
+        .tags
+        .iter()
+        .map(|t| t.guard.as_ref().is_some_and(|g| g.starts_with("skipped")))
+        .collect();
+    let guards: Vec<(Option<String>, Option<String>)> = report
+        .tags
+        .iter()
+        .map(|t| (t.guard.clone(), t.previous.clone()))
+        .collect();
+    let guards = &guards;
+    super::tag_order::run_in_order(
+        &predecessors,
+        TAG_CONCURRENCY,
+        &skip,
+        |i| async move {
+            let (guard, previous) = &guards[i];
+            move_tag(
+                ep,
+                target,
+                root,
+                options,
+                &target.tags[i],
+                guard.as_deref(),
+                previous.as_deref(),
+            )
+            .await
+        },
+        |i, outcome| {
+            let t = &mut report.tags[i];
+            match outcome {
+                TagMove::Unchanged => t.status = TagStatus::Unchanged,
+                TagMove::Pushed { previous } => {
+                    t.status = TagStatus::Pushed;
+                    t.previous = previous;
+                }
+                TagMove::LeftAlone { now } => {
+                    t.guard = Some("skipped: moved by another run".into());
+                    t.previous = now;
+                }
+                TagMove::Held { held, error } => {
+                    t.previous = Some(held);
+                    report.status = TargetStatus::Failed;
+                    report.error.get_or_insert(error);
+                    return false;
+                }
+                TagMove::Failed(error) => {
+                    t.status = TagStatus::Failed;
+                    report.status = TargetStatus::Failed;
+                    report.error.get_or_insert(error);
+                    return false;
+                }
             }
-        };
-        if previous.as_ref() == Some(&root.digest) {
-            report.tags[i].status = TagStatus::Unchanged;
-            continue;
-        }
-        // Read again just before it moves: a guarded `latest` another run moved since the
-        // decision is left alone (the window shrinks to one round trip).
-        if report.tags[i].guard.as_deref() == Some("semver")
-            && previous.as_ref().map(ToString::to_string) != report.tags[i].previous
-        {
-            report.tags[i].guard = Some("skipped: moved by another run".into());
-            report.tags[i].previous = previous.map(|d| d.to_string());
-            continue;
-        }
-        // Read again just before it moves: an immutable tag another run created meanwhile.
-        if let Some(held) = previous
-            .as_ref()
-            .filter(|_| super::guard::is_guarded(&options.immutable_tags, tag))
-        {
-            report.tags[i].previous = Some(held.to_string());
-            report.error = Some(super::guard::moved(
-                tag,
-                &held.to_string(),
-                &root.digest.to_string(),
-            ));
-            report.status = TargetStatus::Failed;
-            return;
-        }
-        match with_retry(retry, || ep.put_manifest(repo, tag, root)).await {
-            Ok(()) => {
-                report.tags[i].status = TagStatus::Pushed;
-                report.tags[i].previous = previous.map(|d| d.to_string());
-            }
-            Err((f, n)) => {
-                report.tags[i].status = TagStatus::Failed;
-                report.error = Some(op_error(&format!("tag `{tag}`"), &f, n, &target.registry));
-                report.status = TargetStatus::Failed;
-                return;
-            }
-        }
-    }
+            true
+        },
+    )
+    .await;
 }
 
 /// `latest-guard: semver`: reads what every target's `latest` tags hold, then takes one
@@ -497,8 +561,9 @@ async fn guard_latest(
     any_failed
 }
 
-/// Reads every tag of one target back (after every target's tag phase): a tag that no longer
-/// points at the root was moved by another run; the target fails and the tag says so.
+/// Reads every tag of one target back (after every target's tag phase), [`TAG_CONCURRENCY`]
+/// at a time: a tag that no longer points at the root was moved by another run; the target
+/// fails and the tag says so (the first such tag in list order names the error).
 async fn verify_tags(
     ep: &Endpoint,
     target: &Target,
@@ -508,15 +573,25 @@ async fn verify_tags(
 ) {
     let repo = target.repository.as_str();
     let root = &plan.root().digest;
-    for i in 0..target.tags.len() {
-        if !matches!(
-            report.tags[i].status,
-            TagStatus::Pushed | TagStatus::Unchanged
-        ) {
-            continue;
-        }
+    let moved: Vec<usize> = (0..target.tags.len())
+        .filter(|&i| {
+            matches!(
+                report.tags[i].status,
+                TagStatus::Pushed | TagStatus::Unchanged
+            )
+        })
+        .collect();
+    let reads: Vec<_> = futures_util::stream::iter(moved)
+        .map(|i| async move {
+            let tag = target.tags[i].as_str();
+            (i, with_retry(retry, || ep.manifest_digest(repo, tag)).await)
+        })
+        .buffered(TAG_CONCURRENCY)
+        .collect()
+        .await;
+    for (i, read) in reads {
         let tag = target.tags[i].as_str();
-        match with_retry(retry, || ep.manifest_digest(repo, tag)).await {
+        match read {
             Ok(Some(d)) if &d == root => {}
             Ok(now) => {
                 report.tags[i].status = TagStatus::Overwritten;

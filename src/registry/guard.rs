@@ -6,6 +6,8 @@
 
 use std::cmp::Ordering;
 
+use futures_util::StreamExt as _;
+
 use super::endpoint::Endpoint;
 use super::report::OpError;
 use super::retry::{RetryPolicy, with_retry};
@@ -240,12 +242,25 @@ pub async fn check_immutable(
     ours: &Digest,
     retry: &RetryPolicy,
 ) -> Result<(), OpError> {
-    for tag in tags.iter().filter(|t| is_guarded(globs, t)) {
-        let held = with_retry(retry, || ep.manifest_digest(repository, tag))
-            .await
-            .map_err(|(f, n)| {
-                super::executor::op_error(&format!("read immutable tag `{tag}`"), &f, n, registry)
-            })?;
+    // Read concurrently within the tag bound, judged in list order: the first tag at fault
+    // names the error, and the reads still in flight are dropped.
+    let mut reads = futures_util::stream::iter(tags.iter().filter(|t| is_guarded(globs, t)))
+        .map(|tag| async move {
+            let held = with_retry(retry, || ep.manifest_digest(repository, tag))
+                .await
+                .map_err(|(f, n)| {
+                    super::executor::op_error(
+                        &format!("read immutable tag `{tag}`"),
+                        &f,
+                        n,
+                        registry,
+                    )
+                })?;
+            Ok((tag, held))
+        })
+        .buffered(super::executor::TAG_CONCURRENCY);
+    while let Some(read) = reads.next().await {
+        let (tag, held) = read?;
         if let Some(held) = held.filter(|d| d != ours) {
             return Err(moved(tag, &held.to_string(), &ours.to_string()));
         }

@@ -20,6 +20,7 @@ pub mod report;
 pub mod resume;
 pub mod retention;
 pub mod retry;
+pub mod tag_order;
 pub mod text;
 pub mod verify;
 
@@ -39,7 +40,8 @@ pub struct Target {
     pub host: String,
     /// The repository (`library/alpine`, `owner/app`).
     pub repository: String,
-    /// The tags to point at the image, most specific first.
+    /// The tags to point at the image, most specific first (as the metadata lists them;
+    /// [`tag_order`] decides which may move at the same time).
     pub tags: Vec<String>,
 }
 

@@ -14,14 +14,9 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
 use serde_json::{Value as Json, json};
+use support::api_stub::{ApiStub as Stub, Seen};
+use support::pusher::Pusher;
 
 /// "now" for the age rules (`SOURCE_DATE_EPOCH`): 2026-06-01T00:00:00Z.
 const NOW: i64 = 1_780_272_000;
@@ -30,134 +25,6 @@ const DO_TOKEN: &str = "dop_v1_hoistTestToken0123456789abcdef";
 const KEY_ID: &str = "AKIAHOISTRETENTION01";
 const SECRET_KEY: &str = "aws-secret-retention-93";
 const ECR_HOST: &str = "123456789012.dkr.ecr.eu-west-3.amazonaws.com";
-/// How long a stub lives at most, whatever the test does.
-const LIFETIME: Duration = Duration::from_secs(120);
-
-/// One request a stub received.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    /// Path and query, as sent.
-    target: String,
-    authorization: String,
-    amz_target: String,
-    body: String,
-}
-
-type Handler = dyn Fn(&Seen) -> (u16, String) + Send + Sync;
-
-/// A loopback HTTP/1.1 stub answering with `handler`; stopped when dropped.
-struct Stub {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-fn serve_one(mut s: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>) {
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-        if buf.len() > 64 * 1024 {
-            return;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let header = |name: &str| {
-        head.lines()
-            .skip(1)
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.trim()
-                    .eq_ignore_ascii_case(name)
-                    .then(|| v.trim().to_owned())
-            })
-            .unwrap_or_default()
-    };
-    let len: usize = header("content-length")
-        .parse()
-        .unwrap_or(0_usize)
-        .min(64 * 1024);
-    while buf.len() < head_end + len {
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    let mut line = head.lines().next().unwrap_or_default().split(' ');
-    let request = Seen {
-        method: line.next().unwrap_or_default().to_owned(),
-        target: line.next().unwrap_or_default().to_owned(),
-        authorization: header("authorization"),
-        amz_target: header("x-amz-target"),
-        body: String::from_utf8_lossy(&buf[head_end..head_end + len]).into_owned(),
-    };
-    let (status, answer) = handler(&request);
-    seen.lock().unwrap().push(request);
-    let _ = write!(
-        s,
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-        answer.len()
-    );
-}
-
-impl Stub {
-    fn start(handler: Box<Handler>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let seen = Arc::clone(&seen);
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || {
-                let end = Instant::now() + LIFETIME;
-                while !stop.load(Ordering::Relaxed) && Instant::now() < end {
-                    match listener.accept() {
-                        Ok((s, _)) => {
-                            s.set_nonblocking(false).unwrap();
-                            serve_one(s, handler.as_ref(), &seen);
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                    }
-                }
-            })
-        };
-        Self {
-            addr,
-            seen,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Every request so far, and forgets them.
-    fn take(&self) -> Vec<Seen> {
-        std::mem::take(&mut *self.seen.lock().unwrap())
-    }
-}
-
-impl Drop for Stub {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 fn iso(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0)
@@ -220,128 +87,6 @@ fn names(v: &Json) -> Vec<&str> {
 
 // ---------------------------------------------------------------------------------------------
 // DigitalOcean
-
-/// Pushes blobs and manifests straight through the distribution API (plain HTTP, anonymous):
-/// the local registry standing in for `registry.digitalocean.com`.
-struct Pusher {
-    http: reqwest::Client,
-    base: String,
-    repo: String,
-}
-
-impl Pusher {
-    fn new(host: &str, repo: &str) -> Self {
-        // reqwest is built without a default crypto provider; hoist uses ring.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        Self {
-            http: reqwest::Client::new(),
-            base: format!("http://{host}"),
-            repo: repo.to_owned(),
-        }
-    }
-
-    async fn blob(&self, bytes: &[u8]) -> String {
-        let d = support::digest(bytes);
-        let start = self
-            .http
-            .post(format!("{}/v2/{}/blobs/uploads/", self.base, self.repo))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(start.status(), 202, "upload start");
-        let loc = start.headers()["location"].to_str().unwrap().to_owned();
-        let url = if loc.starts_with("http") {
-            loc
-        } else {
-            format!("{}{loc}", self.base)
-        };
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let put = self
-            .http
-            .put(format!("{url}{sep}digest={d}"))
-            .body(bytes.to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(put.status(), 201, "blob put");
-        d
-    }
-
-    /// Puts a manifest under `reference` (a tag, or its own digest when empty).
-    async fn manifest(&self, reference: &str, json: &Json) -> (String, usize) {
-        let bytes = serde_json::to_vec(json).unwrap();
-        let digest = support::digest(&bytes);
-        let reference = if reference.is_empty() {
-            digest.as_str()
-        } else {
-            reference
-        };
-        let put = self
-            .http
-            .put(format!(
-                "{}/v2/{}/manifests/{reference}",
-                self.base, self.repo
-            ))
-            .header("content-type", json["mediaType"].as_str().unwrap())
-            .body(bytes.clone())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(put.status(), 201, "manifest put {reference}");
-        (digest, bytes.len())
-    }
-
-    /// A one-layer image unique by `salt`, under `reference`.
-    async fn image(&self, reference: &str, salt: &str, arch: &str) -> (String, usize) {
-        let layer = format!("layer {salt}").into_bytes();
-        let layer_digest = self.blob(&layer).await;
-        let config = serde_json::to_vec(&json!({
-            "architecture": arch, "os": "linux",
-            "config": {"Labels": {"salt": salt}},
-            "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
-        }))
-        .unwrap();
-        let config_digest = self.blob(&config).await;
-        self.manifest(
-            reference,
-            &json!({
-                "schemaVersion": 2,
-                "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
-                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}],
-            }),
-        )
-        .await
-    }
-
-    /// A buildx-style index under `tag`: amd64, arm64 and an attestation manifest, each pushed
-    /// untagged. Returns the index digest and the children's.
-    async fn multi_arch(&self, tag: &str) -> (String, Vec<String>) {
-        let amd = self.image("", "amd64", "amd64").await;
-        let arm = self.image("", "arm64", "arm64").await;
-        let att = self.image("", "attestation", "unknown").await;
-        let desc = |(d, s): &(String, usize), arch: &str| {
-            json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": s,
-                   "platform": {"architecture": arch, "os": if arch == "unknown" { "unknown" } else { "linux" }}})
-        };
-        let mut attestation = desc(&att, "unknown");
-        attestation["annotations"] = json!({
-            "vnd.docker.reference.type": "attestation-manifest",
-            "vnd.docker.reference.digest": amd.0,
-        });
-        let (index, _) = self
-            .manifest(
-                tag,
-                &json!({
-                    "schemaVersion": 2,
-                    "mediaType": "application/vnd.oci.image.index.v1+json",
-                    "manifests": [desc(&amd, "amd64"), desc(&arm, "arm64"), attestation],
-                }),
-            )
-            .await;
-        (index, vec![amd.0, arm.0, att.0])
-    }
-}
 
 /// One tag entry as `GET /v2/registry/{registry}/repositories/{repo}/tags` answers it.
 /// Shape: <https://docs.digitalocean.com/reference/api/api-reference/#operation/registry_list_repositoryTags>
@@ -446,7 +191,7 @@ fn digitalocean_deletes_by_digest_what_no_kept_tag_needs_and_collects_only_blobs
         .build()
         .unwrap();
     let (latest, kids, pr2, pr3, pr4, sig) = rt.block_on(async {
-        let (latest, kids) = pusher.multi_arch("latest").await;
+        let (latest, kids) = pusher.multi_arch("latest", "latest").await;
         let pr2 = pusher.image("pr-2", "pr-2", "amd64").await.0;
         let pr3 = pusher.image("pr-3", "pr-3", "amd64").await.0;
         let pr4 = pusher.image("pr-4", "pr-4", "amd64").await.0;

@@ -10,158 +10,20 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
+use support::api_stub::{ApiStub as Stub, Seen};
 
 /// "Now" (`SOURCE_DATE_EPOCH`): 2026-06-01T00:00:00Z.
 const NOW: i64 = 1_780_272_000;
 const DAY: i64 = 86_400;
-/// How long a stub lives at most, whatever the test does.
-const LIFETIME: Duration = Duration::from_secs(120);
 
 const HUB_USER: &str = "hubuser";
 const HUB_PAT: &str = "dckr_pat_hoistTestSecret0123";
 /// The access token the Hub stub hands out.
 const HUB_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.hub-access-token.sig42";
 const QUAY_TOKEN: &str = "quayOAuthTokenHoistTest0123456789";
-
-/// One request a stub received.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    /// Path and query.
-    target: String,
-    authorization: String,
-    body: String,
-}
-
-impl Seen {
-    fn line(&self) -> String {
-        format!("{} {}", self.method, self.target)
-    }
-}
-
-type Route = dyn Fn(&Seen) -> (u16, String) + Send + Sync;
-
-/// A loopback HTTP/1.1 stub answering through `route`; stopped when dropped.
-struct Stub {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-fn handle(mut s: TcpStream, route: &Route, seen: &Mutex<Vec<Seen>>) {
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-        if buf.len() > 64 * 1024 {
-            return;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let header = |name: &str| {
-        head.lines().skip(1).find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_owned())
-        })
-    };
-    let len: usize = header("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-        .min(64 * 1024);
-    while buf.len() < head_end + len {
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    let mut request_line = head.lines().next().unwrap_or_default().split(' ');
-    let req = Seen {
-        method: request_line.next().unwrap_or_default().to_owned(),
-        target: request_line.next().unwrap_or_default().to_owned(),
-        authorization: header("authorization").unwrap_or_default(),
-        body: String::from_utf8_lossy(&buf[head_end..head_end + len]).into_owned(),
-    };
-    let (status, answer) = route(&req);
-    seen.lock().unwrap().push(req);
-    let reason = match status {
-        200 => "OK",
-        204 => "No Content",
-        401 => "Unauthorized",
-        _ => "Not Found",
-    };
-    let _ = write!(
-        s,
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-        answer.len()
-    );
-}
-
-impl Stub {
-    fn start(route: Box<Route>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let seen = Arc::clone(&seen);
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || {
-                let end = Instant::now() + LIFETIME;
-                while !stop.load(Ordering::Relaxed) && Instant::now() < end {
-                    match listener.accept() {
-                        Ok((s, _)) => {
-                            s.set_nonblocking(false).unwrap();
-                            handle(s, &*route, &seen);
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                    }
-                }
-            })
-        };
-        Self {
-            addr,
-            seen,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Stub {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 fn digest(c: char) -> String {
     format!("sha256:{}", c.to_string().repeat(64))

@@ -1,15 +1,18 @@
 //! The one test harness every integration test includes with `mod support;` and uses a part
 //! of: `registry` (real registries, htpasswd, a TLS CA, a token server, skopeo), `images`
 //! (generated layouts and archives), `faults` (the fault proxy, fast retry pacing), `github`
-//! (the GitHub API stub), `step` (the binary run as a GitHub runner runs a step, and the one
+//! (the GitHub API stub), `api_stub` (a vendor API stub that records every request), `pusher`
+//! (repositories put in an exact shape through the distribution API), `step` (the binary run as a GitHub runner runs a step, and the one
 //! file-command parser), `cli` (the binary run outside a runner); here, the diffs for failure
 //! messages and small shared helpers.
 #![allow(dead_code)]
 
+pub mod api_stub;
 pub mod cli;
 pub mod faults;
 pub mod github;
 pub mod images;
+pub mod pusher;
 pub mod registry;
 pub mod step;
 

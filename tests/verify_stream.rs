@@ -13,7 +13,6 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::digest;
 use support::faults::{FAST_RETRIES, Fault, FaultProxy};
 use support::registry::{Kind, Registry, skopeo_digest};
 use support::step::{Run, run_hoist_args};
@@ -21,57 +20,9 @@ use support::step::{Run, run_hoist_args};
 /// The large layer: 6 MiB of incompressible bytes.
 const BIG: usize = 6 << 20;
 
-fn write_blob(layout: &Path, bytes: &[u8]) -> serde_json::Value {
-    let d = digest(bytes);
-    std::fs::write(
-        layout.join("blobs/sha256").join(&d["sha256:".len()..]),
-        bytes,
-    )
-    .unwrap();
-    serde_json::json!({"digest": d, "size": bytes.len()})
-}
-
 /// An OCI layout of one image with one large layer; returns the manifest and layer digests.
 fn big_layout(layout: &Path, seed: u64) -> (String, String) {
-    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
-    std::fs::write(
-        layout.join("oci-layout"),
-        r#"{"imageLayoutVersion":"1.0.0"}"#,
-    )
-    .unwrap();
-    let mut x = seed | 1;
-    let layer: Vec<u8> = (0..BIG)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
-    let mut layer_desc = write_blob(layout, &layer);
-    layer_desc["mediaType"] = "application/vnd.oci.image.layer.v1.tar".into();
-    let config = serde_json::json!({
-        "architecture": "amd64", "os": "linux", "config": {},
-        "rootfs": {"type": "layers", "diff_ids": [digest(&layer)]},
-    });
-    let mut config = write_blob(layout, &serde_json::to_vec(&config).unwrap());
-    config["mediaType"] = "application/vnd.oci.image.config.v1+json".into();
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": config,
-        "layers": [layer_desc],
-    });
-    let mut root = write_blob(layout, &serde_json::to_vec(&manifest).unwrap());
-    root["mediaType"] = "application/vnd.oci.image.manifest.v1+json".into();
-    let d = root["digest"].as_str().unwrap().to_owned();
-    let index = serde_json::json!({"schemaVersion": 2, "manifests": [root]});
-    std::fs::write(
-        layout.join("index.json"),
-        serde_json::to_vec(&index).unwrap(),
-    )
-    .unwrap();
-    (d, digest(&layer))
+    support::images::write_big_layout(layout, seed, BIG)
 }
 
 /// The file of blob `d` in `layout`.

@@ -267,3 +267,47 @@ pub fn write_docker_archive(out: &Path, seed: u64, modern: bool) -> String {
     b.finish().unwrap();
     config_digest
 }
+
+/// Writes an OCI layout of one single-platform image with one layer of `size` incompressible
+/// bytes (deterministic from `seed`), for tests about large uploads. Returns the manifest digest
+/// and the layer's.
+pub fn write_big_layout(layout: &Path, seed: u64, size: usize) -> (String, String) {
+    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    let mut layer = vec![0_u8; size];
+    XorShift(seed | 1).fill(&mut layer);
+    let layer_desc = descriptor(
+        "application/vnd.oci.image.layer.v1.tar",
+        write_blob(layout, &layer),
+    );
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [digest(&layer)]},
+    });
+    let config = descriptor(
+        "application/vnd.oci.image.config.v1+json",
+        write_blob(layout, &serde_json::to_vec(&config).unwrap()),
+    );
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": config,
+        "layers": [layer_desc],
+    });
+    let root = descriptor(
+        "application/vnd.oci.image.manifest.v1+json",
+        write_blob(layout, &serde_json::to_vec(&manifest).unwrap()),
+    );
+    let d = root["digest"].as_str().unwrap().to_owned();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [root]});
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+    (d, digest(&layer))
+}

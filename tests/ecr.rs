@@ -13,14 +13,8 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
 use base64::Engine as _;
+use support::api_stub::{self, ApiStub};
 use support::github::GitHubStub;
 use support::images::write_layout;
 use support::registry::{Kind, Registry, skopeo_digest};
@@ -32,10 +26,7 @@ const SECRET_KEY: &str = "aws-secret-access-key-31";
 const SESSION: &str = "aws-session-token-45";
 const REGION: &str = "eu-west-3";
 
-/// How long the stub lives at most, whatever the test does.
-const LIFETIME: Duration = Duration::from_secs(300);
-
-/// One request the stub received.
+/// One call the stub received, as the tests read it.
 #[derive(Clone, Debug)]
 struct Seen {
     target: String,
@@ -43,16 +34,14 @@ struct Seen {
     amz_date: String,
     security_token: Option<String>,
     body: String,
-    /// Empty when the `Authorization` header had `SigV4`'s shape and scope, else why not.
+    /// Empty when the request was a `SigV4`-signed JSON `POST /` with the right scope, else why not.
     problem: String,
 }
 
-/// A loopback ECR API stub; stopped when dropped.
+/// A loopback ECR API stub (over [`ApiStub`]); stopped when dropped.
 struct EcrStub {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    stub: ApiStub,
+    accept: Accept,
 }
 
 /// Checks `AWS4-HMAC-SHA256 Credential=<key>/<yyyymmdd>/<region>/ecr/aws4_request,
@@ -114,63 +103,49 @@ struct Accept {
     public: bool,
 }
 
-fn handle(mut s: TcpStream, accept: Accept, seen: &Mutex<Vec<Seen>>) {
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-        if buf.len() > 64 * 1024 {
-            return;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let header = |name: &str| {
-        head.lines().skip(1).find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_owned())
-        })
-    };
-    let len: usize = header("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-        .min(64 * 1024);
-    while buf.len() < head_end + len {
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+impl Accept {
+    /// The API's region, service name and `X-Amz-Target` prefix.
+    fn api(self) -> (&'static str, &'static str, &'static str) {
+        if self.public {
+            ("us-east-1", "ecr-public", "SpencerFrontendService")
+        } else {
+            (REGION, "ecr", "AmazonEC2ContainerRegistry_V20150921")
         }
     }
-    let body = String::from_utf8_lossy(&buf[head_end..head_end + len]).into_owned();
+}
+
+/// What the stub makes of one request.
+fn inspect(r: &api_stub::Seen, accept: Accept) -> Seen {
+    let (region, service, _) = accept.api();
+    let header = |name: &str| r.header(name).map(str::to_owned);
     let authorization = header("authorization").unwrap_or_default();
     let amz_date = header("x-amz-date").unwrap_or_default();
-    let target = header("x-amz-target").unwrap_or_default();
-    let (region, service, prefix) = if accept.public {
-        ("us-east-1", "ecr-public", "SpencerFrontendService")
-    } else {
-        (REGION, "ecr", "AmazonEC2ContainerRegistry_V20150921")
-    };
     let mut problem = check_authorization(&authorization, &amz_date, accept.key, region, service);
-    if !head.starts_with("POST / HTTP/1.1") {
-        problem = format!("request line: {}", head.lines().next().unwrap_or_default());
+    if r.method != "POST" || r.target != "/" {
+        problem = format!("request line: {}", r.line());
     }
-    if header("content-type").as_deref() != Some("application/x-amz-json-1.1") {
-        problem = format!("content-type {:?}", header("content-type"));
+    if r.header("content-type") != Some("application/x-amz-json-1.1") {
+        problem = format!("content-type {:?}", r.header("content-type"));
     }
-    let (status, answer) = if !problem.is_empty() {
+    Seen {
+        target: r.amz_target.clone(),
+        authorization,
+        amz_date,
+        security_token: header("x-amz-security-token"),
+        body: r.body.clone(),
+        problem,
+    }
+}
+
+/// The stub's answer to one request.
+fn answer(call: &Seen, accept: Accept) -> (u16, String) {
+    let (_, _, prefix) = accept.api();
+    if !call.problem.is_empty() {
         (
-            "403 Forbidden",
+            403,
             r#"{"__type":"InvalidSignatureException","message":"The request signature we calculated does not match"}"#.to_owned(),
         )
-    } else if target == format!("{prefix}.GetAuthorizationToken") {
+    } else if call.target == format!("{prefix}.GetAuthorizationToken") {
         let token = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{PASS}"));
         // ecr-public answers one object, ECR a list.
         let answer = if accept.public {
@@ -182,31 +157,12 @@ fn handle(mut s: TcpStream, accept: Accept, seen: &Mutex<Vec<Seen>>) {
                 r#"{{"authorizationData":[{{"authorizationToken":"{token}","expiresAt":1.7E9,"proxyEndpoint":"https://example"}}]}}"#
             )
         };
-        ("200 OK", answer)
-    } else if target == format!("{prefix}.CreateRepository") {
-        (
-            "200 OK",
-            r#"{"repository":{"repositoryName":"x"}}"#.to_owned(),
-        )
+        (200, answer)
+    } else if call.target == format!("{prefix}.CreateRepository") {
+        (200, r#"{"repository":{"repositoryName":"x"}}"#.to_owned())
     } else {
-        (
-            "400 Bad Request",
-            r#"{"__type":"UnknownOperationException"}"#.to_owned(),
-        )
-    };
-    seen.lock().unwrap().push(Seen {
-        target,
-        authorization,
-        amz_date,
-        security_token: header("x-amz-security-token"),
-        body,
-        problem,
-    });
-    let _ = write!(
-        s,
-        "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-        answer.len()
-    );
+        (400, r#"{"__type":"UnknownOperationException"}"#.to_owned())
+    }
 }
 
 impl EcrStub {
@@ -221,41 +177,20 @@ impl EcrStub {
     }
 
     fn serve(accept: Accept) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let seen = Arc::clone(&seen);
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || {
-                let end = Instant::now() + LIFETIME;
-                while !stop.load(Ordering::Relaxed) && Instant::now() < end {
-                    match listener.accept() {
-                        Ok((s, _)) => {
-                            s.set_nonblocking(false).unwrap();
-                            handle(s, accept, &seen);
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                    }
-                }
-            })
-        };
-        Self {
-            addr,
-            seen,
-            stop,
-            thread: Some(thread),
-        }
+        let stub = ApiStub::start(Box::new(move |r| answer(&inspect(r, accept), accept)));
+        Self { stub, accept }
     }
 
     fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.stub.url()
     }
 
     fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
+        self.stub
+            .seen()
+            .iter()
+            .map(|r| inspect(r, self.accept))
+            .collect()
     }
 
     fn targets(&self) -> Vec<String> {
@@ -263,15 +198,6 @@ impl EcrStub {
             .iter()
             .map(|s| s.target.rsplit('.').next().unwrap_or_default().to_owned())
             .collect()
-    }
-}
-
-impl Drop for EcrStub {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

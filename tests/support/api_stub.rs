@@ -1,7 +1,6 @@
-//! A loopback HTTP/1.1 stub of a vendor API (Docker Hub, Quay, `DigitalOcean`, ECR): answers every
-//! request through a route, records each one (method, path and query, `Authorization`,
-//! `X-Amz-Target`, body), and stops when dropped or after [`LIFETIME`], whatever the test does.
-//! Heads and bodies are read up to 64 KiB, each read within 10 s.
+//! A loopback HTTP/1.1 stub of a vendor API (Docker Hub, Quay, `DigitalOcean`, ECR): answers
+//! every request through a route, records each one (method, path and query, every header, body),
+//! and stops when dropped or after [`LIFETIME`], whatever the test does. Heads and bodies are read up to 64 KiB, each read within 10 s.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
@@ -26,10 +25,20 @@ pub struct Seen {
     pub authorization: String,
     /// `X-Amz-Target` (the AWS JSON operation), empty when absent.
     pub amz_target: String,
+    /// Every header, names lower-cased, in the order sent.
+    pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 impl Seen {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// `METHOD target`.
     pub fn line(&self) -> String {
         format!("{} {}", self.method, self.target)
@@ -85,12 +94,21 @@ fn serve_one(mut s: TcpStream, route: &Route, seen: &Mutex<Vec<Seen>>) {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            Some((k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        })
+        .collect();
     let mut line = head.lines().next().unwrap_or_default().split(' ');
     let request = Seen {
         method: line.next().unwrap_or_default().to_owned(),
         target: line.next().unwrap_or_default().to_owned(),
         authorization: header("authorization"),
         amz_target: header("x-amz-target"),
+        headers,
         body: String::from_utf8_lossy(&buf[head_end..head_end + len]).into_owned(),
     };
     let (status, answer) = route(&request);
@@ -100,6 +118,7 @@ fn serve_one(mut s: TcpStream, route: &Route, seen: &Mutex<Vec<Seen>>) {
         201 => "Created",
         204 => "No Content",
         401 => "Unauthorized",
+        400 => "Bad Request",
         403 => "Forbidden",
         409 => "Conflict",
         _ => "Other",

@@ -73,8 +73,13 @@ impl DigitalOcean {
             )
         })?;
         mask(&cred.password);
-        let base = api::base_url(job.env.digitalocean_api_url.as_deref())?;
-        let api = DoApi::new(base, &target.repository, cred.password, options.retry)?;
+        let api = DoApi::new(
+            job.env.digitalocean_api_url.as_deref(),
+            &target.repository,
+            cred.password,
+            &options.ca_pems,
+            options.retry,
+        )?;
         let endpoint = registry::endpoint_for(target, options, mask).map_err(|e| e.to_string())?;
         Ok(Self {
             api,

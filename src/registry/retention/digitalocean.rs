@@ -28,8 +28,8 @@ use reqwest::{Method, StatusCode, Url};
 use serde_json::Value as Json;
 
 use super::TagEntry;
+use super::api::{Answer, ApiClient};
 use crate::plan::Digest;
-use crate::registry::endpoint::{read_body, status_failure, transport};
 use crate::registry::retry::{Failure, RetryPolicy, with_retry};
 use crate::registry::text;
 
@@ -51,21 +51,15 @@ pub const GC_TYPE: &str = "unreferenced blobs only";
 
 /// The `DigitalOcean` API for one repository.
 pub struct DoApi {
-    base: Url,
+    api: ApiClient,
     registry: String,
     repository: String,
     token: String,
-    http: reqwest::Client,
-    policy: RetryPolicy,
 }
 
 impl std::fmt::Debug for DoApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "DoApi({}, {}/{}, <token>)",
-            self.base, self.registry, self.repository
-        )
+        write!(f, "DoApi({}/{}, <token>)", self.registry, self.repository)
     }
 }
 
@@ -93,39 +87,6 @@ pub fn split_repository(path: &str) -> Result<(&str, &str), String> {
         _ => Err(format!(
             "`{REGISTRY_HOST}/{}` names no repository: DigitalOcean images are `{REGISTRY_HOST}/<registry>/<repository>`",
             text::inert(path)
-        )),
-    }
-}
-
-/// The API base URL: `override_url` (`HOIST_DIGITALOCEAN_API_URL`) or [`DEFAULT_API`]; https,
-/// or plain http to a loopback host only (a stub).
-///
-/// # Errors
-/// Not a URL, or plain http to another host.
-pub fn base_url(override_url: Option<&str>) -> Result<Url, String> {
-    let raw = override_url
-        .filter(|u| !u.is_empty())
-        .unwrap_or(DEFAULT_API);
-    let with_slash = if raw.ends_with('/') {
-        raw.to_owned()
-    } else {
-        format!("{raw}/")
-    };
-    let url = Url::parse(&with_slash)
-        .map_err(|e| format!("`HOIST_DIGITALOCEAN_API_URL` is not a URL: {e}"))?;
-    let loopback = url.host_str().is_some_and(|h| {
-        h == "localhost"
-            || h.trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|a| a.is_loopback())
-    });
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(format!(
-            "`HOIST_DIGITALOCEAN_API_URL` must be an https URL (plain http only to a loopback host), got `{}`",
-            text::inert(raw)
         )),
     }
 }
@@ -202,58 +163,71 @@ fn fatal(e: String) -> Failure {
 }
 
 impl DoApi {
-    /// The API of the repository `path` (`<registry>/<repo>`) at `base`, with the API `token`.
+    /// The API of the repository `path` (`<registry>/<repo>`) at `base` (default
+    /// [`DEFAULT_API`], `HOIST_DIGITALOCEAN_API_URL`), with the API `token`, trusting the system
+    /// roots and `ca_pems` (input `registry-ca`).
     ///
     /// # Errors
-    /// No repository in `path`, or no HTTP client.
-    pub fn new(base: Url, path: &str, token: String, policy: RetryPolicy) -> Result<Self, String> {
+    /// No repository in `path`, or an unusable base URL (see [`ApiClient::new`]) or CA.
+    pub fn new(
+        base: Option<&str>,
+        path: &str,
+        token: String,
+        ca_pems: &[(String, Vec<u8>)],
+        policy: RetryPolicy,
+    ) -> Result<Self, String> {
         let (registry, repository) = split_repository(path)?;
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(policy.request_timeout)
-            // The bearer token never follows a redirect.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("no HTTP client: {e}"))?;
+        let api = ApiClient::new(
+            "the DigitalOcean API",
+            base.unwrap_or(DEFAULT_API),
+            "HOIST_DIGITALOCEAN_API_URL",
+            ca_pems,
+            policy,
+        )?;
         Ok(Self {
-            base,
+            api,
             registry: registry.to_owned(),
             repository: repository.to_owned(),
             token,
-            http,
-            policy,
         })
     }
 
     /// `v2/registry/<registry>/repositories/<repo, `/` encoded>/<rest>`.
     fn repo_url(&self, rest: &str) -> Result<Url, Failure> {
         let encoded = self.repository.replace('/', "%2F");
-        self.base
-            .join(&format!(
-                "v2/registry/{}/repositories/{encoded}/{rest}",
-                self.registry
-            ))
-            .map_err(|e| fatal(format!("bad API URL: {e}")))
+        self.api.url(&format!(
+            "v2/registry/{}/repositories/{encoded}/{rest}",
+            self.registry
+        ))
     }
 
-    async fn send(
+    /// One call with the token, retried; a 401 is a failure with a hint, a 404 an answer.
+    async fn call(
         &self,
         method: Method,
         url: &Url,
-        body: Option<&str>,
-    ) -> Result<reqwest::Response, Failure> {
-        let mut req = self
-            .http
-            .request(method, url.clone())
-            .bearer_auth(&self.token)
-            .timeout(self.policy.request_timeout);
-        if let Some(b) = body {
-            req = req
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(b.to_owned());
+        json: Option<&Json>,
+        what: &'static str,
+    ) -> Result<Answer, Failure> {
+        let answer = with_retry(self.api.policy(), || {
+            self.api.exchange(
+                method.clone(),
+                url,
+                Some(&self.token),
+                json,
+                MAX_ANSWER,
+                what,
+            )
+        })
+        .await
+        .map_err(|(f, _)| f)?;
+        if answer.status == StatusCode::UNAUTHORIZED {
+            return Err(fatal(format!(
+                "the DigitalOcean API refused the token for registry `{}` (HTTP 401) (hint: the registry password must be a DigitalOcean API token with read and write access)",
+                self.registry
+            )));
         }
-        req.send().await.map_err(|e| transport(&e))
+        Ok(answer)
     }
 
     /// Every tag of the repository with its digest and `updated_at` (the image's created time
@@ -265,17 +239,17 @@ impl DoApi {
         let mut tags = Vec::new();
         for page in 1..=MAX_PAGES {
             let url = self.repo_url(&format!("tags?page={page}&per_page={PER_PAGE}"))?;
-            let body = with_retry(&self.policy, || async {
-                let resp = self.send(Method::GET, &url, None).await?;
-                if !resp.status().is_success() {
-                    return Err(status_failure(resp).await);
-                }
-                read_body(resp, MAX_ANSWER, "DigitalOcean tag page")
-                    .await
-                    .map_err(crate::registry::endpoint::BodyError::into_failure)
-            })
-            .await
-            .map_err(|(f, _)| f)?;
+            let answer = self
+                .call(Method::GET, &url, None, "DigitalOcean tag page")
+                .await?;
+            if answer.status == StatusCode::NOT_FOUND {
+                return Err(fatal(format!(
+                    "DigitalOcean has no repository `{}` in registry `{}` (HTTP 404)",
+                    text::inert(&self.repository),
+                    self.registry
+                )));
+            }
+            let body = answer.body;
             let (entries, next) = parse_tags_page(&body).map_err(|e| {
                 fatal(format!(
                     "repository `{}/{}`, page {page}: {e}",
@@ -308,16 +282,10 @@ impl DoApi {
     pub async fn delete_manifest(&self, digest: &str) -> Result<bool, Failure> {
         let digest = Digest::parse(digest).map_err(|e| fatal(e.to_string()))?;
         let url = self.repo_url(&format!("digests/{digest}"))?;
-        with_retry(&self.policy, || async {
-            let resp = self.send(Method::DELETE, &url, None).await?;
-            match resp.status() {
-                s if s.is_success() => Ok(true),
-                StatusCode::NOT_FOUND => Ok(false),
-                _ => Err(status_failure(resp).await),
-            }
-        })
-        .await
-        .map_err(|(f, _)| f)
+        let answer = self
+            .call(Method::DELETE, &url, None, "delete answer")
+            .await?;
+        Ok(answer.status != StatusCode::NOT_FOUND)
     }
 
     /// `POST /v2/registry/<registry>/garbage-collection` with `type` [`GC_TYPE`].
@@ -326,26 +294,20 @@ impl DoApi {
     /// The API refused (other than 409, one already running) or answered without a uuid.
     pub async fn start_gc(&self) -> Result<GcStart, Failure> {
         let url = self
-            .base
-            .join(&format!("v2/registry/{}/garbage-collection", self.registry))
-            .map_err(|e| fatal(format!("bad API URL: {e}")))?;
-        let body = serde_json::json!({ "type": GC_TYPE }).to_string();
-        let answer = with_retry(&self.policy, || async {
-            let resp = self.send(Method::POST, &url, Some(&body)).await?;
-            match resp.status() {
-                StatusCode::CONFLICT => Ok(None),
-                s if s.is_success() => read_body(resp, MAX_ANSWER, "garbage-collection answer")
-                    .await
-                    .map(Some)
-                    .map_err(crate::registry::endpoint::BodyError::into_failure),
-                _ => Err(status_failure(resp).await),
-            }
-        })
-        .await
-        .map_err(|(f, _)| f)?;
-        match answer {
-            None => Ok(GcStart::AlreadyRunning),
-            Some(b) => parse_gc(&b).map_err(fatal),
+            .api
+            .url(&format!("v2/registry/{}/garbage-collection", self.registry))?;
+        let body = serde_json::json!({ "type": GC_TYPE });
+        match self
+            .call(Method::POST, &url, Some(&body), "garbage-collection answer")
+            .await
+        {
+            Err(Failure::Status { status: 409, .. }) => Ok(GcStart::AlreadyRunning),
+            Err(f) => Err(f),
+            Ok(a) if a.status == StatusCode::NOT_FOUND => Err(fatal(format!(
+                "DigitalOcean has no registry `{}` (HTTP 404)",
+                self.registry
+            ))),
+            Ok(a) => parse_gc(&a.body).map_err(fatal),
         }
     }
 
@@ -373,9 +335,10 @@ mod tests {
                 .contains("names no repository")
         );
         let api = DoApi::new(
-            base_url(None).unwrap(),
+            None,
             "reg/team/app",
             "dop_v1_secret".into(),
+            &[],
             RetryPolicy::default(),
         )
         .unwrap();
@@ -388,16 +351,26 @@ mod tests {
 
     #[test]
     fn base_urls_are_https_or_loopback_http() {
+        let api = |base: &str| {
+            DoApi::new(
+                Some(base),
+                "reg/app",
+                "t".into(),
+                &[],
+                RetryPolicy::default(),
+            )
+        };
         assert_eq!(
-            base_url(Some("http://127.0.0.1:9")).unwrap().as_str(),
-            "http://127.0.0.1:9/"
+            api("http://127.0.0.1:9")
+                .unwrap()
+                .repo_url("tags")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:9/v2/registry/reg/repositories/app/tags"
         );
-        assert!(base_url(Some("http://api.example.com")).is_err());
-        assert!(base_url(Some("not a url")).is_err());
-        assert_eq!(
-            base_url(Some("")).unwrap().as_str(),
-            "https://api.digitalocean.com/"
-        );
+        let refused = api("http://api.example.com").unwrap_err();
+        assert!(refused.contains("HOIST_DIGITALOCEAN_API_URL"), "{refused}");
+        assert!(api("not a url").is_err());
     }
 
     #[test]

@@ -139,15 +139,7 @@ pub fn parse_batch_get_image(body: &[u8]) -> Result<BTreeMap<String, Vec<String>
         let digest = Digest::of(manifest.as_bytes()).as_str().to_owned();
         let parsed: Json = serde_json::from_str(manifest)
             .map_err(|e| format!("the manifest {digest} is not JSON: {e}"))?;
-        let kids: Vec<String> = parsed
-            .get("manifests")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m.get("digest").and_then(Json::as_str))
-            .filter(|d| Digest::parse(d).is_ok())
-            .map(str::to_owned)
-            .collect();
+        let kids = super::descriptor_digests(&parsed);
         if !kids.is_empty() {
             children.insert(digest, kids);
         }

@@ -75,12 +75,6 @@ fn pull_scope(repo: &str) -> String {
     format!("repository:{repo}:pull")
 }
 
-fn parse_time(v: Option<&Json>) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(v?.as_str()?)
-        .ok()
-        .map(|t| t.timestamp())
-}
-
 /// The `next` target of a `Link` header (`<url>; rel="next"`).
 fn next_link(value: &str) -> Option<&str> {
     value.split(',').find_map(|part| {
@@ -235,7 +229,8 @@ async fn referrers(ep: &Endpoint, repo: &str, digest: &str) -> Result<Vec<String
     Ok(descriptor_digests(&json))
 }
 
-fn descriptor_digests(index: &Json) -> Vec<String> {
+/// The valid digests an index lists under `manifests` (none for an image manifest).
+pub(super) fn descriptor_digests(index: &Json) -> Vec<String> {
     index
         .get("manifests")
         .and_then(Json::as_array)
@@ -271,7 +266,7 @@ async fn walk(
             text::inert(repo)
         ))
     })?;
-    let annotated = parse_time(json.pointer(&format!("/annotations/{CREATED_KEY}")));
+    let annotated = api::parse_rfc3339(json.pointer(&format!("/annotations/{CREATED_KEY}")));
     nodes.insert(digest.clone(), Node { created: annotated });
     let mut kids = descriptor_digests(&json);
     let mut created = None;
@@ -291,8 +286,8 @@ async fn walk(
         if size.is_none_or(|s| s <= MAX_CONFIG_BYTES) {
             // Attestation manifests have a non-JSON or non-image config: no time, no harm.
             if let Ok(cfg) = with_retry(policy, || fetch_small_blob(ep, repo, &config)).await {
-                created = parse_time(cfg.get("created")).or_else(|| {
-                    parse_time(cfg.pointer(&format!(
+                created = api::parse_rfc3339(cfg.get("created")).or_else(|| {
+                    api::parse_rfc3339(cfg.pointer(&format!(
                         "/config/Labels/{}",
                         CREATED_KEY.replace('/', "~1")
                     )))
@@ -432,10 +427,10 @@ mod tests {
     #[test]
     fn created_times() {
         assert_eq!(
-            parse_time(Some(&Json::from("2026-01-02T03:04:05Z"))),
+            api::parse_rfc3339(Some(&Json::from("2026-01-02T03:04:05Z"))),
             Some(1_767_323_045)
         );
-        assert_eq!(parse_time(Some(&Json::from("yesterday"))), None);
-        assert_eq!(parse_time(None), None);
+        assert_eq!(api::parse_rfc3339(Some(&Json::from("yesterday"))), None);
+        assert_eq!(api::parse_rfc3339(None), None);
     }
 }
